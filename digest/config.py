@@ -1,0 +1,79 @@
+"""Config: `[tool.digest]` in the content root's pyproject.toml → `SiteConfig`.
+
+No file, or no table, means every default. Errors carry the line of the offending key
+(tomllib gives no positions for values, so we find the key's line in the text).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from digest.diagnostics import Diagnostic, did_you_mean, error
+from digest.models import SiteConfig
+
+CONFIG_FILE = "pyproject.toml"
+
+
+def _key_line(text: str, key: str) -> tuple[int, int]:
+    """Line and column of `key = ...` inside [tool.digest], else of the table header."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.strip() == "[tool.digest]"), None)
+    if start is None:
+        return 1, 1
+    for number in range(start + 1, len(lines)):
+        line = lines[number]
+        if line.lstrip().startswith("["):
+            if re.match(rf"\s*\[\[?tool\.digest\.{re.escape(key)}\]", line):
+                return number + 1, 1
+            if not line.lstrip().startswith("[tool.digest."):
+                break
+        match = re.match(rf"(\s*){re.escape(key)}\s*=", line)
+        if match:
+            return number + 1, len(match.group(1)) + 1
+    return start + 1, 1
+
+
+def load_config(root: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:
+    """Read the site's settings; None with diagnostics when they are invalid."""
+    path = root / CONFIG_FILE
+    shown = CONFIG_FILE
+    if not path.is_file():
+        return SiteConfig(), []
+    try:
+        text = path.read_bytes().decode("utf-8")
+        document = tomllib.loads(text)
+    except UnicodeDecodeError:
+        return None, [error(shown, 1, 1, "E301", "pyproject.toml is not valid UTF-8")]
+    except tomllib.TOMLDecodeError as exc:
+        # Python 3.11's message ends in "(at line L, column C)"; later versions also set attributes.
+        match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        line, col = (int(match.group(1)), int(match.group(2))) if match else (1, 1)
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        return None, [error(shown, line, col, "E301", f"TOML syntax error: {message}")]
+    table = document.get("tool", {}).get("digest", {})
+    if not isinstance(table, dict):
+        return None, [error(shown, *_key_line(text, "digest"), "E302", "[tool.digest] must be a table")]
+    try:
+        return SiteConfig.model_validate(table), []
+    except ValidationError as exc:
+        found = []
+        for details in exc.errors(include_url=False):
+            location = [str(part) for part in details["loc"]]
+            key = location[0] if location else "digest"
+            name = ".".join(location)
+            if details["type"] == "extra_forbidden":
+                message = f"unknown setting '{name}' in [tool.digest]"
+            elif details["type"] == "missing":
+                message = f"setting '{name}' is required"
+            else:
+                message = f"setting '{name}': {details['msg'][0].lower()}{details['msg'][1:]}"
+            hint = None
+            if details["type"] == "extra_forbidden":
+                fields = SiteConfig.model_fields if len(location) == 1 else ("slug", "title", "description")
+                hint = did_you_mean(location[-1], fields)
+            found.append(error(shown, *_key_line(text, key), "E302", message, hint))
+        return None, found

@@ -1,0 +1,160 @@
+"""Diagnostics: the one shape every problem takes, and the three ways to print them.
+
+Stages return `Diagnostic` values instead of logging, so a run can gather every
+problem of every file and report them together, sorted, in a form editors and CI
+parse (`path:line:col: severity[code]: message`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+OutputFormat = Literal["text", "json", "github"]
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem at one place. `line` and `col` are 1-based."""
+
+    path: str
+    line: int
+    col: int
+    severity: Severity
+    code: str
+    message: str
+    hint: str | None = None
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        return (self.path, self.line, self.col, self.code, self.message)
+
+
+def error(path: str, line: int, col: int, code: str, message: str, hint: str | None = None) -> Diagnostic:
+    return Diagnostic(path, line, col, Severity.ERROR, code, message, hint)
+
+
+def warning(
+    path: str, line: int, col: int, code: str, message: str, hint: str | None = None
+) -> Diagnostic:
+    return Diagnostic(path, line, col, Severity.WARNING, code, message, hint)
+
+
+@dataclass
+class Report:
+    """Everything one command found, in any order; printed sorted."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def extend(self, found: Iterable[Diagnostic]) -> None:
+        self.diagnostics.extend(found)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity is Severity.WARNING]
+
+    def failed(self, strict: bool = False) -> bool:
+        """True when the command must exit 1: any error, or any warning under --strict."""
+        return bool(self.errors) or (strict and bool(self.warnings))
+
+    def sorted(self, strict: bool = False) -> list[Diagnostic]:
+        """Diagnostics in path/line/col order; under --strict warnings become errors."""
+        ordered = sorted(set(self.diagnostics), key=Diagnostic.sort_key)
+        if not strict:
+            return ordered
+        return [
+            Diagnostic(d.path, d.line, d.col, Severity.ERROR, d.code, d.message, d.hint)
+            for d in ordered
+        ]
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """A hint naming the closest of `choices`, or None when nothing is close."""
+    options = list(choices)
+    lowered = {choice.lower(): choice for choice in options}
+    if word.lower() in lowered:
+        return f"did you mean '{lowered[word.lower()]}'?"
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else None
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def summary_line(diagnostics: list[Diagnostic]) -> str:
+    """`2 errors, 1 warning in 2 files`, or `no problems found`."""
+    if not diagnostics:
+        return "no problems found"
+    errors = sum(d.severity is Severity.ERROR for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    files = len({d.path for d in diagnostics})
+    return f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')} in {_plural(files, 'file')}"
+
+
+def format_text(diagnostics: list[Diagnostic]) -> str:
+    lines = []
+    for d in diagnostics:
+        lines.append(f"{d.path}:{d.line}:{d.col}: {d.severity}[{d.code}]: {d.message}")
+        if d.hint:
+            lines.append(f"    hint: {d.hint}")
+    return "\n".join(lines)
+
+
+def format_json(diagnostics: list[Diagnostic]) -> str:
+    errors = sum(d.severity is Severity.ERROR for d in diagnostics)
+    document = {
+        "diagnostics": [asdict(d) for d in diagnostics],
+        "errors": errors,
+        "warnings": len(diagnostics) - errors,
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def _escape_data(text: str) -> str:
+    # GitHub's workflow-command escaping: the message may not contain raw newlines.
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def format_github(diagnostics: list[Diagnostic]) -> str:
+    """GitHub Actions annotations: `::error file=…,line=…,col=…,title=…::message`."""
+    lines = []
+    for d in diagnostics:
+        message = d.message if not d.hint else f"{d.message}\nhint: {d.hint}"
+        properties = ",".join(
+            [
+                f"file={_escape_property(d.path)}",
+                f"line={d.line}",
+                f"col={d.col}",
+                f"title={_escape_property(d.code)}",
+            ]
+        )
+        lines.append(f"::{d.severity} {properties}::{_escape_data(message)}")
+    return "\n".join(lines)
+
+
+def render(diagnostics: list[Diagnostic], output_format: OutputFormat) -> str:
+    """The whole printout of one command: diagnostics, then the summary line.
+
+    JSON output is one document and carries its own counts, so no summary follows it.
+    """
+    if output_format == "json":
+        return format_json(diagnostics)
+    body = format_github(diagnostics) if output_format == "github" else format_text(diagnostics)
+    return f"{body}\n{summary_line(diagnostics)}" if body else summary_line(diagnostics)

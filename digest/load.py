@@ -1,0 +1,405 @@
+"""Load: YAML files → `RawEntry` values (plain data plus the source position of every value).
+
+We compose documents ourselves from PyYAML's event stream (C parser when present)
+instead of calling `yaml.safe_load`, for four reasons:
+
+- scalars stay exactly as written (`arxiv: 2401.12340` is the string "2401.12340",
+  `no` is "no"); the models decide types;
+- every key and value keeps its line and column, so a pydantic error maps to `path:line:col`;
+- duplicate keys are errors instead of silently keeping the last one;
+- the work is bounded: a nesting limit (PyYAML's C composer recurses and can crash the
+  interpreter on deep nesting) and an alias-expansion budget (a "billion laughs" file is
+  rejected after a few thousand expansions, without building anything big).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from digest.diagnostics import Diagnostic, error
+
+try:  # the C parser is several times faster; PyYAML without libyaml still works
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+MAX_FILE_BYTES = 1_000_000
+MAX_DEPTH = 32
+MAX_NODES = 20_000
+ISSUE_FILE = "_issue.yaml"
+NULL_WORDS = frozenset({"", "~", "null", "Null", "NULL"})
+# Explicit tags are allowed only for YAML's plain data types; `!!python/...` and
+# custom tags mean nothing to an entry.
+ALLOWED_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "seq", "map")
+)
+
+Location = tuple[str | int, ...]
+EntryKind = Literal["paper", "issue"]
+
+
+@dataclass(frozen=True)
+class Position:
+    line: int  # 1-based
+    col: int  # 1-based
+
+
+@dataclass
+class RawEntry:
+    """One parsed YAML file: its data and where each key and value was written."""
+
+    path: Path
+    display_path: str  # as shown in diagnostics: relative to the content root, with "/"
+    kind: EntryKind
+    folder: str  # the issue folder's name, e.g. "2026-02-28"
+    data: dict[str, Any]
+    values: dict[Location, Position] = field(default_factory=dict)
+    keys: dict[Location, Position] = field(default_factory=dict)
+
+    @property
+    def stem(self) -> str:
+        return self.path.stem
+
+    def position_of(self, location: Location, *, key: bool = False) -> Position:
+        """The position of a value (or its key), falling back to the nearest enclosing one."""
+        table = self.keys if key else self.values
+        while location:
+            if location in table:
+                return table[location]
+            if location in self.values:
+                return self.values[location]
+            location = location[:-1]
+        return self.values.get((), Position(1, 1))
+
+
+class LoadError(Exception):
+    """A problem that stops one file from loading; becomes one diagnostic."""
+
+    def __init__(self, code: str, message: str, line: int = 1, col: int = 1, hint: str | None = None):
+        super().__init__(message)
+        self.code, self.message, self.line, self.col, self.hint = code, message, line, col, hint
+
+
+def _position(mark: Any) -> Position:
+    return Position(mark.line + 1, mark.column + 1)
+
+
+@dataclass
+class _Open:
+    """A collection being composed: its value, where it sits, and the key awaiting a value."""
+
+    value: dict[str, Any] | list[Any]
+    location: Location
+    anchor: str | None
+    start: Any  # the start event, whose mark is the collection's position
+    size: int = 1
+    pending_key: str | None = None
+
+
+class _Composer:
+    """Builds plain data and position tables from parser events, within fixed limits."""
+
+    def __init__(self) -> None:
+        self.values: dict[Location, Position] = {}
+        self.keys: dict[Location, Position] = {}
+        self.anchors: dict[str, tuple[Any, int]] = {}  # anchor → (value, node count)
+        self.unfinished_anchors: set[str] = set()
+        self.nodes = 0
+        self.stack: list[_Open] = []
+        self.root: Any = None
+        self.documents = 0
+
+    def _count(self, nodes: int, mark: Any) -> None:
+        self.nodes += nodes
+        if self.nodes > MAX_NODES:
+            position = _position(mark)
+            raise LoadError(
+                "E007",
+                f"the file expands to more than {MAX_NODES:,} values "
+                "(aliases repeating aliases, a 'billion laughs' file?)",
+                position.line,
+                position.col,
+                hint="entries need no YAML anchors or aliases; write the values out",
+            )
+
+    def _check_tag(self, event: Any) -> None:
+        tag = event.tag
+        if tag and tag not in ("!", "?") and tag not in ALLOWED_TAGS:
+            position = _position(event.start_mark)
+            shown = tag.replace("tag:yaml.org,2002:", "!!")
+            raise LoadError("E009", f"unsupported YAML tag '{shown}'", position.line, position.col)
+
+    def _place(self, value: Any, size: int, event: Any, is_scalar_key_candidate: bool) -> None:
+        """Attach a finished value (or a key) to the collection on top of the stack."""
+        position = _position(event.start_mark)
+        if not self.stack:
+            self.root = value
+            self.values[()] = position
+            return
+        parent = self.stack[-1]
+        parent.size += size
+        if isinstance(parent.value, list):
+            location = (*parent.location, len(parent.value))
+            parent.value.append(value)
+            self.values[location] = position
+            return
+        if parent.pending_key is None:
+            if not is_scalar_key_candidate or not isinstance(value, str | type(None)):
+                raise LoadError(
+                    "E009", "mapping keys must be plain text", position.line, position.col
+                )
+            key = "null" if value is None else value
+            key_location = (*parent.location, key)
+            if key in parent.value:
+                first = self.keys[key_location]
+                raise LoadError(
+                    "E005",
+                    f"duplicate key '{key}'",
+                    position.line,
+                    position.col,
+                    hint=f"'{key}' is already set on line {first.line}; keep one of them",
+                )
+            self.keys[key_location] = position
+            parent.pending_key = key
+            return
+        location = (*parent.location, parent.pending_key)
+        assert isinstance(parent.value, dict)
+        parent.value[parent.pending_key] = value
+        self.values[location] = position
+        parent.pending_key = None
+
+    def _next_location(self) -> Location:
+        if not self.stack:
+            return ()
+        parent = self.stack[-1]
+        if isinstance(parent.value, list):
+            return (*parent.location, len(parent.value))
+        return (*parent.location, parent.pending_key or "")
+
+    def feed(self, event: Any) -> None:
+        if isinstance(event, yaml.DocumentStartEvent):
+            self.documents += 1
+            if self.documents > 1:
+                position = _position(event.start_mark)
+                raise LoadError(
+                    "E004",
+                    "a file holds one YAML document; found a second one",
+                    position.line,
+                    position.col,
+                    hint="remove the '---' line and everything after it, or split the file",
+                )
+        elif isinstance(event, yaml.ScalarEvent):
+            self._check_tag(event)
+            self._count(1, event.start_mark)
+            value = None if event.style is None and event.value in NULL_WORDS else event.value
+            if event.anchor:
+                self.anchors[event.anchor] = (value, 1)
+            self._place(value, 1, event, True)
+        elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            self._check_tag(event)
+            self._count(1, event.start_mark)
+            if len(self.stack) >= MAX_DEPTH:
+                position = _position(event.start_mark)
+                raise LoadError(
+                    "E008",
+                    f"values are nested more than {MAX_DEPTH} levels deep",
+                    position.line,
+                    position.col,
+                )
+            if self.stack and isinstance(self.stack[-1].value, dict):
+                if self.stack[-1].pending_key is None:
+                    position = _position(event.start_mark)
+                    raise LoadError(
+                        "E009", "mapping keys must be plain text", position.line, position.col
+                    )
+            container: dict[str, Any] | list[Any] = (
+                {} if isinstance(event, yaml.MappingStartEvent) else []
+            )
+            self.stack.append(_Open(container, self._next_location(), event.anchor, event))
+            self.values[self.stack[-1].location] = _position(event.start_mark)
+            if event.anchor:
+                self.unfinished_anchors.add(event.anchor)
+        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            finished = self.stack.pop()
+            if finished.anchor:
+                self.unfinished_anchors.discard(finished.anchor)
+                self.anchors[finished.anchor] = (finished.value, finished.size)
+            self._place(finished.value, finished.size, finished.start, False)
+        elif isinstance(event, yaml.AliasEvent):
+            position = _position(event.start_mark)
+            if event.anchor in self.unfinished_anchors:
+                raise LoadError(
+                    "E007",
+                    f"alias '*{event.anchor}' refers to the value that contains it",
+                    position.line,
+                    position.col,
+                )
+            if event.anchor not in self.anchors:
+                raise LoadError(
+                    "E004", f"unknown alias '*{event.anchor}'", position.line, position.col
+                )
+            value, size = self.anchors[event.anchor]
+            self._count(size, event.start_mark)
+            self._place(value, size, event, not isinstance(value, dict | list))
+
+
+def _decode(raw: bytes) -> str:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        col = len(before) - (before.rfind(b"\n") + 1) + 1
+        raise LoadError(
+            "E001",
+            f"the file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
+            line,
+            col,
+            hint="save the file as UTF-8",
+        ) from None
+
+
+def _syntax_error(exc: yaml.YAMLError, text: str) -> LoadError:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    line = col = 1
+    if mark is not None:
+        line, col = mark.line + 1, mark.column + 1
+    elif isinstance(getattr(exc, "position", None), int):  # ReaderError: a bad character
+        before = text[: exc.position]  # type: ignore[attr-defined]
+        line = before.count("\n") + 1
+        col = len(before) - (before.rfind("\n") + 1) + 1
+        character = exc.character  # type: ignore[attr-defined]
+        codepoint = ord(character) if isinstance(character, str) else int(character)
+        problem = f"the character U+{codepoint:04X} is not allowed in YAML"
+    hint = None
+    lines = text.splitlines()
+    if 0 < line <= len(lines) and lines[line - 1][col - 1 : col] == "\t":
+        hint = "indent with spaces, not tabs"
+    elif "mapping values are not allowed" in problem:
+        hint = "a value containing ': ' must be quoted"
+    return LoadError("E004", f"YAML syntax error: {problem}", line, col, hint)
+
+
+def parse_yaml(text: str) -> tuple[Any, dict[Location, Position], dict[Location, Position]]:
+    """Compose one YAML document into plain data, value positions and key positions."""
+    composer = _Composer()
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            composer.feed(event)
+    except yaml.YAMLError as exc:
+        raise _syntax_error(exc, text) from None
+    return composer.root, composer.values, composer.keys
+
+
+def display_path(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def load_file(path: Path, root: Path, folder: str) -> RawEntry | Diagnostic:
+    """Read and compose one entry file, or say why it cannot be read."""
+    shown = display_path(path, root)
+    kind: EntryKind = "issue" if path.name == ISSUE_FILE else "paper"
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise LoadError(
+                "E002",
+                f"the file is {size:,} bytes; entries are limited to {MAX_FILE_BYTES:,}",
+                hint="a paper entry is a few kilobytes; is this the right file?",
+            )
+        text = _decode(path.read_bytes())
+        data, values, keys = parse_yaml(text)
+        if data is None:
+            raise LoadError("E003", "the file is empty", hint=_empty_hint(kind))
+        if not isinstance(data, dict):
+            found = "a list" if isinstance(data, list) else "a single value"
+            raise LoadError(
+                "E006",
+                f"the file must be a mapping of keys to values, not {found}",
+                hint="start with 'title: ...' on the first line",
+            )
+    except LoadError as problem:
+        return error(shown, problem.line, problem.col, problem.code, problem.message, problem.hint)
+    except OSError as exc:
+        return error(shown, 1, 1, "E001", f"cannot read the file: {exc.strerror or exc}")
+    return RawEntry(path, shown, kind, folder, data, values, keys)
+
+
+def _empty_hint(kind: EntryKind) -> str:
+    if kind == "issue":
+        return "an issue needs at least 'title', 'subject' and 'intro'"
+    return "a paper needs at least 'title', 'themes' and 'summary'"
+
+
+@dataclass
+class LoadResult:
+    entries: list[RawEntry]
+    diagnostics: list[Diagnostic]
+    files: list[tuple[str, str]]  # (issue folder, display path) of every file seen
+
+
+def entry_files(entries_dir: Path) -> list[tuple[str, Path]]:
+    """(issue folder name, YAML file) pairs under entries/, sorted; stray files included."""
+    found: list[tuple[str, Path]] = []
+    if not entries_dir.is_dir():
+        return found
+    for folder in sorted(os.scandir(entries_dir), key=lambda e: e.name):
+        if folder.name.startswith("."):
+            continue
+        if folder.is_dir():
+            for item in sorted(os.scandir(folder.path), key=lambda e: e.name):
+                if item.is_file() and item.name.endswith((".yaml", ".yml")):
+                    found.append((folder.name, Path(item.path)))
+        elif folder.name.endswith((".yaml", ".yml")):
+            found.append(("", Path(folder.path)))
+    return found
+
+
+def load_entries(entries_dir: Path, root: Path) -> LoadResult:
+    """Load every YAML file under entries/<folder>/; one diagnostic per unreadable file."""
+    entries: list[RawEntry] = []
+    diagnostics: list[Diagnostic] = []
+    files: list[tuple[str, str]] = []
+    for folder, path in entry_files(entries_dir):
+        if not folder:
+            diagnostics.append(
+                error(
+                    display_path(path, root),
+                    1,
+                    1,
+                    "E204",
+                    "entries live in an issue folder, not directly in the entries folder",
+                    hint=f"move it to {display_path(entries_dir, root)}/<YYYY-MM-DD>/{path.name}",
+                )
+            )
+            continue
+        files.append((folder, display_path(path, root)))
+        if path.suffix == ".yml":
+            diagnostics.append(
+                error(
+                    display_path(path, root),
+                    1,
+                    1,
+                    "E204",
+                    "entry files end in '.yaml'",
+                    hint=f"rename it to {path.stem}.yaml",
+                )
+            )
+            continue
+        loaded = load_file(path, root, folder)
+        if isinstance(loaded, RawEntry):
+            entries.append(loaded)
+        else:
+            diagnostics.append(loaded)
+    return LoadResult(entries, diagnostics, files)

@@ -1,0 +1,280 @@
+"""Models: what a valid paper, issue and site configuration are (pydantic v2).
+
+Every model is frozen and forbids unknown keys, so a misspelt key is an error rather
+than a silently dropped value. The loader hands over scalars as the strings the editor
+wrote; these models turn them into types (booleans, dates) and reject what does not fit.
+Custom checks raise `PydanticCustomError` with a stable type, which `validate.py` maps
+to a diagnostic code.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+ARXIV_NEW = re.compile(r"^\d{2}(0[1-9]|1[0-2])\.\d{4,5}(v[1-9]\d*)?$")
+ARXIV_OLD = re.compile(r"^[a-z]+(-[a-z]+)*(\.[A-Z]{2})?/\d{2}(0[1-9]|1[0-2])\d{3}(v[1-9]\d*)?$")
+DOI = re.compile(r"^10\.\d{4,9}/\S+$")
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+CONTRIBUTIONS = ("architecture", "technique", "dataset", "benchmark")
+
+
+def _strict(title: str) -> ConfigDict:
+    return ConfigDict(frozen=True, extra="forbid", title=title, str_strip_whitespace=True)
+
+
+def _none_is_empty(value: Any) -> Any:
+    """`authors:` with nothing after it means an empty list, not a type error."""
+    return [] if value is None else value
+
+
+def _check_slug(value: str) -> str:
+    if not re.match(SLUG_PATTERN, value):
+        raise PydanticCustomError(
+            "invalid_slug",
+            "'{value}' is not a valid slug: use lowercase letters, digits and single hyphens",
+            {"value": value},
+        )
+    return value
+
+
+def _check_one_line(value: str) -> str:
+    if "\n" in value:
+        raise PydanticCustomError("one_line", "must be a single line")
+    return value
+
+
+def _check_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in value):
+        raise PydanticCustomError(
+            "invalid_url",
+            "'{value}' is not an absolute http(s) URL",
+            {"value": value},
+        )
+    return value
+
+
+def _check_arxiv(value: str) -> str:
+    if ARXIV_NEW.match(value) or ARXIV_OLD.match(value):
+        return value
+    bare = re.sub(r"^(arxiv:|https?://arxiv\.org/(abs|pdf)/)", "", value, flags=re.IGNORECASE)
+    if bare != value and (ARXIV_NEW.match(bare) or ARXIV_OLD.match(bare)):
+        raise PydanticCustomError(
+            "invalid_arxiv", "write the bare arXiv id: '{bare}'", {"bare": bare}
+        )
+    raise PydanticCustomError(
+        "invalid_arxiv",
+        "'{value}' is not an arXiv id (new style 2401.12345 or 2401.12345v2, old style hep-th/9901001)",
+        {"value": value},
+    )
+
+
+def _check_doi(value: str) -> str:
+    bare = re.sub(r"^(doi:|https?://(dx\.)?doi\.org/)", "", value, flags=re.IGNORECASE)
+    if bare != value and DOI.match(bare):
+        raise PydanticCustomError("invalid_doi", "write the bare DOI: '{bare}'", {"bare": bare})
+    if not DOI.match(value):
+        raise PydanticCustomError(
+            "invalid_doi", "'{value}' is not a DOI (they look like 10.1000/xyz123)", {"value": value}
+        )
+    return value
+
+
+def _parse_date(value: Any) -> Any:
+    """Dates are written YYYY-MM-DD and must exist (2026-02-30 does not)."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not ISO_DATE.match(value):
+        raise PydanticCustomError(
+            "invalid_date", "'{value}' is not a date written YYYY-MM-DD", {"value": value}
+        )
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise PydanticCustomError(
+            "invalid_date", "'{value}' is not a real date ({reason})", {"value": value, "reason": str(exc)}
+        ) from None
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+OneLine = Annotated[Text, AfterValidator(_check_one_line)]
+Slug = Annotated[str, AfterValidator(_check_slug), WithJsonSchema({"type": "string", "pattern": SLUG_PATTERN})]
+Url = Annotated[
+    str,
+    AfterValidator(_check_url),
+    WithJsonSchema({"type": "string", "format": "uri", "pattern": "^https?://"}),
+]
+ArxivId = Annotated[
+    str,
+    AfterValidator(_check_arxiv),
+    # YAML tooling reads an unquoted 2401.12340 as a number; digest reads it as written.
+    WithJsonSchema({"type": ["string", "number"], "description": "arXiv id, e.g. 2401.12345"}),
+]
+Doi = Annotated[str, AfterValidator(_check_doi), WithJsonSchema({"type": "string", "pattern": r"^10\."})]
+IsoDate = Annotated[
+    date, BeforeValidator(_parse_date), WithJsonSchema({"type": "string", "format": "date"})
+]
+TextList = Annotated[list[Text], BeforeValidator(_none_is_empty)]
+
+
+class Links(BaseModel):
+    """Where to read more. `paper` defaults to arXiv or the DOI resolver (see `Paper.paper_url`)."""
+
+    model_config = _strict("Links")
+
+    paper: Url | None = None
+    code: Url | None = None
+    project: Url | None = None
+    data: Url | None = None
+
+    def items(self) -> list[tuple[str, str]]:
+        """(kind, url) pairs in a fixed order, for templates and the link checker."""
+        return [(kind, url) for kind in ("paper", "code", "project", "data") if (url := getattr(self, kind))]
+
+
+class Paper(BaseModel):
+    """One paper: `entries/<YYYY-MM-DD>/<id>.yaml`."""
+
+    model_config = _strict("Paper")
+
+    title: OneLine
+    short: OneLine | None = None
+    authors: TextList = Field(default_factory=list, description="In paper order.")
+    et_al: bool = Field(False, description="True when the author list is incomplete.")
+    affiliations: TextList = Field(default_factory=list)
+    themes: list[Slug] = Field(min_length=1, description="Configured theme slugs.")
+    contribution: Literal["architecture", "technique", "dataset", "benchmark"] | None = None
+    tagline: OneLine | None = None
+    links: Links = Field(default_factory=Links)
+    arxiv: ArxivId | None = None
+    doi: Doi | None = None
+    published: IsoDate | None = None
+    tags: TextList = Field(default_factory=list)
+    summary: Text = Field(description="Markdown: what it does and why it matters.")
+
+    @field_validator("themes", "tags")
+    @classmethod
+    def _no_repeats(cls, values: list[str]) -> list[str]:
+        seen: set[str] = set()
+        for value in values:
+            if value in seen:
+                raise PydanticCustomError("repeated", "'{value}' is listed twice", {"value": value})
+            seen.add(value)
+        return values
+
+    @property
+    def paper_url(self) -> str | None:
+        if self.links.paper:
+            return self.links.paper
+        if self.arxiv:
+            return f"https://arxiv.org/abs/{self.arxiv}"
+        if self.doi:
+            return f"https://doi.org/{self.doi}"
+        return None
+
+
+class Issue(BaseModel):
+    """An issue's editorial text: `entries/<YYYY-MM-DD>/_issue.yaml`."""
+
+    model_config = _strict("Issue")
+
+    title: OneLine
+    subject: OneLine = Field(description='Shown as "Latest N papers on <subject>".')
+    intro: Text = Field(description="Markdown.")
+    themes: dict[Slug, Text] = Field(
+        default_factory=dict, description="Markdown shown at the top of each theme's section."
+    )
+    outlook: Text | None = Field(None, description='Markdown: "Impact & the road ahead".')
+    draft: bool = Field(False, description="Drafts are built only with --drafts.")
+
+
+class Theme(BaseModel):
+    model_config = _strict("Theme")
+
+    slug: Slug
+    title: OneLine
+    description: str = ""
+
+
+DEFAULT_THEMES = (
+    Theme(slug="acceleration", title="Acceleration", description="Faster sampling, training and inference."),
+    Theme(slug="safety", title="Safety", description="Misuse, privacy, robustness and evaluation."),
+    Theme(slug="medical", title="Medical", description="Medicine and health."),
+    Theme(slug="theory", title="Theory", description="Why and when the methods work."),
+)
+
+ARXIV_API = "https://export.arxiv.org/api/query"
+CROSSREF_API = "https://api.crossref.org/works"
+
+
+class SiteConfig(BaseModel):
+    """`[tool.digest]` in the content root's pyproject.toml; every key has a default."""
+
+    model_config = _strict("SiteConfig")
+
+    title: OneLine = "Research digest"
+    description: str = ""
+    base_url: Url | None = Field(None, description="Absolute URL the site is served from.")
+    entries: Text = "entries"
+    templates: Text = "templates"
+    out: Text = "site"
+    themes: tuple[Theme, ...] = Field(DEFAULT_THEMES, min_length=1)
+    contact: str | None = Field(None, description="E-mail named in the User-Agent of network requests.")
+    arxiv_api: Url = ARXIV_API
+    crossref_api: Url = CROSSREF_API
+
+    @field_validator("themes")
+    @classmethod
+    def _unique_slugs(cls, themes: tuple[Theme, ...]) -> tuple[Theme, ...]:
+        seen: set[str] = set()
+        for theme in themes:
+            if theme.slug in seen:
+                raise PydanticCustomError("repeated", "theme '{slug}' is listed twice", {"slug": theme.slug})
+            seen.add(theme.slug)
+        return themes
+
+    @field_validator("base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    @property
+    def theme_slugs(self) -> list[str]:
+        return [theme.slug for theme in self.themes]
+
+
+@dataclass(frozen=True)
+class PaperEntry:
+    """A valid paper and where it came from: its id is the file name, its issue the folder."""
+
+    id: str
+    issue_date: date
+    paper: Paper
+    source: str
+
+
+@dataclass(frozen=True)
+class IssueEntry:
+    date: date
+    issue: Issue
+    source: str
+
+
+Contribution = Literal["architecture", "technique", "dataset", "benchmark"]

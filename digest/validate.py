@@ -1,0 +1,338 @@
+"""Validate: `RawEntry` values → `PaperEntry`/`IssueEntry` values plus diagnostics.
+
+Per file, pydantic checks the shape and every error's `loc` is mapped back to the line
+and column the loader recorded. Across files we check what no single file can tell:
+unknown themes, duplicate ids, issue folders without `_issue.yaml`, the same paper
+entered twice. Cross-file problems point at the second occurrence and name the first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from digest.diagnostics import Diagnostic, did_you_mean, error, warning
+from digest.load import ISSUE_FILE, Location, RawEntry
+from digest.models import (
+    SLUG_PATTERN,
+    Issue,
+    IssueEntry,
+    Links,
+    Paper,
+    PaperEntry,
+    SiteConfig,
+)
+
+# Custom error types raised by models.py, and the codes they report under.
+CODE_BY_ERROR_TYPE = {
+    "missing": "E101",
+    "extra_forbidden": "E102",
+    "invalid_date": "E104",
+    "invalid_url": "E106",
+    "invalid_slug": "E107",
+    "invalid_arxiv": "E108",
+    "invalid_doi": "E109",
+}
+
+PLACEHOLDER_URL = re.compile(
+    r"^https?://(www\.)?("
+    r"example\.(com|org|net)"
+    r"|github\.com/(your-?(repo|name|user|org|username)|username|user|owner|anonymous)(/|$)"
+    r"|localhost|127\.0\.0\.1"
+    r")|your[-_]?(repo|project|paper|link|url)|/todo\b|xxx",
+    re.IGNORECASE,
+)
+
+TYPE_WORDS = {
+    "string_type": "text",
+    "list_type": "a list",
+    "dict_type": "a mapping of keys to values",
+    "model_type": "a mapping of keys to values",
+    "model_attributes_type": "a mapping of keys to values",
+    "bool_parsing": "true or false",
+    "bool_type": "true or false",
+}
+
+
+def dotted(location: Location) -> str:
+    text = ""
+    for part in location:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _fields_at(model: type[BaseModel], location: Location) -> list[str]:
+    """Field names of the (sub)model that holds `location`, for 'did you mean' hints."""
+    if location[:1] == ("links",) and model is Paper:
+        return list(Links.model_fields)
+    return list(model.model_fields)
+
+
+def pydantic_diagnostics(
+    raw: RawEntry, model: type[BaseModel], exc: ValidationError, skip: set[Location]
+) -> list[Diagnostic]:
+    """One diagnostic per pydantic error, at the position of the offending key or value."""
+    found: list[Diagnostic] = []
+    for details in exc.errors(include_url=False):
+        location: Location = tuple(details["loc"])
+        if location in skip:
+            continue
+        found.append(_diagnostic_for(raw, model, details, location))
+    return found
+
+
+def _diagnostic_for(
+    raw: RawEntry, model: type[BaseModel], details: ErrorDetails, location: Location
+) -> Diagnostic:
+    kind = details["type"]
+    name = dotted(location)
+    code = CODE_BY_ERROR_TYPE.get(kind, "E103")
+    hint = None
+    if kind == "missing":
+        position = raw.position_of(location[:-1])
+        message = f"missing required field '{name}'"
+    elif kind == "extra_forbidden":
+        position = raw.position_of(location, key=True)
+        message = f"unknown field '{name}'"
+        hint = did_you_mean(str(location[-1]), _fields_at(model, location))
+    else:
+        position = raw.position_of(location)
+        message = _value_message(kind, name, details)
+        if kind == "literal_error" and isinstance(details["input"], str):
+            expected = details.get("ctx", {}).get("expected", "")
+            hint = did_you_mean(details["input"], re.findall(r"'([^']+)'", expected))
+    return error(raw.display_path, position.line, position.col, code, message, hint)
+
+
+def _value_message(kind: str, name: str, details: ErrorDetails) -> str:
+    if kind in TYPE_WORDS:
+        found = details["input"]
+        shape = "a list" if isinstance(found, list) else "a mapping" if isinstance(found, dict) else "text"
+        if found is None:
+            shape = "empty"
+        return f"'{name}' must be {TYPE_WORDS[kind]}, not {shape}"
+    if kind == "string_too_short":
+        return f"'{name}' is empty"
+    if kind == "too_short":
+        return f"'{name}' needs at least one item"
+    if kind == "literal_error":
+        expected = details.get("ctx", {}).get("expected", "")
+        return f"'{name}' must be one of {expected}, not '{details['input']}'"
+    message = details["msg"]
+    if kind in CODE_BY_ERROR_TYPE or kind in ("one_line", "repeated"):
+        return f"'{name}': {message}"
+    return f"'{name}': {message[0].lower()}{message[1:]}"
+
+
+@dataclass
+class Validated:
+    papers: list[PaperEntry] = field(default_factory=list)
+    issues: list[IssueEntry] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def _check_themes(raw: RawEntry, config: SiteConfig) -> tuple[list[Diagnostic], set[Location]]:
+    """Unknown theme slugs, with a 'did you mean'. Returns the locations it reported."""
+    slugs = config.theme_slugs
+    found: list[Diagnostic] = []
+    reported: set[Location] = set()
+    if raw.kind == "paper":
+        themes = raw.data.get("themes")
+        named = (
+            [((("themes", i)), t, False) for i, t in enumerate(themes) if isinstance(t, str)]
+            if isinstance(themes, list)
+            else []
+        )
+    else:
+        prose = raw.data.get("themes")
+        named = [(("themes", t), t, True) for t in prose] if isinstance(prose, dict) else []
+    for location, slug, is_key in named:
+        if slug in slugs:
+            continue
+        position = raw.position_of(location, key=is_key)
+        hint = did_you_mean(slug, slugs) or f"configured themes: {', '.join(slugs)}"
+        found.append(
+            error(raw.display_path, position.line, position.col, "E105", f"unknown theme '{slug}'", hint)
+        )
+        reported.add(location)
+    return found, reported
+
+
+def _folder_date(folder: str) -> date | None:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", folder):
+        return None
+    try:
+        return date.fromisoformat(folder)
+    except ValueError:
+        return None
+
+
+def _paper_warnings(raw: RawEntry, paper: Paper) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    if not paper.authors:
+        position = raw.position_of(("authors",)) if "authors" in raw.data else raw.position_of(())
+        found.append(
+            warning(
+                raw.display_path,
+                position.line,
+                position.col,
+                "W101",
+                "no authors listed",
+                hint="add 'authors: [First Author]' and 'et_al: true' when the list is incomplete",
+            )
+        )
+    for kind, url in paper.links.items():
+        if PLACEHOLDER_URL.search(url):
+            position = raw.position_of(("links", kind))
+            found.append(
+                warning(
+                    raw.display_path,
+                    position.line,
+                    position.col,
+                    "W102",
+                    f"'links.{kind}' looks like a placeholder: {url}",
+                    hint="replace it with the real address, or remove it",
+                )
+            )
+    return found
+
+
+def validate_entry(raw: RawEntry, config: SiteConfig) -> tuple[Paper | Issue | None, list[Diagnostic]]:
+    """Validate one file on its own (themes against the config included)."""
+    found, reported = _check_themes(raw, config)
+    model: type[Paper] | type[Issue] = Issue if raw.kind == "issue" else Paper
+    if raw.kind == "paper" and not re.fullmatch(SLUG_PATTERN, raw.stem):
+        suggestion = re.sub(r"[^a-z0-9]+", "-", raw.stem.lower()).strip("-") or "paper"
+        found.append(
+            error(
+                raw.display_path,
+                1,
+                1,
+                "E107",
+                f"'{raw.stem}' is not a valid paper id: the file name must use lowercase "
+                "letters, digits and single hyphens",
+                hint=f"rename the file to {suggestion}.yaml",
+            )
+        )
+    try:
+        value = model.model_validate(raw.data)
+    except ValidationError as exc:
+        # An unknown theme is already reported with a better message than "invalid slug".
+        found.extend(pydantic_diagnostics(raw, model, exc, reported))
+        return None, found
+    if isinstance(value, Paper):
+        found.extend(_paper_warnings(raw, value))
+    has_errors = any(d.severity == "error" for d in found)
+    return (None if has_errors else value), found
+
+
+def validate_all(entries: list[RawEntry], files: list[tuple[str, str]], config: SiteConfig) -> Validated:
+    """Validate every entry, then the rules that span files.
+
+    `files` lists every (issue folder, display path) the loader saw, including files
+    that failed to load, so a broken `_issue.yaml` is not also reported as missing.
+    """
+    result = Validated()
+    first_file_in: dict[str, str] = {}
+    folders_with_issue: set[str] = set()
+    for folder, shown in sorted(files, key=lambda pair: pair[1]):
+        first_file_in.setdefault(folder, shown)
+        if shown.endswith("/" + ISSUE_FILE):
+            folders_with_issue.add(folder)
+    for folder, shown in sorted(first_file_in.items()):
+        if _folder_date(folder) is None:
+            result.diagnostics.append(
+                error(
+                    shown,
+                    1,
+                    1,
+                    "E203",
+                    f"issue folder '{folder}' is not a date written YYYY-MM-DD",
+                    hint="name each issue folder after its date, e.g. 2026-02-28",
+                )
+            )
+        elif folder not in folders_with_issue:
+            result.diagnostics.append(
+                error(
+                    shown,
+                    1,
+                    1,
+                    "E202",
+                    f"issue folder '{folder}' has no {ISSUE_FILE}",
+                    hint=f"create {shown.rsplit('/', 1)[0]}/{ISSUE_FILE} with title, subject and intro",
+                )
+            )
+
+    first_id: dict[str, str] = {}
+    first_reference: dict[str, str] = {}
+    for raw in sorted(entries, key=lambda r: r.display_path):
+        value, found = validate_entry(raw, config)
+        result.diagnostics.extend(found)
+        issue_date = _folder_date(raw.folder)
+        if raw.kind == "paper":
+            if raw.stem in first_id:
+                result.diagnostics.append(
+                    error(
+                        raw.display_path,
+                        1,
+                        1,
+                        "E201",
+                        f"paper id '{raw.stem}' is already used",
+                        hint=f"first used by {first_id[raw.stem]}; ids are unique across all issues",
+                    )
+                )
+                continue
+            first_id[raw.stem] = raw.display_path
+        if value is None or issue_date is None:
+            continue
+        if isinstance(value, Issue):
+            result.issues.append(IssueEntry(issue_date, value, raw.display_path))
+            continue
+        assert isinstance(value, Paper)
+        result.diagnostics.extend(_repeated_paper(raw, value, first_reference))
+        result.papers.append(PaperEntry(raw.stem, issue_date, value, raw.display_path))
+    return result
+
+
+def _repeated_paper(
+    raw: RawEntry, paper: Paper, first_reference: dict[str, str]
+) -> list[Diagnostic]:
+    """The same arXiv id or DOI in two entries is almost always a paper entered twice."""
+    found: list[Diagnostic] = []
+    for key, reference in (("arxiv", paper.arxiv), ("doi", paper.doi)):
+        if reference is None:
+            continue
+        normalised = re.sub(r"v\d+$", "", reference.lower()) if key == "arxiv" else reference.lower()
+        marker = f"{key}:{normalised}"
+        if marker in first_reference:
+            position = raw.position_of((key,))
+            found.append(
+                warning(
+                    raw.display_path,
+                    position.line,
+                    position.col,
+                    "W103",
+                    f"{key} '{reference}' is also in {first_reference[marker]}",
+                    hint="is this paper entered twice?",
+                )
+            )
+        else:
+            first_reference[marker] = raw.display_path
+    return found
+
+
+def raw_value(data: dict[str, Any], location: Location) -> Any:
+    """The raw value at `location`, or None (used by tools that report on raw data)."""
+    value: Any = data
+    for part in location:
+        try:
+            value = value[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return value
