@@ -1,0 +1,82 @@
+"""Shared fixtures, from small to large: a site factory for inline cases, then the example site.
+
+Options:
+  --browser        also run the tests marked `browser` (real headless Chromium, vnu, axe); CI does.
+  --update-golden  rewrite tests/golden/ from the current output instead of comparing.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--browser", action="store_true", help="run the real-browser tests too")
+    parser.addoption("--update-golden", action="store_true", help="rewrite the golden files")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--browser"):
+        return
+    skip = pytest.mark.skip(reason="browser test: run with --browser (CI does)")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+MINIMAL_ISSUE = """\
+title: "A test issue"
+subject: diffusion models
+intro: |
+  A short introduction.
+"""
+
+
+def paper_yaml(**fields: str) -> str:
+    """A valid paper entry; keyword arguments replace or add top-level lines verbatim."""
+    lines = {
+        "title": '"A Paper About Things"',
+        "authors": "[Ada Lovelace]",
+        "themes": "[acceleration]",
+        "summary": "|\n  It does things, quickly.",
+    }
+    lines.update(fields)
+    return "".join(f"{key}: {value}\n" for key, value in lines.items() if value is not None)
+
+
+SiteFactory = Callable[..., Path]
+
+
+@pytest.fixture
+def make_site(tmp_path: Path) -> SiteFactory:
+    """Write a content root: `files` maps paths under the root to their text.
+
+    `config` is the body of [tool.digest]; by default the four default themes apply.
+    """
+
+    def factory(files: dict[str, str | bytes], config: str = "") -> Path:
+        root = tmp_path / "site-root"
+        root.mkdir(exist_ok=True)
+        (root / "pyproject.toml").write_text(f"[tool.digest]\n{textwrap.dedent(config)}")
+        for name, text in files.items():
+            path = root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(text, bytes):
+                path.write_bytes(text)
+            else:
+                path.write_text(text, encoding="utf-8")
+        return root
+
+    return factory
+
+
+@pytest.fixture(scope="session")
+def example_root() -> Path:
+    """The repository itself is the example site's content root."""
+    return REPO
