@@ -56,7 +56,9 @@ def load_config(root: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:
         return None, [error(shown, line, col, "E301", f"TOML syntax error: {message}")]
     table = document.get("tool", {}).get("digest", {})
     if not isinstance(table, dict):
-        return None, [error(shown, *_key_line(text, "digest"), "E302", "[tool.digest] must be a table")]
+        return None, [
+            error(shown, *_key_line(text, "digest"), "E302", "[tool.digest] must be a table")
+        ]
     try:
         return SiteConfig.model_validate(table), []
     except ValidationError as exc:
@@ -73,7 +75,11 @@ def load_config(root: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:
                 message = f"setting '{name}': {details['msg'][0].lower()}{details['msg'][1:]}"
             hint = None
             if details["type"] == "extra_forbidden":
-                fields = SiteConfig.model_fields if len(location) == 1 else ("slug", "title", "description")
+                fields = (
+                    SiteConfig.model_fields
+                    if len(location) == 1
+                    else ("slug", "title", "description")
+                )
                 hint = did_you_mean(location[-1], fields)
             found.append(error(shown, *_key_line(text, key), "E302", message, hint))
         return None, found

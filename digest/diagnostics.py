@@ -38,7 +38,9 @@ class Diagnostic:
         return (self.path, self.line, self.col, self.code, self.message)
 
 
-def error(path: str, line: int, col: int, code: str, message: str, hint: str | None = None) -> Diagnostic:
+def error(
+    path: str, line: int, col: int, code: str, message: str, hint: str | None = None
+) -> Diagnostic:
     return Diagnostic(path, line, col, Severity.ERROR, code, message, hint)
 
 

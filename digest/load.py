@@ -80,7 +80,9 @@ class RawEntry:
 class LoadError(Exception):
     """A problem that stops one file from loading; becomes one diagnostic."""
 
-    def __init__(self, code: str, message: str, line: int = 1, col: int = 1, hint: str | None = None):
+    def __init__(
+        self, code: str, message: str, line: int = 1, col: int = 1, hint: str | None = None
+    ):
         super().__init__(message)
         self.code, self.message, self.line, self.col, self.hint = code, message, line, col, hint
 
@@ -196,7 +198,8 @@ class _Composer:
         elif isinstance(event, yaml.ScalarEvent):
             self._check_tag(event)
             self._count(1, event.start_mark)
-            value = None if event.style is None and event.value in NULL_WORDS else event.value
+            # implicit[0] is true for a plain (unquoted, untagged) scalar: only those can be null.
+            value = None if event.implicit[0] and event.value in NULL_WORDS else event.value
             if event.anchor:
                 self.anchors[event.anchor] = (value, 1)
             self._place(value, 1, event, True)
@@ -211,12 +214,12 @@ class _Composer:
                     position.line,
                     position.col,
                 )
-            if self.stack and isinstance(self.stack[-1].value, dict):
-                if self.stack[-1].pending_key is None:
-                    position = _position(event.start_mark)
-                    raise LoadError(
-                        "E009", "mapping keys must be plain text", position.line, position.col
-                    )
+            parent = self.stack[-1] if self.stack else None
+            if parent and isinstance(parent.value, dict) and parent.pending_key is None:
+                position = _position(event.start_mark)
+                raise LoadError(
+                    "E009", "mapping keys must be plain text", position.line, position.col
+                )
             container: dict[str, Any] | list[Any] = (
                 {} if isinstance(event, yaml.MappingStartEvent) else []
             )

@@ -81,7 +81,8 @@ def _check_arxiv(value: str) -> str:
         )
     raise PydanticCustomError(
         "invalid_arxiv",
-        "'{value}' is not an arXiv id (new style 2401.12345 or 2401.12345v2, old style hep-th/9901001)",
+        "'{value}' is not an arXiv id "
+        "(new style 2401.12345 or 2401.12345v2, old style hep-th/9901001)",
         {"value": value},
     )
 
@@ -92,7 +93,9 @@ def _check_doi(value: str) -> str:
         raise PydanticCustomError("invalid_doi", "write the bare DOI: '{bare}'", {"bare": bare})
     if not DOI.match(value):
         raise PydanticCustomError(
-            "invalid_doi", "'{value}' is not a DOI (they look like 10.1000/xyz123)", {"value": value}
+            "invalid_doi",
+            "'{value}' is not a DOI (they look like 10.1000/xyz123)",
+            {"value": value},
         )
     return value
 
@@ -109,13 +112,17 @@ def _parse_date(value: Any) -> Any:
         return date.fromisoformat(value)
     except ValueError as exc:
         raise PydanticCustomError(
-            "invalid_date", "'{value}' is not a real date ({reason})", {"value": value, "reason": str(exc)}
+            "invalid_date",
+            "'{value}' is not a real date ({reason})",
+            {"value": value, "reason": str(exc)},
         ) from None
 
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 OneLine = Annotated[Text, AfterValidator(_check_one_line)]
-Slug = Annotated[str, AfterValidator(_check_slug), WithJsonSchema({"type": "string", "pattern": SLUG_PATTERN})]
+Slug = Annotated[
+    str, AfterValidator(_check_slug), WithJsonSchema({"type": "string", "pattern": SLUG_PATTERN})
+]
 Url = Annotated[
     str,
     AfterValidator(_check_url),
@@ -127,7 +134,9 @@ ArxivId = Annotated[
     # YAML tooling reads an unquoted 2401.12340 as a number; digest reads it as written.
     WithJsonSchema({"type": ["string", "number"], "description": "arXiv id, e.g. 2401.12345"}),
 ]
-Doi = Annotated[str, AfterValidator(_check_doi), WithJsonSchema({"type": "string", "pattern": r"^10\."})]
+Doi = Annotated[
+    str, AfterValidator(_check_doi), WithJsonSchema({"type": "string", "pattern": r"^10\."})
+]
 IsoDate = Annotated[
     date, BeforeValidator(_parse_date), WithJsonSchema({"type": "string", "format": "date"})
 ]
@@ -146,7 +155,11 @@ class Links(BaseModel):
 
     def items(self) -> list[tuple[str, str]]:
         """(kind, url) pairs in a fixed order, for templates and the link checker."""
-        return [(kind, url) for kind in ("paper", "code", "project", "data") if (url := getattr(self, kind))]
+        return [
+            (kind, url)
+            for kind in ("paper", "code", "project", "data")
+            if (url := getattr(self, kind))
+        ]
 
 
 class Paper(BaseModel):
@@ -214,7 +227,11 @@ class Theme(BaseModel):
 
 
 DEFAULT_THEMES = (
-    Theme(slug="acceleration", title="Acceleration", description="Faster sampling, training and inference."),
+    Theme(
+        slug="acceleration",
+        title="Acceleration",
+        description="Faster sampling, training and inference.",
+    ),
     Theme(slug="safety", title="Safety", description="Misuse, privacy, robustness and evaluation."),
     Theme(slug="medical", title="Medical", description="Medicine and health."),
     Theme(slug="theory", title="Theory", description="Why and when the methods work."),
@@ -236,7 +253,9 @@ class SiteConfig(BaseModel):
     templates: Text = "templates"
     out: Text = "site"
     themes: tuple[Theme, ...] = Field(DEFAULT_THEMES, min_length=1)
-    contact: str | None = Field(None, description="E-mail named in the User-Agent of network requests.")
+    contact: str | None = Field(
+        None, description="E-mail named in the User-Agent of network requests."
+    )
     arxiv_api: Url = ARXIV_API
     crossref_api: Url = CROSSREF_API
 
@@ -246,7 +265,9 @@ class SiteConfig(BaseModel):
         seen: set[str] = set()
         for theme in themes:
             if theme.slug in seen:
-                raise PydanticCustomError("repeated", "theme '{slug}' is listed twice", {"slug": theme.slug})
+                raise PydanticCustomError(
+                    "repeated", "theme '{slug}' is listed twice", {"slug": theme.slug}
+                )
             seen.add(theme.slug)
         return themes
 

@@ -86,7 +86,9 @@ def paper_order(entry: PaperEntry) -> tuple[str, str]:
     return (entry.paper.title.casefold(), entry.id)
 
 
-def _issue_view(issue: IssueEntry, papers: list[PaperEntry], themes: tuple[Theme, ...]) -> IssueView:
+def _issue_view(
+    issue: IssueEntry, papers: list[PaperEntry], themes: tuple[Theme, ...]
+) -> IssueView:
     ordered = tuple(sorted(papers, key=paper_order))
     sections = []
     for theme in themes:

@@ -9,7 +9,6 @@ entered twice. Cross-file problems point at the second occurrence and name the f
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -113,9 +112,17 @@ def _diagnostic_for(
 def _value_message(kind: str, name: str, details: ErrorDetails) -> str:
     if kind in TYPE_WORDS:
         found = details["input"]
-        shape = "a list" if isinstance(found, list) else "a mapping" if isinstance(found, dict) else "text"
+        shape = (
+            "a list"
+            if isinstance(found, list)
+            else "a mapping"
+            if isinstance(found, dict)
+            else "text"
+        )
         if found is None:
             shape = "empty"
+        elif isinstance(found, str) and kind.startswith("bool"):
+            shape = f"'{found}'"
         return f"'{name}' must be {TYPE_WORDS[kind]}, not {shape}"
     if kind == "string_too_short":
         return f"'{name}' is empty"
@@ -158,7 +165,14 @@ def _check_themes(raw: RawEntry, config: SiteConfig) -> tuple[list[Diagnostic], 
         position = raw.position_of(location, key=is_key)
         hint = did_you_mean(slug, slugs) or f"configured themes: {', '.join(slugs)}"
         found.append(
-            error(raw.display_path, position.line, position.col, "E105", f"unknown theme '{slug}'", hint)
+            error(
+                raw.display_path,
+                position.line,
+                position.col,
+                "E105",
+                f"unknown theme '{slug}'",
+                hint,
+            )
         )
         reported.add(location)
     return found, reported
@@ -203,7 +217,9 @@ def _paper_warnings(raw: RawEntry, paper: Paper) -> list[Diagnostic]:
     return found
 
 
-def validate_entry(raw: RawEntry, config: SiteConfig) -> tuple[Paper | Issue | None, list[Diagnostic]]:
+def validate_entry(
+    raw: RawEntry, config: SiteConfig
+) -> tuple[Paper | Issue | None, list[Diagnostic]]:
     """Validate one file on its own (themes against the config included)."""
     found, reported = _check_themes(raw, config)
     model: type[Paper] | type[Issue] = Issue if raw.kind == "issue" else Paper
@@ -232,7 +248,9 @@ def validate_entry(raw: RawEntry, config: SiteConfig) -> tuple[Paper | Issue | N
     return (None if has_errors else value), found
 
 
-def validate_all(entries: list[RawEntry], files: list[tuple[str, str]], config: SiteConfig) -> Validated:
+def validate_all(
+    entries: list[RawEntry], files: list[tuple[str, str]], config: SiteConfig
+) -> Validated:
     """Validate every entry, then the rules that span files.
 
     `files` lists every (issue folder, display path) the loader saw, including files
@@ -265,7 +283,8 @@ def validate_all(entries: list[RawEntry], files: list[tuple[str, str]], config: 
                     1,
                     "E202",
                     f"issue folder '{folder}' has no {ISSUE_FILE}",
-                    hint=f"create {shown.rsplit('/', 1)[0]}/{ISSUE_FILE} with title, subject and intro",
+                    hint=f"create {shown.rsplit('/', 1)[0]}/{ISSUE_FILE} "
+                    "with title, subject and intro",
                 )
             )
 
@@ -284,7 +303,8 @@ def validate_all(entries: list[RawEntry], files: list[tuple[str, str]], config: 
                         1,
                         "E201",
                         f"paper id '{raw.stem}' is already used",
-                        hint=f"first used by {first_id[raw.stem]}; ids are unique across all issues",
+                        hint=f"first used by {first_id[raw.stem]}; "
+                        "ids are unique across all issues",
                     )
                 )
                 continue
@@ -308,7 +328,9 @@ def _repeated_paper(
     for key, reference in (("arxiv", paper.arxiv), ("doi", paper.doi)):
         if reference is None:
             continue
-        normalised = re.sub(r"v\d+$", "", reference.lower()) if key == "arxiv" else reference.lower()
+        normalised = (
+            re.sub(r"v\d+$", "", reference.lower()) if key == "arxiv" else reference.lower()
+        )
         marker = f"{key}:{normalised}"
         if marker in first_reference:
             position = raw.position_of((key,))

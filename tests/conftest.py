@@ -38,9 +38,9 @@ intro: |
 """
 
 
-def paper_yaml(**fields: str) -> str:
+def paper_yaml(**fields: str | None) -> str:
     """A valid paper entry; keyword arguments replace or add top-level lines verbatim."""
-    lines = {
+    lines: dict[str, str | None] = {
         "title": '"A Paper About Things"',
         "authors": "[Ada Lovelace]",
         "themes": "[acceleration]",

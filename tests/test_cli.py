@@ -1,0 +1,153 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from typer.testing import CliRunner
+
+from digest.cli import app
+from digest.load import parse_yaml
+
+from .conftest import MINIMAL_ISSUE, SiteFactory, paper_yaml
+
+runner = CliRunner()
+
+
+def test_check_passes_on_the_example_site_with_its_warnings(example_root: Path) -> None:
+    result = runner.invoke(app, ["check", "--root", str(example_root)])
+    assert result.exit_code == 0, result.output
+    # The seed's placeholder link is reported at its line, not hidden.
+    colodiff = (example_root / "entries/2026-02-28/colodiff.yaml").read_text().splitlines()
+    line = next(n for n, text in enumerate(colodiff, 1) if "your-repo" in text)
+    assert (
+        f"entries/2026-02-28/colodiff.yaml:{line}:9: warning[W102]: 'links.code' looks like a "
+        "placeholder: https://github.com/your-repo/colodiff" in result.output
+    )
+    assert result.output.splitlines()[-1].startswith("44 papers in 1 issue: 0 errors,")
+
+
+def test_strict_fails_on_warnings(example_root: Path) -> None:
+    result = runner.invoke(app, ["check", "--root", str(example_root), "--strict"])
+    assert result.exit_code == 1
+    assert "error[W102]" in result.output
+
+
+def test_clean_site_exits_zero(make_site: SiteFactory) -> None:
+    root = make_site(
+        {"entries/2026-02-28/_issue.yaml": MINIMAL_ISSUE, "entries/2026-02-28/a.yaml": paper_yaml()}
+    )
+    result = runner.invoke(app, ["check", "--root", str(root), "--strict"])
+    assert (result.exit_code, result.output) == (0, "1 paper in 1 issue: no problems found\n")
+
+
+def broken_site(make_site: SiteFactory) -> Path:
+    return make_site(
+        {
+            "entries/2026-02-28/_issue.yaml": MINIMAL_ISSUE,
+            "entries/2026-02-28/a.yaml": paper_yaml(themes="[acceleraton]"),
+            "entries/2026-02-28/b.yaml": paper_yaml(authors=None),
+        }
+    )
+
+
+def test_text_format(make_site: SiteFactory) -> None:
+    result = runner.invoke(app, ["check", "--root", str(broken_site(make_site))])
+    assert result.exit_code == 1
+    assert result.output == (
+        "entries/2026-02-28/a.yaml:3:10: error[E105]: unknown theme 'acceleraton'\n"
+        "    hint: did you mean 'acceleration'?\n"
+        "entries/2026-02-28/b.yaml:1:1: warning[W101]: no authors listed\n"
+        "    hint: add 'authors: [First Author]' and 'et_al: true' when the list is incomplete\n"
+        "1 paper in 1 issue: 1 error, 1 warning in 2 files\n"
+    )
+
+
+def test_json_format(make_site: SiteFactory) -> None:
+    result = runner.invoke(
+        app, ["check", "--root", str(broken_site(make_site)), "--format", "json"]
+    )
+    assert result.exit_code == 1
+    document = json.loads(result.output)
+    assert (document["errors"], document["warnings"]) == (1, 1)
+    assert [(d["path"], d["line"], d["col"], d["code"]) for d in document["diagnostics"]] == [
+        ("entries/2026-02-28/a.yaml", 3, 10, "E105"),
+        ("entries/2026-02-28/b.yaml", 1, 1, "W101"),
+    ]
+
+
+def test_github_format(make_site: SiteFactory) -> None:
+    result = runner.invoke(
+        app, ["check", "--root", str(broken_site(make_site)), "--format", "github"]
+    )
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0] == (
+        "::error file=entries/2026-02-28/a.yaml,line=3,col=10,title=E105::"
+        "unknown theme 'acceleraton'%0Ahint: did you mean 'acceleration'?"
+    )
+    assert lines[1].startswith("::warning file=entries/2026-02-28/b.yaml,line=1,col=1,title=W101::")
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["check", "--format", "xml"],
+        ["check", "--root", "/no/such/folder"],
+        ["check", "--bogus"],
+        ["frobnicate"],
+    ],
+)
+def test_usage_errors_exit_2(arguments: list[str]) -> None:
+    assert runner.invoke(app, arguments).exit_code == 2
+
+
+def test_schema_validates_every_example_entry(example_root: Path) -> None:
+    schemas = {}
+    for kind in ("paper", "issue"):
+        result = runner.invoke(app, ["schema", kind, "--root", str(example_root)])
+        assert result.exit_code == 0, result.output
+        schemas[kind] = json.loads(result.output)
+        jsonschema.Draft202012Validator.check_schema(schemas[kind])
+    files = sorted((example_root / "entries").glob("*/*.yaml"))
+    assert len(files) > 40
+    for path in files:
+        data, _, _ = parse_yaml(path.read_text(encoding="utf-8"))
+        kind = "issue" if path.name == "_issue.yaml" else "paper"
+        jsonschema.validate(_typed(data), schemas[kind])
+
+
+def _typed(value: object) -> object:
+    """What YAML tooling sees: plain scalars typed the YAML way (the schema targets editors)."""
+    if isinstance(value, dict):
+        return {key: _typed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_typed(item) for item in value]
+    if value in ("true", "false"):
+        return value == "true"
+    return value
+
+
+def test_schema_offers_the_configured_themes_and_rejects_others(example_root: Path) -> None:
+    schema = json.loads(runner.invoke(app, ["schema", "paper", "--root", str(example_root)]).output)
+    assert "applications" in schema["properties"]["themes"]["items"]["enum"]
+    bad = {"title": "T", "themes": ["nonsense"], "summary": "S"}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**bad, "themes": ["theory"], "colour": "red"}, schema)
+
+
+def test_schema_with_broken_config_exits_1(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.digest]\ntitel = 'x'\n")
+    result = runner.invoke(app, ["schema", "--root", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output.startswith("pyproject.toml:2:1: error[E302]: unknown setting 'titel'")
+
+
+def test_every_command_has_help() -> None:
+    for command in app.registered_commands:
+        name = command.name or (command.callback.__name__ if command.callback else "")
+        result = runner.invoke(app, [name, "--help"])
+        assert result.exit_code == 0 and "Usage" in result.output

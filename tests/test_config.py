@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from digest.config import load_config
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "pyproject.toml").write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def test_no_pyproject_means_defaults(tmp_path: Path) -> None:
+    config, problems = load_config(tmp_path)
+    assert problems == [] and config is not None
+    assert config.theme_slugs == ["acceleration", "safety", "medical", "theory"]
+
+
+def test_empty_table_means_defaults(tmp_path: Path) -> None:
+    config, problems = load_config(write(tmp_path, "[project]\nname = 'x'\n\n[tool.digest]\n"))
+    assert problems == [] and config is not None and config.title == "Research digest"
+
+
+def test_example_site_adds_applications(example_root: Path) -> None:
+    config, problems = load_config(example_root)
+    assert problems == [] and config is not None
+    assert config.theme_slugs[:4] == ["acceleration", "safety", "medical", "theory"]
+    assert "applications" in config.theme_slugs
+
+
+def test_errors_point_at_the_key_line(tmp_path: Path) -> None:
+    config, problems = load_config(write(tmp_path, "[tool.digest]\ntitle = 'x'\n  out = 3\n"))
+    assert config is None
+    assert [(p.line, p.col, p.code, p.message) for p in problems] == [
+        (3, 3, "E302", "setting 'out': input should be a valid string")
+    ]
+
+
+def test_repeated_theme_slug(tmp_path: Path) -> None:
+    text = '[tool.digest]\nthemes = [{slug = "a", title = "A"}, {slug = "a", title = "B"}]\n'
+    _, problems = load_config(write(tmp_path, text))
+    assert [p.message for p in problems] == ["setting 'themes': theme 'a' is listed twice"]
+
+
+def test_non_utf8_config(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_bytes(b"[tool.digest]\ntitle = '\xff'\n")
+    _, problems = load_config(tmp_path)
+    assert [(p.path, p.code) for p in problems] == [("pyproject.toml", "E301")]

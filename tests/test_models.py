@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from pydantic import ValidationError
+
+from digest.models import DEFAULT_THEMES, Paper, SiteConfig
+
+
+def paper(**fields: object) -> Paper:
+    base: dict[str, object] = {"title": "T", "themes": ["theory"], "summary": "S"}
+    base.update(fields)
+    return Paper.model_validate(base)
+
+
+@pytest.mark.parametrize(
+    "arxiv",
+    [
+        "2401.12345",
+        "2401.12345v2",
+        "0704.0001",
+        "hep-th/9901001",
+        "math.AG/0601001v3",
+        "cs/0101001",
+    ],
+)
+def test_valid_arxiv_ids(arxiv: str) -> None:
+    assert paper(arxiv=arxiv).arxiv == arxiv
+
+
+@pytest.mark.parametrize(
+    "arxiv", ["2401.1234.5", "2413.12345", "24.12345", "hep-th/99", "2401.12345v0"]
+)
+def test_invalid_arxiv_ids(arxiv: str) -> None:
+    with pytest.raises(ValidationError, match="is not an arXiv id"):
+        paper(arxiv=arxiv)
+
+
+@pytest.mark.parametrize("doi", ["10.1000/xyz123", "10.1145/3292500.3330701"])
+def test_valid_dois(doi: str) -> None:
+    assert paper(doi=doi).doi == doi
+
+
+def test_invalid_doi() -> None:
+    with pytest.raises(ValidationError, match="is not a DOI"):
+        paper(doi="11.1000/x")
+
+
+def test_paper_link_defaults_to_arxiv_then_doi() -> None:
+    assert paper().paper_url is None
+    assert paper(doi="10.1000/x").paper_url == "https://doi.org/10.1000/x"
+    assert (
+        paper(doi="10.1000/x", arxiv="2401.12345").paper_url == "https://arxiv.org/abs/2401.12345"
+    )
+    explicit = paper(arxiv="2401.12345", links={"paper": "https://openreview.net/forum?id=1"})
+    assert explicit.paper_url == "https://openreview.net/forum?id=1"
+
+
+def test_strings_from_yaml_become_types() -> None:
+    parsed = paper(et_al="true", published="2026-02-20", authors=None)
+    assert parsed.et_al is True
+    assert parsed.published == date(2026, 2, 20)
+    assert parsed.authors == []
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "ftp://a.b/c", "//a.b/c", "https://", "https://a b.c/"]
+)
+def test_links_must_be_absolute_http(url: str) -> None:
+    with pytest.raises(ValidationError, match="not an absolute http"):
+        paper(links={"code": url})
+
+
+def test_models_are_frozen_and_strict() -> None:
+    parsed = paper()
+    with pytest.raises(ValidationError):
+        parsed.title = "changed"
+    with pytest.raises(ValidationError, match="Extra inputs"):
+        paper(colour="red")
+
+
+def test_default_config_has_exactly_the_four_default_themes() -> None:
+    config = SiteConfig()
+    assert config.theme_slugs == ["acceleration", "safety", "medical", "theory"]
+    assert config.themes == DEFAULT_THEMES
+    assert config.entries == "entries" and config.out == "site" and config.templates == "templates"
+
+
+def test_base_url_loses_its_trailing_slash() -> None:
+    assert (
+        SiteConfig(base_url="https://a.github.io/digest/").base_url == "https://a.github.io/digest"
+    )
