@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import yaml
 
@@ -43,8 +43,7 @@ Location = tuple[str | int, ...]
 EntryKind = Literal["paper", "issue"]
 
 
-@dataclass(frozen=True)
-class Position:
+class Position(NamedTuple):
     line: int  # 1-based
     col: int  # 1-based
 
@@ -91,20 +90,24 @@ def _position(mark: Any) -> Position:
     return Position(mark.line + 1, mark.column + 1)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Open:
     """A collection being composed: its value, where it sits, and the key awaiting a value."""
 
     value: dict[str, Any] | list[Any]
     location: Location
     anchor: str | None
-    start: Any  # the start event, whose mark is the collection's position
+    position: Position
     size: int = 1
     pending_key: str | None = None
 
 
 class _Composer:
-    """Builds plain data and position tables from parser events, within fixed limits."""
+    """Builds plain data and position tables from parser events, within fixed limits.
+
+    This runs once per event of every file, so it dispatches on the exact event type and
+    keeps the common case (a plain scalar) short.
+    """
 
     def __init__(self) -> None:
         self.values: dict[Location, Position] = {}
@@ -116,139 +119,124 @@ class _Composer:
         self.root: Any = None
         self.documents = 0
 
-    def _count(self, nodes: int, mark: Any) -> None:
+    def _count(self, nodes: int, position: Position) -> None:
         self.nodes += nodes
         if self.nodes > MAX_NODES:
-            position = _position(mark)
             raise LoadError(
                 "E007",
                 f"the file expands to more than {MAX_NODES:,} values "
                 "(aliases repeating aliases, a 'billion laughs' file?)",
-                position.line,
-                position.col,
+                *position,
                 hint="entries need no YAML anchors or aliases; write the values out",
             )
 
-    def _check_tag(self, event: Any) -> None:
+    @staticmethod
+    def _check_tag(event: Any, position: Position) -> None:
         tag = event.tag
-        if tag and tag not in ("!", "?") and tag not in ALLOWED_TAGS:
-            position = _position(event.start_mark)
+        if tag is not None and tag not in ("!", "?") and tag not in ALLOWED_TAGS:
             shown = tag.replace("tag:yaml.org,2002:", "!!")
-            raise LoadError("E009", f"unsupported YAML tag '{shown}'", position.line, position.col)
+            raise LoadError("E009", f"unsupported YAML tag '{shown}'", *position)
 
-    def _place(self, value: Any, size: int, event: Any, is_scalar_key_candidate: bool) -> None:
+    def _place(self, value: Any, size: int, position: Position, may_be_key: bool) -> None:
         """Attach a finished value (or a key) to the collection on top of the stack."""
-        position = _position(event.start_mark)
         if not self.stack:
             self.root = value
             self.values[()] = position
             return
         parent = self.stack[-1]
         parent.size += size
-        if isinstance(parent.value, list):
-            location = (*parent.location, len(parent.value))
-            parent.value.append(value)
+        container = parent.value
+        if type(container) is list:
+            location = (*parent.location, len(container))
+            container.append(value)
             self.values[location] = position
             return
-        if parent.pending_key is None:
-            if not is_scalar_key_candidate or not isinstance(value, str | type(None)):
-                raise LoadError(
-                    "E009", "mapping keys must be plain text", position.line, position.col
-                )
+        key = parent.pending_key
+        if key is None:
+            if not may_be_key or not (value is None or type(value) is str):
+                raise LoadError("E009", "mapping keys must be plain text", *position)
             key = "null" if value is None else value
             key_location = (*parent.location, key)
-            if key in parent.value:
+            if key in container:
                 first = self.keys[key_location]
                 raise LoadError(
                     "E005",
                     f"duplicate key '{key}'",
-                    position.line,
-                    position.col,
+                    *position,
                     hint=f"'{key}' is already set on line {first.line}; keep one of them",
                 )
             self.keys[key_location] = position
             parent.pending_key = key
             return
-        location = (*parent.location, parent.pending_key)
-        assert isinstance(parent.value, dict)
-        parent.value[parent.pending_key] = value
-        self.values[location] = position
+        container[key] = value  # type: ignore[call-overload]
+        self.values[(*parent.location, key)] = position
         parent.pending_key = None
 
-    def _next_location(self) -> Location:
-        if not self.stack:
-            return ()
-        parent = self.stack[-1]
-        if isinstance(parent.value, list):
-            return (*parent.location, len(parent.value))
-        return (*parent.location, parent.pending_key or "")
-
     def feed(self, event: Any) -> None:
-        if isinstance(event, yaml.DocumentStartEvent):
-            self.documents += 1
-            if self.documents > 1:
-                position = _position(event.start_mark)
-                raise LoadError(
-                    "E004",
-                    "a file holds one YAML document; found a second one",
-                    position.line,
-                    position.col,
-                    hint="remove the '---' line and everything after it, or split the file",
-                )
-        elif isinstance(event, yaml.ScalarEvent):
-            self._check_tag(event)
-            self._count(1, event.start_mark)
+        kind = type(event)
+        mark = event.start_mark
+        position = Position(mark.line + 1, mark.column + 1)
+        if kind is yaml.ScalarEvent:
+            self._check_tag(event, position)
+            self._count(1, position)
             # implicit[0] is true for a plain (unquoted, untagged) scalar: only those can be null.
             value = None if event.implicit[0] and event.value in NULL_WORDS else event.value
             if event.anchor:
                 self.anchors[event.anchor] = (value, 1)
-            self._place(value, 1, event, True)
-        elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
-            self._check_tag(event)
-            self._count(1, event.start_mark)
-            if len(self.stack) >= MAX_DEPTH:
-                position = _position(event.start_mark)
-                raise LoadError(
-                    "E008",
-                    f"values are nested more than {MAX_DEPTH} levels deep",
-                    position.line,
-                    position.col,
-                )
-            parent = self.stack[-1] if self.stack else None
-            if parent and isinstance(parent.value, dict) and parent.pending_key is None:
-                position = _position(event.start_mark)
-                raise LoadError(
-                    "E009", "mapping keys must be plain text", position.line, position.col
-                )
-            container: dict[str, Any] | list[Any] = (
-                {} if isinstance(event, yaml.MappingStartEvent) else []
-            )
-            self.stack.append(_Open(container, self._next_location(), event.anchor, event))
-            self.values[self.stack[-1].location] = _position(event.start_mark)
-            if event.anchor:
-                self.unfinished_anchors.add(event.anchor)
-        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            self._place(value, 1, position, True)
+        elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+            self._start(event, position)
+        elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
             finished = self.stack.pop()
             if finished.anchor:
                 self.unfinished_anchors.discard(finished.anchor)
                 self.anchors[finished.anchor] = (finished.value, finished.size)
-            self._place(finished.value, finished.size, finished.start, False)
-        elif isinstance(event, yaml.AliasEvent):
-            position = _position(event.start_mark)
-            if event.anchor in self.unfinished_anchors:
+            self._place(finished.value, finished.size, finished.position, False)
+        elif kind is yaml.AliasEvent:
+            self._alias(event, position)
+        elif kind is yaml.DocumentStartEvent:
+            self.documents += 1
+            if self.documents > 1:
                 raise LoadError(
-                    "E007",
-                    f"alias '*{event.anchor}' refers to the value that contains it",
-                    position.line,
-                    position.col,
+                    "E004",
+                    "a file holds one YAML document; found a second one",
+                    *position,
+                    hint="remove the '---' line and everything after it, or split the file",
                 )
-            if event.anchor not in self.anchors:
-                raise LoadError(
-                    "E004", f"unknown alias '*{event.anchor}'", position.line, position.col
-                )
-            value, size = self.anchors[event.anchor]
-            self._count(size, event.start_mark)
-            self._place(value, size, event, not isinstance(value, dict | list))
+
+    def _start(self, event: Any, position: Position) -> None:
+        self._check_tag(event, position)
+        self._count(1, position)
+        if len(self.stack) >= MAX_DEPTH:
+            raise LoadError(
+                "E008", f"values are nested more than {MAX_DEPTH} levels deep", *position
+            )
+        location: Location = ()
+        if self.stack:
+            parent = self.stack[-1]
+            if type(parent.value) is list:
+                location = (*parent.location, len(parent.value))
+            elif parent.pending_key is None:
+                raise LoadError("E009", "mapping keys must be plain text", *position)
+            else:
+                location = (*parent.location, parent.pending_key)
+        container: dict[str, Any] | list[Any] = {} if type(event) is yaml.MappingStartEvent else []
+        self.stack.append(_Open(container, location, event.anchor, position))
+        self.values[location] = position
+        if event.anchor:
+            self.unfinished_anchors.add(event.anchor)
+
+    def _alias(self, event: Any, position: Position) -> None:
+        anchor = event.anchor
+        if anchor in self.unfinished_anchors:
+            raise LoadError(
+                "E007", f"alias '*{anchor}' refers to the value that contains it", *position
+            )
+        if anchor not in self.anchors:
+            raise LoadError("E004", f"unknown alias '*{anchor}'", *position)
+        value, size = self.anchors[anchor]
+        self._count(size, position)
+        self._place(value, size, position, not isinstance(value, dict | list))
 
 
 def _decode(raw: bytes) -> str:
@@ -294,19 +282,25 @@ def _syntax_error(exc: yaml.YAMLError, text: str) -> LoadError:
 def parse_yaml(text: str) -> tuple[Any, dict[Location, Position], dict[Location, Position]]:
     """Compose one YAML document into plain data, value positions and key positions."""
     composer = _Composer()
+    parser = _Loader(text)
     try:
-        for event in yaml.parse(text, Loader=_Loader):
+        while True:
+            event = parser.get_event()
+            if event is None or type(event) is yaml.StreamEndEvent:
+                break
             composer.feed(event)
     except yaml.YAMLError as exc:
         raise _syntax_error(exc, text) from None
+    finally:
+        parser.dispose()
     return composer.root, composer.values, composer.keys
 
 
 def display_path(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
+    """The path as diagnostics show it: relative to the content root, with "/"."""
+    text, prefix = str(path), str(root).rstrip(os.sep) + os.sep
+    shown = text[len(prefix) :] if text.startswith(prefix) else text
+    return shown.replace(os.sep, "/")
 
 
 def load_file(path: Path, root: Path, folder: str) -> RawEntry | Diagnostic:

@@ -55,7 +55,7 @@ def test_alias_bomb_is_rejected_after_bounded_work(monkeypatch: pytest.MonkeyPat
     counted: list[int] = []
     real_count = load._Composer._count
 
-    def counting(self: load._Composer, nodes: int, mark: object) -> None:
+    def counting(self: load._Composer, nodes: int, mark: Position) -> None:
         counted.append(nodes)
         real_count(self, nodes, mark)
 
