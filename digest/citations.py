@@ -1,0 +1,223 @@
+"""Citations: BibTeX records for the papers and schema.org JSON-LD for our pages.
+
+BibTeX. One `@misc` record per paper, the form arXiv's own export uses:
+
+    @misc{cui2026-dpcache,
+      title = {Denoising as Path Planning: ... with {DPCache}},
+      author = {Bowen Cui and others},
+      year = {2026},
+      eprint = {2602.00001},
+      archivePrefix = {arXiv},
+      doi = {10.1000/xyz123},
+      url = {https://arxiv.org/abs/2602.00001},
+    }
+
+The key is the first author's family name (ASCII letters only), the year and the
+paper's id; the id is unique across the site, so keys never collide and do not depend
+on the order of the papers. The year is `published`'s, else the arXiv id's, else the
+issue's. BibTeX's special characters are escaped, words with inner capitals or digits
+are braced so styles keep their case, and non-ASCII text stays UTF-8 (biber and
+modern BibTeX read it).
+
+JSON-LD. Each digest page and each paper page is an `Article` (our summary) `about` one
+or more `ScholarlyArticle`s (the papers, which are not ours). We deliberately emit no
+Google Scholar `citation_*` meta tags: those would claim the paper is published here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from digest import permalinks
+from digest.models import PaperEntry, SiteConfig
+from digest.organise import IssueView, Library
+
+_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "#": r"\#",
+    "%": r"\%",
+    "&": r"\&",
+    "$": r"\$",
+    "_": r"\_",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+_SPECIAL_PATTERN = re.compile(r"[\\{}#%&$_~^]")
+_ARXIV_NEW_YEAR = re.compile(r"^(\d{2})\d{2}\.")
+_ARXIV_OLD_YEAR = re.compile(r"/(\d{2})\d{2}\d{3}")
+
+
+def escape(text: str) -> str:
+    """Escape BibTeX/LaTeX special characters; everything else (UTF-8 included) stays."""
+    return _SPECIAL_PATTERN.sub(lambda match: _SPECIAL[match.group(0)], text)
+
+
+def _keeps_case(word: str) -> bool:
+    """DPCache, MRI, 3D, DP-aware: capitals after the first letter, or letters with digits."""
+    for part in re.split(r"[^\w]+", word):
+        if any(c.isupper() for c in part[1:]) or (
+            any(c.isdigit() for c in part) and any(c.isalpha() for c in part)
+        ):
+            return True
+    return False
+
+
+def bib_title(title: str) -> str:
+    """Escaped, with case-sensitive words braced so bibliography styles keep their capitals."""
+    words = (f"{{{escape(w)}}}" if _keeps_case(w) else escape(w) for w in title.split())
+    return " ".join(words)
+
+
+def _ascii_letters(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z]", "", folded.lower())
+
+
+def year_of(entry: PaperEntry) -> int:
+    paper = entry.paper
+    if paper.published:
+        return paper.published.year
+    if paper.arxiv:
+        match = _ARXIV_NEW_YEAR.match(paper.arxiv) or _ARXIV_OLD_YEAR.search(paper.arxiv)
+        if match:
+            two = int(match.group(1))
+            return 1900 + two if two >= 91 else 2000 + two
+    return entry.issue_date.year
+
+
+def bib_key(entry: PaperEntry) -> str:
+    """`<family><year>-<id>`: stable, unique because ids are, independent of order."""
+    family = ""
+    if entry.paper.authors:
+        family = _ascii_letters(entry.paper.authors[0].split()[-1])
+    return f"{family or 'anon'}{year_of(entry)}-{entry.id}"
+
+
+def bibtex(entry: PaperEntry) -> str:
+    """One BibTeX record, ending in a newline."""
+    paper = entry.paper
+    authors = [escape(name) for name in paper.authors]
+    if paper.et_al and authors:
+        authors.append("others")
+    fields: list[tuple[str, str]] = [("title", bib_title(paper.title))]
+    if authors:
+        fields.append(("author", " and ".join(authors)))
+    fields.append(("year", str(year_of(entry))))
+    if paper.published:
+        fields.append(("month", str(paper.published.month)))
+    if paper.arxiv:
+        fields += [("eprint", paper.arxiv), ("archivePrefix", "arXiv")]
+    if paper.doi:
+        fields.append(("doi", escape(paper.doi)))
+    if paper.paper_url:
+        fields.append(("url", paper.paper_url))
+    body = "".join(f"  {name} = {{{value}}},\n" for name, value in fields)
+    return f"@misc{{{bib_key(entry)},\n{body}}}\n"
+
+
+def bibliography(entries: Iterable[PaperEntry]) -> str:
+    """Records separated by blank lines, sorted by key so the file is deterministic."""
+    return "\n".join(bibtex(entry) for entry in sorted(entries, key=bib_key))
+
+
+def site_bibliography(library: Library) -> str:
+    return bibliography(library.papers.values())
+
+
+def issue_bibliography(issue: IssueView) -> str:
+    return bibliography(issue.papers)
+
+
+# ---------------------------------------------------------------- schema.org JSON-LD
+
+
+def scholarly_article(entry: PaperEntry) -> dict[str, Any]:
+    paper = entry.paper
+    data: dict[str, Any] = {"@type": "ScholarlyArticle", "name": paper.title}
+    if paper.authors:
+        data["author"] = [{"@type": "Person", "name": name} for name in paper.authors]
+    if paper.affiliations:
+        data["sourceOrganization"] = [
+            {"@type": "Organization", "name": name} for name in paper.affiliations
+        ]
+    if paper.published:
+        data["datePublished"] = paper.published.isoformat()
+    if paper.paper_url:
+        data["url"] = paper.paper_url
+    identifiers = []
+    if paper.arxiv:
+        identifiers.append({"@type": "PropertyValue", "propertyID": "arXiv", "value": paper.arxiv})
+    if paper.doi:
+        identifiers.append({"@type": "PropertyValue", "propertyID": "DOI", "value": paper.doi})
+    if identifiers:
+        data["identifier"] = identifiers
+    same_as = [url for kind, url in paper.links.items() if kind in ("code", "project")]
+    if same_as:
+        data["sameAs"] = same_as
+    if paper.tags:
+        data["keywords"] = list(paper.tags)
+    return data
+
+
+def _article(
+    config: SiteConfig,
+    headline: str,
+    description: str,
+    day: date,
+    path: str,
+    about: list[dict[str, Any]],
+) -> dict[str, Any]:
+    publisher = {"@type": "Organization", "name": config.title}
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "Article",
+        "headline": headline,
+        "description": description,
+        "datePublished": day.isoformat(),
+        "author": publisher,
+        "publisher": publisher,
+        "inLanguage": "en",
+    }
+    if config.base_url:
+        data["url"] = permalinks.absolute(config, path)
+        data["mainEntityOfPage"] = data["url"]
+    data["about"] = about[0] if len(about) == 1 else about
+    return data
+
+
+def paper_page_json_ld(library: Library, entry: PaperEntry, description: str) -> dict[str, Any]:
+    """A paper page: our summary (Article) about the paper (ScholarlyArticle)."""
+    issue = library.issue_of[entry.id]
+    return _article(
+        library.config,
+        entry.paper.title,
+        description,
+        issue.date,
+        permalinks.paper_path(entry.id),
+        [scholarly_article(entry)],
+    )
+
+
+def issue_page_json_ld(library: Library, issue: IssueView, description: str) -> dict[str, Any]:
+    """A digest page: one Article about every paper of the issue."""
+    return _article(
+        library.config,
+        issue.issue.title,
+        description,
+        issue.date,
+        permalinks.issue_path(issue.date),
+        [scholarly_article(entry) for entry in issue.papers],
+    )
+
+
+def json_ld_text(data: dict[str, Any]) -> str:
+    """JSON safe to place inside <script type="application/ld+json">: no `<`, `>` or `&`."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

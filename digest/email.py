@@ -1,0 +1,226 @@
+"""Email edition: each issue as email-safe HTML and as plain text, beside its page.
+
+`<YYYY-MM-DD>/email.html` is self-contained and made for mail clients: every style is
+inline (no <style>, no <script>, no external stylesheet or image), the layout is one
+column of plain blocks (no tables), and every link is absolute, so it can be pasted
+into a newsletter service as it is. `<YYYY-MM-DD>/email.txt` is the same issue as
+plain text wrapped at 72 columns, for the text part of the message.
+
+Both need absolute links, so both need `base_url`; without it the build skips them.
+The HTML comes from the template `email.html` with the context built here.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass
+from typing import TypedDict
+
+from markupsafe import Markup
+
+from digest import permalinks
+from digest.markdown import first_sentence, plain_text, render_markdown
+from digest.models import PaperEntry, SiteConfig
+from digest.organise import IssueView, Library
+
+WIDTH = 72
+MONTHS = (
+    "Jan.",
+    "Feb.",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "Aug.",
+    "Sept.",
+    "Oct.",
+    "Nov.",
+    "Dec.",
+)
+LINK_LABELS = {"paper": "Paper", "code": "Code", "project": "Project page", "data": "Data"}
+_LIST_ITEM = re.compile(r"^\s*([-*+]|\d+[.)])\s+")
+
+
+@dataclass(frozen=True)
+class EmailLink:
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class EmailPaper:
+    title: str
+    url: str  # the paper's page on the site
+    authors: str
+    affiliations: str
+    summary: Markup
+    summary_text: str
+    links: tuple[EmailLink, ...]
+    one_liner: str
+
+
+@dataclass(frozen=True)
+class EmailSection:
+    title: str
+    prose: Markup | None
+    prose_text: str | None
+    papers: tuple[EmailPaper, ...]
+
+
+@dataclass(frozen=True)
+class EmailGroup:
+    label: str
+    papers: tuple[EmailPaper, ...]
+
+
+class EmailContext(TypedDict):
+    site_title: str
+    site_url: str
+    title: str
+    dek: str  # "Latest 44 papers on diffusion models: Feb. 28, 2026"
+    web_url: str  # the issue's page
+    feed_url: str
+    bib_url: str
+    intro: Markup
+    intro_text: str
+    sections: tuple[EmailSection, ...]
+    under_the_hood: tuple[EmailGroup, ...]
+    outlook: Markup | None
+    outlook_text: str | None
+
+
+def _html(config: SiteConfig, markdown: str, page_path: str, top_heading: int) -> Markup:
+    html = render_markdown(markdown, top_heading).html
+    return Markup(permalinks.absolutize(html, permalinks.absolute(config, page_path)))
+
+
+def _authors(entry: PaperEntry) -> str:
+    authors = list(entry.paper.authors)
+    if not authors:
+        return ""
+    if entry.paper.et_al or len(authors) > 3:
+        return f"{authors[0]} et al."
+    return authors[0] if len(authors) == 1 else ", ".join(authors[:-1]) + " and " + authors[-1]
+
+
+def _paper(config: SiteConfig, entry: PaperEntry, issue_path: str) -> EmailPaper:
+    paper = entry.paper
+    links = [EmailLink(LINK_LABELS["paper"], paper.paper_url)] if paper.paper_url else []
+    links += [EmailLink(LINK_LABELS[k], url) for k, url in paper.links.items() if k != "paper"]
+    return EmailPaper(
+        title=paper.title,
+        url=permalinks.absolute(config, permalinks.paper_path(entry.id)),
+        authors=_authors(entry),
+        affiliations=", ".join(paper.affiliations),
+        summary=_html(config, paper.summary, issue_path, 4),
+        summary_text=paper.summary,
+        links=tuple(links),
+        one_liner=paper.tagline or first_sentence(paper.summary),
+    )
+
+
+def email_context(library: Library, issue: IssueView) -> EmailContext:
+    """Everything templates/email.html shows; needs `base_url`."""
+    config = library.config
+    path = permalinks.issue_path(issue.date)
+    papers = {entry.id: _paper(config, entry, path) for entry in issue.papers}
+    when = f"{MONTHS[issue.date.month - 1]} {issue.date.day}, {issue.date.year}"
+    count = len(issue.papers)
+    noun = "paper" if count == 1 else "papers"
+    return {
+        "site_title": config.title,
+        "site_url": permalinks.absolute(config, permalinks.HOME),
+        "title": issue.issue.title,
+        "dek": f"Latest {count} {noun} on {issue.issue.subject}: {when}",
+        "web_url": permalinks.absolute(config, path),
+        "feed_url": permalinks.absolute(config, permalinks.SITE_FEED),
+        "bib_url": permalinks.absolute(config, permalinks.issue_bib_path(issue.date)),
+        "intro": _html(config, issue.issue.intro, path, 2),
+        "intro_text": issue.issue.intro,
+        "sections": tuple(
+            EmailSection(
+                title=section.theme.title,
+                prose=_html(config, section.prose, path, 3) if section.prose else None,
+                prose_text=section.prose,
+                papers=tuple(papers[entry.id] for entry in section.papers),
+            )
+            for section in issue.sections
+        ),
+        "under_the_hood": tuple(
+            EmailGroup(group.label, tuple(papers[entry.id] for entry in group.papers))
+            for group in issue.under_the_hood
+        ),
+        "outlook": _html(config, issue.issue.outlook, path, 3) if issue.issue.outlook else None,
+        "outlook_text": issue.issue.outlook,
+    }
+
+
+# ---------------------------------------------------------------- plain text
+
+
+def _wrap(text: str, indent: str = "") -> str:
+    return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent)
+
+
+def text_blocks(markdown: str, indent: str = "") -> str:
+    """Markdown as wrapped plain text: paragraphs kept apart, list items on their own lines."""
+    blocks = []
+    for chunk in re.split(r"\n\s*\n", markdown.strip()):
+        lines = chunk.splitlines()
+        if lines and all(_LIST_ITEM.match(line) or line.startswith(" ") for line in lines):
+            items: list[str] = []
+            for line in lines:
+                if _LIST_ITEM.match(line):
+                    items.append(_LIST_ITEM.sub("", line))
+                elif items:
+                    items[-1] += " " + line.strip()
+            blocks.append("\n".join(_wrap(f"- {plain_text(item)}", indent) for item in items))
+        else:
+            blocks.append(_wrap(plain_text(chunk), indent))
+    return "\n\n".join(block for block in blocks if block.strip())
+
+
+def _heading(text: str, underline: str) -> str:
+    lines = textwrap.wrap(text, WIDTH)
+    return "\n".join(lines) + "\n" + underline * max(len(line) for line in lines)
+
+
+def email_text(context: EmailContext) -> str:
+    """The plain-text edition, from the same context as the HTML one."""
+    parts = [
+        _heading(context["title"], "="),
+        context["dek"],
+        f"Read it on the web: {context['web_url']}",
+        text_blocks(context["intro_text"]),
+    ]
+    for section in context["sections"]:
+        parts.append(_heading(section.title, "-"))
+        if section.prose_text:
+            parts.append(text_blocks(section.prose_text))
+        for paper in section.papers:
+            lines = [_wrap(f"* {paper.title}")]
+            byline = " — ".join(part for part in (paper.authors, paper.affiliations) if part)
+            if byline:
+                lines.append(_wrap(byline, "  "))
+            lines.append("")
+            lines.append(text_blocks(paper.summary_text, "  "))
+            lines.append("")
+            lines += [f"  {link.label}: {link.url}" for link in paper.links]
+            lines.append(f"  On the site: {paper.url}")
+            parts.append("\n".join(lines))
+    if context["under_the_hood"]:
+        parts.append(_heading("Under the hood", "-"))
+        for group in context["under_the_hood"]:
+            rows = [group.label]
+            rows += [_wrap(f"- {paper.title}: {paper.one_liner}", "  ") for paper in group.papers]
+            parts.append("\n".join(rows))
+    if context["outlook_text"]:
+        parts.append(_heading("Impact & the road ahead", "-"))
+        parts.append(text_blocks(context["outlook_text"]))
+    parts.append(
+        f"-- \n{context['site_title']}: {context['site_url']}\n"
+        f"Feed: {context['feed_url']}\nBibTeX for this issue: {context['bib_url']}"
+    )
+    return "\n\n".join(parts) + "\n"

@@ -1,0 +1,72 @@
+"""HTTP cache: answers from metadata services and link checks, kept on disk with a TTL.
+
+Both network tools (`importer.py`, `links.py`) keep what they learnt under the content
+root's `.digest-cache/` (git-ignored), so a second `digest new --from` or a CI rerun of
+`digest check --links` does not ask the same host the same question again. One JSON file
+per key, named by the key's SHA-256, written atomically; an unreadable or stale file is a
+miss, never an error. The clock is injected so tests can age entries without waiting.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+CACHE_DIR = ".digest-cache"
+
+
+class DiskCache:
+    """Key → JSON value, each stamped with the time it was stored."""
+
+    def __init__(self, folder: Path, clock: Callable[[], float] = time.time) -> None:
+        self.folder = folder
+        self.clock = clock
+
+    def _file(self, key: str) -> Path:
+        return self.folder / f"{hashlib.sha256(key.encode('utf-8')).hexdigest()[:40]}.json"
+
+    def get(self, key: str, ttl: float) -> Any | None:
+        """The value stored under `key` within the last `ttl` seconds, else None."""
+        try:
+            record = json.loads(self._file(key).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(record, dict) or record.get("key") != key:
+            return None
+        stored = record.get("stored_at")
+        if not isinstance(stored, int | float) or not 0 <= self.clock() - stored <= ttl:
+            return None
+        return record.get("value")
+
+    def put(self, key: str, value: Any) -> None:
+        """Store `value`; a cache that cannot be written is skipped silently."""
+        record = {"key": key, "stored_at": self.clock(), "value": value}
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            write_atomically(self._file(key), json.dumps(record, ensure_ascii=False))
+        except OSError:
+            return
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write `text` to a temporary file beside `path`, then move it into place in one step.
+
+    A reader (or a crash) never sees half a file: `path` holds either its old content or
+    all of the new.
+    """
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise

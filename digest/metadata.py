@@ -1,0 +1,273 @@
+r"""Metadata: what the arXiv API (Atom XML) and Crossref (JSON) say about a paper, cleaned up.
+
+Pure functions, no network: `importer.py` fetches the answers, this module reads them.
+Every way an answer can be unusable (arXiv's `Error` entry, an empty feed, a record
+for another paper, malformed XML or JSON) raises `ImportFailure` with a sentence an
+editor can act on. Titles and abstracts lose their hard line breaks, LaTeX-ish breaks
+(`\\`, `\newline`) and markup; arXiv's indented lines start new paragraphs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+from digest.models import ARXIV_NEW, ARXIV_OLD, DOI
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+ARXIV = "{http://arxiv.org/schemas/atom}"
+OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
+
+Kind = Literal["arxiv", "doi"]
+
+
+class ImportFailure(Exception):
+    """One source could not be imported; the message is for the editor."""
+
+
+# ---------------------------------------------------------------- sources
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: Kind
+    value: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}"
+
+
+def parse_source(text: str) -> Source:
+    """`arxiv:2401.12345`, `doi:10.1000/x`, or the bare id, DOI or their usual URLs.
+
+    Raises ValueError with a usage message for anything else.
+    """
+    raw = text.strip()
+    lowered = raw.lower()
+    for prefix in ("arxiv:", "https://arxiv.org/abs/", "http://arxiv.org/abs/"):
+        if lowered.startswith(prefix):
+            raw, lowered = raw[len(prefix) :], "arxiv-id"
+            break
+    for prefix in ("doi:", "https://doi.org/", "http://doi.org/", "https://dx.doi.org/"):
+        if lowered.startswith(prefix):
+            raw, lowered = raw[len(prefix) :], "doi"
+            break
+    if lowered != "doi" and (ARXIV_NEW.match(raw) or ARXIV_OLD.match(raw)):
+        return Source("arxiv", raw)
+    if lowered != "arxiv-id" and DOI.match(raw):
+        return Source("doi", raw)
+    raise ValueError(
+        f"'{text}' is neither an arXiv id nor a DOI "
+        "(write arxiv:2401.12345, arxiv:hep-th/9901001 or doi:10.1000/xyz123)"
+    )
+
+
+# ---------------------------------------------------------------- what an import yields
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What a service knows about one paper, cleaned up for an entry."""
+
+    source: Source
+    title: str
+    authors: tuple[str, ...] = ()
+    affiliations: tuple[str, ...] = ()
+    published: date | None = None
+    partial_date: str | None = None  # "2024-03" when the service gives no day
+    arxiv: str | None = None
+    doi: str | None = None
+    paper_url: str | None = None
+    abstract: str | None = None
+    journal_ref: str | None = None
+
+
+_LATEX_BREAK = re.compile(r"\\\\(\[[^\]]*\])?|\\newline\b|\\linebreak\b")
+_TAG = re.compile(r"<[^>]+>")
+
+
+def clean_text(text: str) -> str:
+    """One line: LaTeX-ish line breaks, tags and runs of whitespace become single spaces."""
+    text = _LATEX_BREAK.sub(" ", text)
+    text = "".join(
+        " " if unicodedata.category(c) in ("Cc", "Cs", "Co", "Zl", "Zp") else c for c in text
+    )
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def clean_paragraphs(text: str) -> list[str]:
+    """An abstract as paragraphs: arXiv starts a new paragraph on an indented line."""
+    text = text.replace("\r\n", "\n").strip("\n")
+    parts = re.split(r"\n\s*\n|\n(?=[ \t]+\S)", text)
+    return [cleaned for part in parts if (cleaned := clean_text(part))]
+
+
+# ---------------------------------------------------------------- arXiv
+
+
+def _strip_version(arxiv_id: str) -> str:
+    return re.sub(r"v\d+$", "", arxiv_id)
+
+
+def _parse_xml(body: str, what: str) -> ET.Element:
+    # The API never sends a DTD; refusing one keeps entity expansion out of reach.
+    if re.search(r"<!(DOCTYPE|ENTITY)", body[:4096], re.IGNORECASE):
+        raise ImportFailure(f"{what} sent a document with a DTD, which digest does not read")
+    try:
+        return ET.fromstring(body)
+    except ET.ParseError as exc:
+        raise ImportFailure(f"{what} sent malformed XML ({exc})") from None
+
+
+def _text(element: ET.Element | None) -> str:
+    return clean_text("".join(element.itertext())) if element is not None else ""
+
+
+def parse_arxiv(body: str, source: Source) -> Metadata:
+    """The one paper in an arXiv API feed, or the reason there is none."""
+    root = _parse_xml(body, "the arXiv API")
+    if root.tag != f"{ATOM}feed":
+        raise ImportFailure("the arXiv API sent XML that is not an Atom feed")
+    entries = root.findall(f"{ATOM}entry")
+    for entry in entries:
+        if _text(entry.find(f"{ATOM}id")).startswith(
+            ("http://arxiv.org/api/errors", "https://arxiv.org/api/errors")
+        ):
+            reason = _text(entry.find(f"{ATOM}summary")) or "no reason given"
+            raise ImportFailure(f"the arXiv API refused {source}: {reason}")
+    total = _text(root.find(f"{OPENSEARCH}totalResults"))
+    wanted = _strip_version(source.value)
+    found = [
+        e
+        for e in entries
+        if _strip_version(_arxiv_id(e)) == wanted and _text(e.find(f"{ATOM}title"))
+    ]
+    if not found:
+        if total == "0" or not entries:
+            raise ImportFailure(f"arXiv has no paper {source.value}")
+        raise ImportFailure(f"the arXiv API answered for {source} but not with that paper")
+    entry = found[0]
+    authors = tuple(_text(a.find(f"{ATOM}name")) for a in entry.findall(f"{ATOM}author"))
+    affiliations: list[str] = []
+    for author in entry.findall(f"{ATOM}author"):
+        for affiliation in author.findall(f"{ARXIV}affiliation"):
+            name = _text(affiliation)
+            if name and name not in affiliations:
+                affiliations.append(name)
+    summary = entry.find(f"{ATOM}summary")
+    abstract = (
+        "\n\n".join(clean_paragraphs("".join(summary.itertext()))) if summary is not None else ""
+    )
+    published = _text(entry.find(f"{ATOM}published"))[:10]
+    doi = _text(entry.find(f"{ARXIV}doi")) or None
+    return Metadata(
+        source=source,
+        title=_text(entry.find(f"{ATOM}title")),
+        authors=tuple(a for a in authors if a),
+        affiliations=tuple(affiliations),
+        published=_date(published),
+        arxiv=source.value,
+        doi=doi if doi and DOI.match(doi) else None,
+        paper_url=f"https://arxiv.org/abs/{source.value}",
+        abstract=abstract or None,
+        journal_ref=_text(entry.find(f"{ARXIV}journal_ref")) or None,
+    )
+
+
+def _arxiv_id(entry: ET.Element) -> str:
+    return re.sub(r"^https?://arxiv\.org/abs/", "", _text(entry.find(f"{ATOM}id")))
+
+
+def _date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+# ---------------------------------------------------------------- Crossref
+
+
+def parse_crossref(body: str, source: Source) -> Metadata:
+    """A Crossref `/works/{doi}` answer → metadata; partial dates and missing fields allowed."""
+    try:
+        document = json.loads(body)
+    except ValueError as exc:
+        raise ImportFailure(f"Crossref sent malformed JSON ({exc})") from None
+    if not isinstance(document, dict) or document.get("status") != "ok":
+        raise ImportFailure(f"Crossref did not return a record for {source}")
+    work = document.get("message")
+    if not isinstance(work, dict):
+        raise ImportFailure(f"Crossref's answer for {source} holds no 'message'")
+    title = clean_text(_TAG.sub(" ", " ".join(_strings(work.get("title")))))
+    if not title:
+        raise ImportFailure(f"Crossref's record of {source} has no title")
+    authors: list[str] = []
+    affiliations: list[str] = []
+    for person in work.get("author") or []:
+        if not isinstance(person, dict):
+            continue
+        given, family = (
+            clean_text(str(person.get("given", ""))),
+            clean_text(str(person.get("family", ""))),
+        )
+        name = clean_text(f"{given} {family}") or clean_text(str(person.get("name", "")))
+        if name:
+            authors.append(name)
+        for place in person.get("affiliation") or []:
+            place_name = clean_text(str(place.get("name", ""))) if isinstance(place, dict) else ""
+            if place_name and place_name not in affiliations:
+                affiliations.append(place_name)
+    published, partial = _crossref_date(work)
+    abstract = work.get("abstract")
+    paragraphs = (
+        [clean_text(_TAG.sub(" ", p)) for p in re.split(r"</jats:p>|</p>", abstract)]
+        if isinstance(abstract, str)
+        else []
+    )
+    doi = str(work.get("DOI") or source.value)
+    container = clean_text(" ".join(_strings(work.get("container-title"))))
+    return Metadata(
+        source=source,
+        title=title,
+        authors=tuple(authors),
+        affiliations=tuple(affiliations),
+        published=published,
+        partial_date=partial,
+        doi=doi if DOI.match(doi) else source.value,
+        paper_url=f"https://doi.org/{doi}",
+        abstract="\n\n".join(p for p in paragraphs if p) or None,
+        journal_ref=container or None,
+    )
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _crossref_date(work: dict[str, Any]) -> tuple[date | None, str | None]:
+    """(full date, None), or (None, "2024-03") when every date stops at a month or a year.
+
+    The first full date wins, in the order a reader means by "when it appeared".
+    """
+    partial: str | None = None
+    for key in ("published-online", "published-print", "published", "issued"):
+        value = work.get(key)
+        parts = value.get("date-parts") if isinstance(value, dict) else None
+        first = parts[0] if isinstance(parts, list) and parts and isinstance(parts[0], list) else []
+        numbers = [n for n in first if isinstance(n, int)]
+        if len(numbers) >= 3:
+            try:
+                return date(numbers[0], numbers[1], numbers[2]), None
+            except ValueError:
+                continue
+        if numbers and partial is None:
+            partial = "-".join(f"{n:02d}" if i else f"{n:04d}" for i, n in enumerate(numbers[:2]))
+    return None, partial

@@ -1,0 +1,106 @@
+"""Permalinks: where each page lives, relative to the site root, and its absolute URL.
+
+The paths are fixed by DESIGN.md (`papers/<id>/`, `<YYYY-MM-DD>/`, `topics/<slug>/`, ...).
+Pages link to each other relatively; only feeds, the sitemap, canonical and social links,
+JSON-LD and the email edition use absolute URLs, built here from `base_url`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from html import escape, unescape
+from pathlib import Path
+from urllib.parse import urljoin
+
+from digest.config import CONFIG_FILE
+from digest.diagnostics import Diagnostic, warning
+from digest.models import SiteConfig
+
+HOME = ""
+TOPICS = "topics/"
+SEARCH = "search/"
+SITE_FEED = "feed.xml"
+SITE_JSON_FEED = "feed.json"
+FEEDS_OPML = "feeds.opml"
+BIBLIOGRAPHY = "bibliography.bib"
+
+
+def paper_path(paper_id: str) -> str:
+    return f"papers/{paper_id}/"
+
+
+def issue_path(issue_date: date) -> str:
+    return f"{issue_date.isoformat()}/"
+
+
+def issue_bib_path(issue_date: date) -> str:
+    return f"{issue_date.isoformat()}/digest-{issue_date.isoformat()}.bib"
+
+
+def email_html_path(issue_date: date) -> str:
+    return f"{issue_date.isoformat()}/email.html"
+
+
+def email_text_path(issue_date: date) -> str:
+    return f"{issue_date.isoformat()}/email.txt"
+
+
+def topic_path(slug: str) -> str:
+    return f"topics/{slug}/"
+
+
+def topic_feed_path(slug: str) -> str:
+    return f"topics/{slug}/feed.xml"
+
+
+def topic_json_feed_path(slug: str) -> str:
+    return f"topics/{slug}/feed.json"
+
+
+def absolute(config: SiteConfig, path: str) -> str:
+    """`base_url` (kept without a trailing slash) joined with a site-root path."""
+    if config.base_url is None:
+        raise ValueError("absolute URLs need base_url")
+    return f"{config.base_url}/{path}"
+
+
+def relative(from_path: str, to_path: str) -> str:
+    """A link from the page at `from_path` to `to_path`, both site-root paths.
+
+    A page path is a folder (`papers/x/`, served as its index.html) or a file (`feed.xml`).
+    The result works unchanged when the site is served from a sub-path.
+    """
+    depth = from_path.count("/")
+    prefix = "../" * depth
+    return prefix + to_path if prefix + to_path else "./"
+
+
+_URL_ATTRIBUTE = re.compile(r'\b(href|src)="([^"]*)"')
+
+
+def absolutize(html: str, base: str) -> str:
+    """Rewrite every href/src in `html` (markdown-it output: quoted, escaped) against `base`."""
+
+    def rewrite(match: re.Match[str]) -> str:
+        target = unescape(match.group(2))
+        return f'{match.group(1)}="{escape(urljoin(base, target), quote=True)}"'
+
+    return _URL_ATTRIBUTE.sub(rewrite, html)
+
+
+def missing_base_url(root: Path) -> Diagnostic:
+    """W120: without base_url, feeds, sitemap, canonical links and the email edition are skipped."""
+    line = 1
+    path = root / CONFIG_FILE
+    if path.is_file():
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        line = next((n + 1 for n, text in enumerate(lines) if text.strip() == "[tool.digest]"), 1)
+    return warning(
+        CONFIG_FILE,
+        line,
+        1,
+        "W120",
+        "base_url is not set: feeds, sitemap, canonical links and the email edition are skipped",
+        hint='add base_url = "https://<where the site is served>" to [tool.digest]',
+    )

@@ -1,0 +1,335 @@
+"""Scaffold: the YAML text of a new paper entry (and of a new issue), and writing it safely.
+
+`digest new` writes files an editor then finishes by hand, so the text carries short
+comments saying what each field is for and what is still to do. What a metadata service
+cannot know is left so that `digest check` points at it: the title and summary of a blank
+entry are empty, and `themes` holds the placeholder `choose-a-theme`, which check reports
+as an unknown theme with the configured ones as the hint. An imported abstract is only a
+starting point and is marked for rewriting.
+
+Strings are written as YAML double-quoted scalars (JSON string syntax is valid there),
+so any title or name round-trips through the loader unchanged. Files are written with a
+temporary file and `os.replace`; an existing entry is replaced only with `force`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from digest.http_cache import write_atomically
+from digest.importer import Importer
+from digest.load import ISSUE_FILE, RawEntry, display_path, entry_files, load_file
+from digest.metadata import ImportFailure, Metadata, Source, clean_text, parse_source
+from digest.models import SLUG_PATTERN, SiteConfig
+
+THEME_PLACEHOLDER = "choose-a-theme"
+STOP_WORDS = frozenset({"a", "an", "the", "on", "of", "for", "and", "in", "to", "with", "via"})
+WRAP = 88
+
+
+def quoted(text: str) -> str:
+    """A YAML double-quoted scalar holding exactly `text`."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _block(text: str, indent: str = "  ") -> str:
+    """Paragraphs as the body of a `|` block scalar, wrapped for reading."""
+    lines: list[str] = []
+    for number, paragraph in enumerate(text.split("\n\n")):
+        if number:
+            lines.append("")
+        lines.extend(indent + line for line in textwrap.wrap(paragraph, WRAP - len(indent)))
+    return "\n".join(lines) + "\n"
+
+
+def _string_list(key: str, values: Sequence[str]) -> str:
+    return f"{key}:\n" + "".join(f"  - {quoted(value)}\n" for value in values)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """The text of one new paper entry and what the editor must still do in it."""
+
+    text: str
+    todo: tuple[str, ...]
+
+
+def paper_text(metadata: Metadata | None, themes: Sequence[str], config: SiteConfig) -> Draft:
+    """The commented YAML of a new paper entry, prefilled from `metadata` when given."""
+    todo: list[str] = []
+    configured = ", ".join(config.theme_slugs)
+    out = []
+    if metadata is None:
+        out.append(
+            "# A new paper entry. Fill in the fields marked TODO, then run `digest check`.\n"
+        )
+        out.append('title: ""  # TODO: the paper\'s title (required)\n')
+        out.append("# short: Name  # optional short name for compact lists\n")
+        out.append("authors: []  # TODO: in paper order, e.g. [Ada Lovelace, Alan Turing]\n")
+        out.append("# et_al: true  # set when the author list is incomplete\n")
+        out.append("# affiliations: [University of Somewhere]\n")
+        todo += ["title: the paper's title", "authors: the authors, in paper order"]
+    else:
+        out.append(
+            f"# Imported from {_origin(metadata.source)} by `digest new`; check every field.\n"
+        )
+        out.append(f"title: {quoted(metadata.title)}\n")
+        out.append("# short: Name  # optional short name for compact lists\n")
+        if metadata.authors:
+            out.append(_string_list("authors", metadata.authors))
+        else:
+            out.append(
+                "authors: []  # TODO: the service lists no authors; add them in paper order\n"
+            )
+            todo.append("authors: the service lists none")
+        out.append("# et_al: true  # set when the author list is incomplete\n")
+        if metadata.affiliations:
+            out.append(_string_list("affiliations", metadata.affiliations))
+        else:
+            out.append("# affiliations: [University of Somewhere]  # none given by the service\n")
+    if themes:
+        out.append(f"themes: [{', '.join(themes)}]  # configured: {configured}\n")
+    else:
+        out.append(f"# TODO: pick one or more themes: {configured}\n")
+        out.append(f"themes: [{THEME_PLACEHOLDER}]\n")
+        todo.append(f"themes: pick one or more of {configured}")
+    out.append("# contribution: technique  # architecture | technique | dataset | benchmark\n")
+    out.append('# tagline: "One line for the Under the hood list."\n')
+    if metadata is not None:
+        out.append(_reference_fields(metadata))
+    else:
+        out.append(
+            "# links:\n#   paper: https://arxiv.org/abs/2401.12345\n#   code: https://github.com/owner/repo\n"
+        )
+        out.append('# arxiv: "2401.12345"\n# doi: 10.1000/xyz123\n# published: 2026-01-31\n')
+    out.append("# tags: [keyword, another-keyword]\n")
+    if metadata is not None and metadata.abstract:
+        out.append(
+            "# TODO: REWRITE. Below is the authors' abstract, as a starting point only: a digest\n"
+        )
+        out.append("# summary says in our own words what the paper does and why it matters.\n")
+        out.append("summary: |\n" + _block(metadata.abstract))
+        todo.append("summary: the authors' abstract; rewrite it in your own words")
+    else:
+        out.append(
+            'summary: ""  # TODO: Markdown; what the paper does and why it matters (required)\n'
+        )
+        todo.append("summary: what the paper does and why it matters")
+    return Draft("".join(out), tuple(todo))
+
+
+def _origin(source: Source) -> str:
+    return f"arXiv {source.value}" if source.kind == "arxiv" else f"Crossref (DOI {source.value})"
+
+
+def _reference_fields(metadata: Metadata) -> str:
+    out = ["links:\n"]
+    if metadata.paper_url:
+        out.append(f"  paper: {metadata.paper_url}\n")
+    out.append("  # code: https://github.com/owner/repo\n  # project: https://...\n")
+    if metadata.arxiv:
+        out.append(f"arxiv: {quoted(metadata.arxiv)}\n")
+    if metadata.doi:
+        out.append(f"doi: {quoted(metadata.doi)}\n")
+    if metadata.published:
+        out.append(f"published: {metadata.published.isoformat()}\n")
+    elif metadata.partial_date:
+        out.append(
+            f"# published: {metadata.partial_date}  # the service gives no full date; "
+            "write YYYY-MM-DD if you know it\n"
+        )
+    if metadata.journal_ref:
+        out.append(f"# appeared in: {clean_text(metadata.journal_ref)}\n")
+    return "".join(out)
+
+
+def issue_text(day: date, subject: str | None) -> str:
+    """The commented YAML of a new issue's `_issue.yaml`; a draft until the editor says so."""
+    subject_line = (
+        f'subject: {quoted(subject)}  # shown as "Latest N papers on <subject>"\n'
+        if subject
+        else 'subject: ""  # TODO: shown as "Latest N papers on <subject>"\n'
+    )
+    return (
+        f"# The issue of {day.isoformat()}: editorial text; Markdown in intro, themes, outlook.\n"
+        'title: ""  # TODO: the issue\'s headline\n'
+        + subject_line
+        + 'intro: ""  # TODO: a few paragraphs introducing the issue (Markdown)\n'
+        "# themes:  # optional: Markdown shown at the top of a theme's section\n"
+        "#   acceleration: |\n"
+        "#     ...\n"
+        '# outlook: |  # optional: "Impact & the road ahead"\n'
+        "#   ...\n"
+        "draft: true  # drafts are built only with --drafts; set to false to publish\n"
+    )
+
+
+def derive_id(title: str, taken: set[str]) -> str:
+    """A paper id from a title: the system's name before a colon, else its first words."""
+    head, colon, _ = title.partition(":")
+    words = re.findall(r"[a-z0-9]+", head.lower()) if colon and len(head.split()) <= 3 else []
+    if not words:
+        words = [w for w in re.findall(r"[a-z0-9]+", title.lower()) if w not in STOP_WORDS][:4]
+    while len(words) > 1 and len("-".join(words)) > 40:
+        words.pop()
+    base = "-".join(words)[:40].strip("-") or "paper"
+    candidate, number = base, 2
+    while candidate in taken:
+        candidate, number = f"{base}-{number}", number + 1
+    return candidate
+
+
+# ---------------------------------------------------------------- creating the files
+
+
+@dataclass(frozen=True)
+class Request:
+    """One entry to create: an id (None: derive it from the title) and an optional source."""
+
+    id: str | None
+    source: Source | None
+
+
+def requests_from(
+    paper_id: str | None, sources: Sequence[str], source_file: Path | None
+) -> list[Request]:
+    """What `digest new` was asked for; ValueError with a usage message when it cannot be done.
+
+    A file of sources holds one `SOURCE` or `ID SOURCE` per line; `#` starts a comment.
+    """
+    wanted = [Request(None, parse_source(text)) for text in sources]
+    if source_file is not None:
+        try:
+            lines = source_file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"cannot read {source_file}: {exc}") from None
+        for number, line in enumerate(lines, start=1):
+            words = line.split("#", 1)[0].split()
+            if len(words) == 1:
+                wanted.append(Request(None, parse_source(words[0])))
+            elif len(words) == 2:
+                wanted.append(Request(words[0], parse_source(words[1])))
+            elif words:
+                raise ValueError(
+                    f"{source_file}:{number}: write one 'SOURCE' or 'ID SOURCE' per line"
+                )
+    if not wanted:
+        if paper_id is None:
+            raise ValueError("give the new paper's ID, or --from/--from-file to import one")
+        return [Request(paper_id, None)]
+    if paper_id is not None:
+        if len(wanted) > 1:
+            raise ValueError(
+                "an ID names one entry: leave it out to import several (ids come from the "
+                "titles), or write 'ID SOURCE' lines in --from-file"
+            )
+        return [Request(paper_id, wanted[0].source)]
+    return wanted
+
+
+@dataclass
+class Outcome:
+    written: list[tuple[str, Draft | None]] = field(default_factory=list)  # (path, draft)
+    errors: list[str] = field(default_factory=list)
+
+
+def known_ids(entries_dir: Path) -> dict[str, tuple[str, Path]]:
+    """Every paper id already used: id → (issue folder, file)."""
+    return {
+        path.stem: (folder, path)
+        for folder, path in entry_files(entries_dir)
+        if path.name != ISSUE_FILE and path.suffix == ".yaml"
+    }
+
+
+def latest_subject(entries_dir: Path, root: Path) -> str | None:
+    """The subject of the newest issue, so a new issue starts with the same one."""
+    issues = sorted((p for f, p in entry_files(entries_dir) if p.name == ISSUE_FILE), reverse=True)
+    for path in issues:
+        loaded = load_file(path, root, path.parent.name)
+        if isinstance(loaded, RawEntry) and isinstance(loaded.data.get("subject"), str):
+            return str(loaded.data["subject"])
+    return None
+
+
+def create_entries(
+    root: Path,
+    config: SiteConfig,
+    day: date,
+    requests: Sequence[Request],
+    themes: Sequence[str],
+    force: bool,
+    importer: Importer | None,
+) -> Outcome:
+    """Fetch every source, then write every entry; on any failure, write nothing."""
+    outcome = Outcome()
+    entries_dir = root / config.entries
+    issue_dir = entries_dir / day.isoformat()
+    used = known_ids(entries_dir)
+    folder = day.isoformat()
+    for request in requests:
+        if request.id is not None:
+            outcome.errors.extend(_conflicts(request.id, folder, used, force, root))
+    named = [r.id for r in requests if r.id is not None]
+    for repeated in sorted({i for i in named if named.count(i) > 1}):
+        outcome.errors.append(f"paper id '{repeated}' is given twice")
+    if outcome.errors:
+        return outcome
+    fetched: list[Metadata | None] = []
+    for request in requests:
+        if request.source is None:
+            fetched.append(None)
+            continue
+        assert importer is not None, "an importer is needed for --from"
+        try:
+            fetched.append(importer.fetch(request.source))
+        except ImportFailure as failure:
+            outcome.errors.append(f"{request.source}: {failure}")
+    if outcome.errors:
+        return outcome
+    taken = {i for i, (f, _) in used.items() if not (force and f == folder)} | set(named)
+    plan: list[tuple[Path, Draft]] = []
+    for request, metadata in zip(requests, fetched, strict=True):
+        paper_id = request.id
+        if paper_id is None:
+            paper_id = derive_id(metadata.title if metadata else "paper", taken)
+            taken.add(paper_id)
+        plan.append((issue_dir / f"{paper_id}.yaml", paper_text(metadata, themes, config)))
+    try:
+        issue_dir.mkdir(parents=True, exist_ok=True)
+        issue_file = issue_dir / ISSUE_FILE
+        if not issue_file.exists():
+            write_atomically(issue_file, issue_text(day, latest_subject(entries_dir, root)))
+            outcome.written.append((display_path(issue_file, root), None))
+        for path, draft in plan:
+            write_atomically(path, draft.text)
+            outcome.written.append((display_path(path, root), draft))
+    except OSError as exc:
+        outcome.errors.append(f"cannot write {exc.filename or issue_dir}: {exc.strerror or exc}")
+    return outcome
+
+
+def _conflicts(
+    paper_id: str, folder: str, used: dict[str, tuple[str, Path]], force: bool, root: Path
+) -> list[str]:
+    if not re.fullmatch(SLUG_PATTERN, paper_id):
+        return [
+            f"'{paper_id}' is not a valid paper id: use lowercase letters, digits, single hyphens"
+        ]
+    if paper_id not in used:
+        return []
+    where, path = used[paper_id]
+    shown = display_path(path, root)
+    if where != folder:
+        return [
+            f"paper id '{paper_id}' is already used by {shown}; ids are unique across all issues"
+        ]
+    if not force:
+        return [f"{shown} already exists; use --force to replace it"]
+    return []

@@ -1,0 +1,166 @@
+"""Search: a compact prebuilt JSON index of every paper, read by templates/assets/search.js.
+
+`search/index.json` is one document:
+
+    {"version": 1,
+     "topics": [["acceleration", "Acceleration"], ...],      # configured order
+     "contributions": [["architecture", "Architecture"], ...],
+     "issues": ["2026-02-28", ...],                           # newest first
+     "stop_words": ["a", "an", ...],                          # left out of queries too
+     "papers": [[id, title, authors, et_al, affiliations, tags, topic numbers,
+                 contribution number or -1, issue number, has code (0/1),
+                 one-line description, summary words], ...]}
+
+Papers come newest issue first, then in title order; numbers point into the lists
+above, which keeps the file small. "Summary words" are the summary's distinct words,
+folded the way the script folds a query (lower case, accents removed), without
+stop words and without words the title, tags or one-line description already hold
+(the script searches the one-liner together with them). The script matches every
+query word as a word prefix in title, authors, affiliations, tags and summary, ranks
+title hits first and filters by topic, contribution, issue and "has code". Paper links
+in the results are site-root paths that the page resolves relative to itself, so the
+search works from a sub-path.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from digest import permalinks
+from digest.markdown import first_sentence
+from digest.models import CONTRIBUTIONS, PaperEntry
+from digest.organise import Library
+
+INDEX_PATH = "search/index.json"
+SCRIPT_PATH = "assets/search.js"
+CONTRIBUTION_LABELS = {
+    "architecture": "Architecture",
+    "technique": "Technique",
+    "dataset": "Dataset",
+    "benchmark": "Benchmark",
+}
+STOP_WORDS = frozenset(
+    """a an and are as at be by can for from has have in into is it its of on or our so such
+    that the their them then these they this those to was we were which while with without
+    more than not also both each how what when where who why will would""".split()  # noqa: SIM905
+)
+_WORD = re.compile(r"[^\W_]+")
+_LINK_TARGET = re.compile(r"\]\([^)]*\)|<[a-z]+:[^>]*>")
+
+
+def fold(text: str) -> str:
+    """Lower case without accents; search.js folds queries the same way."""
+    if text.isascii():
+        return text.lower()
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(c for c in decomposed if not unicodedata.category(c).startswith("M")).lower()
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(fold(text))
+
+
+def one_liner(entry: PaperEntry) -> str:
+    """The tagline, else the summary's first sentence (as on the "Under the hood" lists)."""
+    return entry.paper.tagline or first_sentence(entry.paper.summary)
+
+
+def summary_words(entry: PaperEntry, line: str) -> str:
+    """The summary's words that the title, tags and one-line description do not hold."""
+    paper = entry.paper
+    known = set(words(" ".join([paper.title, line, *paper.tags])))
+    seen: dict[str, None] = {}
+    # Markup characters are not word characters, so only link targets need removing.
+    for word in words(_LINK_TARGET.sub("", paper.summary)):
+        if len(word) > 1 and word not in STOP_WORDS and word not in known:
+            seen.setdefault(word, None)
+    return " ".join(seen)
+
+
+@dataclass(frozen=True)
+class SearchIndex:
+    document: dict[str, Any]
+
+    def to_json(self) -> str:
+        return json.dumps(self.document, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def build_index(library: Library) -> SearchIndex:
+    topics = [theme.slug for theme in library.config.themes]
+    issues = [view.slug for view in library.issues]
+    rows: list[list[Any]] = []
+    for number, view in enumerate(library.issues):
+        for entry in view.papers:
+            paper = entry.paper
+            line = one_liner(entry)
+            rows.append(
+                [
+                    entry.id,
+                    paper.title,
+                    list(paper.authors),
+                    int(paper.et_al),
+                    list(paper.affiliations),
+                    list(paper.tags),
+                    [topics.index(slug) for slug in paper.themes if slug in topics],
+                    CONTRIBUTIONS.index(paper.contribution) if paper.contribution else -1,
+                    number,
+                    int(paper.links.code is not None),
+                    line,
+                    summary_words(entry, line),
+                ]
+            )
+    document = {
+        "version": 1,
+        "topics": [[theme.slug, theme.title] for theme in library.config.themes],
+        "contributions": [[kind, CONTRIBUTION_LABELS[kind]] for kind in CONTRIBUTIONS],
+        "issues": issues,
+        "stop_words": sorted(STOP_WORDS),
+        "papers": rows,
+    }
+    return SearchIndex(document)
+
+
+MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+
+def _long_date(day: date) -> str:
+    """28 February 2026, the same in every locale."""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """What templates/search.html needs beyond the base context."""
+
+    topics: tuple[Option, ...]
+    contributions: tuple[Option, ...]
+    issues: tuple[Option, ...]
+    index_url: str  # relative to the search page
+    script_url: str
+    root_url: str  # the site root, relative to the search page
+
+
+def search_page(library: Library) -> SearchPage:
+    page = permalinks.SEARCH
+    return SearchPage(
+        topics=tuple(Option(theme.slug, theme.title) for theme in library.config.themes),
+        contributions=tuple(Option(kind, CONTRIBUTION_LABELS[kind]) for kind in CONTRIBUTIONS),
+        issues=tuple(Option(view.slug, _long_date(view.date)) for view in library.issues),
+        index_url=permalinks.relative(page, INDEX_PATH),
+        script_url=permalinks.relative(page, SCRIPT_PATH),
+        root_url=permalinks.relative(page, ""),
+    )

@@ -1,0 +1,162 @@
+"""Write: `RenderedPage` values + static assets → the output folder, atomically.
+
+Everything is written into a fresh temporary folder beside the output (same parent, so
+the final rename never crosses a file system), then swapped into place: the old site is
+renamed away, the new one renamed in, the old one deleted. Any failure before the swap
+removes the temporary folder and leaves the previous site exactly as it was.
+
+Output is deterministic: pages and assets are written in sorted order, text as UTF-8
+with "\\n" line ends, and nothing records the time of the build.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from digest.diagnostics import Diagnostic, error
+from digest.render import RenderedPage
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    written: int  # files written: pages plus assets
+    diagnostics: list[Diagnostic]
+
+    @property
+    def ok(self) -> bool:
+        return not self.diagnostics
+
+
+def unsafe_url(url: str) -> str | None:
+    """Why `url` may not name a file inside the output folder, or None when it may."""
+    if not url or url.endswith("/"):
+        return "it does not name a file"
+    if "\\" in url or "\x00" in url or ":" in url:
+        return "it contains a backslash, a colon or a NUL character"
+    path = PurePosixPath(url)
+    if path.is_absolute():
+        return "it is an absolute path"
+    if any(part in ("", ".", "..") for part in url.split("/")):
+        return "it contains an empty, '.' or '..' segment"
+    return None
+
+
+def _check(pages: Iterable[RenderedPage], assets: Mapping[str, Path]) -> list[Diagnostic]:
+    problems = []
+    seen: set[str] = set()
+    for url in [page.url for page in pages] + list(assets):
+        reason = unsafe_url(url)
+        if reason:
+            problems.append(error(url, 1, 1, "E404", f"refusing to write '{url}': {reason}"))
+        elif url.casefold() in seen:
+            problems.append(error(url, 1, 1, "E403", f"two files would be written to {url}"))
+        seen.add(url.casefold())
+    return problems
+
+
+def _guard_output(out: Path, protected: Iterable[Path]) -> Diagnostic | None:
+    """The output folder is replaced whole: refuse one that holds the content itself."""
+    target = out.resolve()
+    if target.exists() and not target.is_dir():
+        return error(str(out), 1, 1, "E405", f"the output path {out} exists and is not a folder")
+    for path in protected:
+        keep = path.resolve()
+        if keep == target or target in keep.parents:
+            return error(
+                str(out),
+                1,
+                1,
+                "E405",
+                f"refusing to replace {out}: it contains {path}",
+                "choose an output folder of its own, such as site/",
+            )
+    return None
+
+
+Reuse = Callable[[str, bytes], Path | None]
+"""(url, new bytes) → a file of the previous site holding exactly those bytes, or None."""
+
+
+def _put(path: Path, url: str, data: bytes, reuse: Reuse | None) -> None:
+    """Write `data`, or hard-link the identical file of the previous site (keeps its mtime)."""
+    kept = reuse(url, data) if reuse is not None else None
+    if kept is not None:
+        try:
+            os.link(kept, path)
+            return
+        except OSError:  # no hard links here (or the file just went away): write it
+            pass
+    path.write_bytes(data)
+
+
+def _fill(
+    folder: Path, pages: list[RenderedPage], assets: Mapping[str, Path], reuse: Reuse | None = None
+) -> int:
+    written = 0
+    for page in sorted(pages, key=lambda p: p.url):
+        path = folder / page.url
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = page.content.encode("utf-8") if isinstance(page.content, str) else page.content
+        _put(path, page.url, data, reuse)
+        written += 1
+    for url in sorted(assets):
+        path = folder / url
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _put(path, url, assets[url].read_bytes(), reuse)
+        written += 1
+    return written
+
+
+def _swap(new: Path, out: Path) -> None:
+    """Put `new` where `out` is; the old folder is removed only after the new one is in."""
+    if not out.exists():
+        new.rename(out)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}-old-", dir=out.parent))
+    old.rmdir()
+    out.rename(old)
+    try:
+        new.rename(out)
+    except OSError:
+        old.rename(out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def write_site(
+    pages: list[RenderedPage],
+    assets: Mapping[str, Path],
+    out: Path,
+    protected: Iterable[Path] = (),
+    reuse: Reuse | None = None,
+) -> WriteResult:
+    """Write every page and asset into a temporary folder, then swap it in as `out`.
+
+    `assets` maps output urls (e.g. "assets/style.css") to source files. `protected`
+    lists paths the output may not contain (the content root, its entries/). `reuse`
+    (from digest.cache) names files of the previous site to hard-link instead of writing.
+    """
+    problems = _check(pages, assets)
+    guard = _guard_output(out, protected)
+    if guard:
+        problems.append(guard)
+    if problems:
+        return WriteResult(0, problems)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        temporary = Path(tempfile.mkdtemp(prefix=f".{out.name}-tmp-", dir=out.parent))
+    except OSError as exc:
+        return WriteResult(0, [error(str(out), 1, 1, "E406", f"cannot write the site: {exc}")])
+    try:
+        os.chmod(temporary, 0o755)  # mkdtemp makes it private; a served site is world-readable
+        written = _fill(temporary, pages, assets, reuse)
+        _swap(temporary, out)
+    except OSError as exc:
+        shutil.rmtree(temporary, ignore_errors=True)
+        return WriteResult(0, [error(str(out), 1, 1, "E406", f"cannot write the site: {exc}")])
+    return WriteResult(written, [])

@@ -1,0 +1,1 @@
+"""digest's default theme: Jinja templates and static assets (this file makes it a package)."""

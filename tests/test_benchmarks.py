@@ -1,0 +1,116 @@
+"""The benchmark corpus generator and runner: a smoke run at tiny N (no timing assertions)."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from benchmarks import generate as gen
+from benchmarks import run as bench
+from digest.build import load_content
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+def test_generator_is_deterministic_and_writes_the_same_corpus_three_ways(tmp_path: Path) -> None:
+    first = gen.generate(tmp_path / "a", 90, seed=3, per_issue=20)
+    second = gen.generate(tmp_path / "b", 90, seed=3, per_issue=20)
+    for name in ("digest", "pelican", "hugo"):
+        assert tree(first[name]) == tree(second[name]), name
+    other = gen.generate(tmp_path / "c", 90, seed=4, per_issue=20)
+    assert tree(other["digest"]) != tree(first["digest"])
+
+    entries = sorted((first["digest"] / "entries").glob("*/*.yaml"))
+    papers = [p for p in entries if p.name != "_issue.yaml"]
+    assert len(papers) == 90
+    assert len(entries) - len(papers) == 5  # ceil(90 / 20) weekly issues, each with _issue.yaml
+    ids = {p.stem for p in papers}
+    assert {p.stem for p in (first["pelican"] / "content").glob("*.md")} == ids
+    assert {p.stem for p in (first["hugo"] / "content" / "posts").glob("*.md")} == ids
+    assert (first["hugo"] / "layouts" / "_default" / "term.html").is_file()
+    pelican_config = (first["pelican"] / "pelicanconf.py").read_text()
+    assert 'TAG_SAVE_AS = "tag/{slug}.html"' in pelican_config
+    assert tomllib.loads((first["hugo"] / "hugo.toml").read_text())["taxonomies"]["tag"] == "tags"
+
+
+def test_generated_corpus_is_valid_and_spread_over_every_theme(tmp_path: Path) -> None:
+    root = gen.generate(tmp_path, 300, seed=0)["digest"]
+    content = load_content(root)
+    assert content.report.diagnostics == []
+    assert len(content.papers) == 300
+    assert len(content.issues) == 8
+    themes = {slug for entry in content.papers for slug in entry.paper.themes}
+    assert content.config is not None
+    assert themes == set(content.config.theme_slugs)
+    with_code = sum(entry.paper.links.code is not None for entry in content.papers)
+    assert 0.3 < with_code / 300 < 0.5
+    authors = [len(entry.paper.authors) for entry in content.papers]
+    assert min(authors) >= 1
+    assert max(authors) <= 12
+
+
+def test_runner_smoke_digest_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    raw = tmp_path / "samples.json"
+    code = bench.main(
+        [
+            "--sizes",
+            "30",
+            "--runs",
+            "1",
+            "--tools",
+            "digest",
+            "--workdir",
+            str(tmp_path),
+            "--json",
+            str(raw),
+        ]
+    )
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    rows = [line for line in printed.splitlines() if line.startswith("| 30 |")]
+    assert len(rows) == 1
+    cells = [cell.strip() for cell in rows[0].strip("|").split("|")]
+    assert cells[1] == "digest"
+    assert all(float(value) > 0 for value in cells[2:7]), cells  # four timings and memory
+    assert cells[7] == "1.00"
+    assert "targets are set at 10,000 papers" in printed
+    assert '"tool": "digest"' in raw.read_text()
+    edited = sorted((tmp_path / "30" / "digest" / "entries").glob("*/p*.yaml"))[15]
+    assert "Edited in benchmark run 0." in edited.read_text()
+
+
+def test_table_and_targets_report_skips_failures_and_ratios() -> None:
+    def result(tool: str, cold: float, **others: float) -> bench.Result:
+        found = bench.Result(tool, 10_000)
+        found.samples["cold"] = [bench.Sample(cold, 300_000_000)]
+        for scenario, seconds in others.items():
+            found.samples[scenario] = [bench.Sample(seconds, 100_000_000)]
+        return found
+
+    results = [
+        result("digest", 2.0, warm=0.3, edit=1.5, check=1.0),
+        result("hugo", 4.0, warm=4.0, edit=4.0),
+        bench.Result("pelican", 10_000, skipped="not installed"),
+    ]
+    printed = bench.table(results)
+    assert "| 10,000 | digest | 2.00 | 0.30 | 1.50 | 1.00 | 300 | 1.00 |" in printed
+    assert "| 10,000 | hugo | 4.00 | 4.00 | 4.00 | - | 300 | 0.50 |" in printed
+    assert "| 10,000 | pelican | not installed |" in printed
+    targets = bench.targets(results)
+    assert "| cold build ÷ Hugo's < 1.0 | 0.50 | yes |" in targets
+    assert "| cold build ÷ Pelican's ≤ 1/6 (0.167) | pelican not measured | - |" in targets
+    assert "| one-entry rebuild < 1 s | 1.50 s | no |" in targets
+    assert "| peak memory < 500 MB | 300 MB | yes |" in targets
+
+
+def test_median_of_several_runs() -> None:
+    found = bench.Result("digest", 10)
+    found.samples["cold"] = [bench.Sample(s, 1) for s in (5.0, 1.0, 2.0)]
+    assert found.median("cold") == 2.0
+    assert found.median("warm") is None

@@ -1,0 +1,149 @@
+"""Citations: BibTeX records that parse and round-trip, stable keys, schema.org JSON-LD."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from bibtexparser.entrypoint import parse_string
+from bibtexparser.library import Library as Bibliography
+from bibtexparser.middlewares import LatexDecodingMiddleware
+
+from digest import citations
+from digest.build import load_content
+from digest.organise import Library, organise
+
+from .conftest import MINIMAL_ISSUE, SiteFactory, paper_yaml
+
+AWKWARD_TITLE = "Schrödinger's {Bridge}: 100% of $x_1$ & ~50# of Ünïcode back\\slash — DPCache 3D"
+
+
+def library_of(root: Path, *, reverse: bool = False) -> Library:
+    content = load_content(root)
+    assert content.config is not None
+    assert not content.report.errors, content.report.errors
+    papers = list(reversed(content.papers)) if reverse else content.papers
+    return organise(content.config, content.issues, papers)
+
+
+def parse(text: str) -> Bibliography:
+    result = parse_string(text, append_middleware=[LatexDecodingMiddleware()])
+    assert result.failed_blocks == []
+    return result
+
+
+@pytest.fixture
+def awkward(make_site: SiteFactory) -> Library:
+    title = AWKWARD_TITLE.replace("\\", "\\\\").replace('"', '\\"')
+    files = {
+        "entries/2026-02-28/_issue.yaml": MINIMAL_ISSUE,
+        "entries/2026-02-28/awkward.yaml": paper_yaml(
+            title=f'"{title}"',
+            authors="[Zoë Ångström-Müller, Bob O'Brien]",
+            et_al="true",
+            arxiv='"2602.01234v2"',
+            doi="10.1000/a_b%c",
+        ),
+        "entries/2026-02-28/old-style.yaml": paper_yaml(
+            authors="[Ed Witten]", arxiv="hep-th/9802150", published="1998-03-01"
+        ),
+        "entries/2026-02-28/doi-only.yaml": paper_yaml(authors="[]", doi="10.1000/xyz123"),
+    }
+    return library_of(make_site(files))
+
+
+def test_example_bibliography_parses_with_one_record_per_paper(example_root: Path) -> None:
+    library = library_of(example_root)
+    result = parse(citations.site_bibliography(library))
+    keys = [entry.key for entry in result.entries]
+    assert len(keys) == len(set(keys)) == len(library.papers) == 44
+    titles = {entry.fields_dict["title"].value for entry in result.entries}
+    assert titles == {entry.paper.title for entry in library.papers.values()}
+
+
+def test_titles_with_non_ascii_and_braces_round_trip(awkward: Library) -> None:
+    text = citations.bibtex(awkward.papers["awkward"])
+    assert "Schrödinger" in text and "Ünïcode" in text  # UTF-8 kept, not LaTeX-escaped
+    assert r"\{Bridge\}" in text and "{DPCache}" in text and "{3D}" in text
+    entry = parse(text).entries[0]
+    assert entry.fields_dict["title"].value == AWKWARD_TITLE
+    assert entry.fields_dict["author"].value == "Zoë Ångström-Müller and Bob O'Brien and others"
+    assert entry.fields_dict["doi"].value == "10.1000/a_b%c"
+
+
+def test_arxiv_and_doi_fields(awkward: Library) -> None:
+    fields = {
+        key: parse(citations.bibtex(entry)).entries[0].fields_dict
+        for key, entry in awkward.papers.items()
+    }
+    assert fields["awkward"]["eprint"].value == "2602.01234v2"
+    assert fields["awkward"]["archivePrefix"].value == "arXiv"
+    assert fields["awkward"]["year"].value == "2026"
+    assert fields["awkward"]["url"].value == "https://arxiv.org/abs/2602.01234v2"
+    assert fields["old-style"]["eprint"].value == "hep-th/9802150"
+    assert fields["old-style"]["year"].value == "1998"
+    assert fields["old-style"]["month"].value == "3"
+    assert "eprint" not in fields["doi-only"]
+    assert fields["doi-only"]["url"].value == "https://doi.org/10.1000/xyz123"
+    assert fields["doi-only"]["doi"].value == "10.1000/xyz123"
+
+
+def test_keys_are_author_year_id_and_independent_of_order(
+    awkward: Library, example_root: Path
+) -> None:
+    assert {key: citations.bib_key(e) for key, e in awkward.papers.items()} == {
+        "awkward": "angstrommuller2026-awkward",
+        "old-style": "witten1998-old-style",
+        "doi-only": "anon2026-doi-only",
+    }
+    forwards = citations.site_bibliography(library_of(example_root))
+    backwards = citations.site_bibliography(library_of(example_root, reverse=True))
+    assert forwards == backwards
+    assert "@misc{cui2026-dpcache,\n" in forwards
+
+
+def test_issue_bibliography_holds_the_issue_papers(example_root: Path) -> None:
+    library = library_of(example_root)
+    issue = library.issues[0]
+    keys = {entry.key for entry in parse(citations.issue_bibliography(issue)).entries}
+    assert keys == {citations.bib_key(entry) for entry in issue.papers}
+
+
+def test_every_special_character_is_escaped() -> None:
+    # pylatexenc decodes \textasciicircum{} to U+02C6, so the caret is checked here, by hand.
+    assert citations.escape("\\{}#%&$_~^") == (
+        r"\textbackslash{}\{\}\#\%\&\$\_\textasciitilde{}\textasciicircum{}"
+    )
+    assert citations.bib_title("a^b") == r"a\textasciicircum{}b"
+
+
+def test_paper_json_ld_is_an_article_about_a_scholarly_article(awkward: Library) -> None:
+    entry = awkward.papers["awkward"]
+    data = citations.paper_page_json_ld(awkward, entry, "What it does.")
+    assert data["@context"] == "https://schema.org"
+    assert data["@type"] == "Article"
+    about = data["about"]
+    assert about["@type"] == "ScholarlyArticle"
+    assert about["name"] == AWKWARD_TITLE
+    assert [a["name"] for a in about["author"]] == ["Zoë Ångström-Müller", "Bob O'Brien"]
+    assert {i["propertyID"]: i["value"] for i in about["identifier"]} == {
+        "arXiv": "2602.01234v2",
+        "DOI": "10.1000/a_b%c",
+    }
+    assert "url" not in data  # no base_url configured: no absolute address to claim
+
+
+def test_issue_json_ld_is_about_every_paper(example_root: Path) -> None:
+    library = library_of(example_root)
+    issue = library.issues[0]
+    data = citations.issue_page_json_ld(library, issue, "An issue.")
+    assert data["url"] == "https://digest-demo.github.io/diffusion/2026-02-28/"
+    assert data["datePublished"] == "2026-02-28"
+    assert [item["name"] for item in data["about"]] == [e.paper.title for e in issue.papers]
+
+
+def test_json_ld_text_cannot_close_its_script_element() -> None:
+    text = citations.json_ld_text({"name": "</script><b>&"})
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert json.loads(text) == {"name": "</script><b>&"}

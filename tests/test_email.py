@@ -1,0 +1,131 @@
+"""Email edition: email-safe HTML (inline styles, absolute links) and plain text per issue."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from digest import email, readers
+from digest.build import load_content
+from digest.organise import Library, organise
+from digest.render import RenderedPage, Renderer, load_templates
+
+from .conftest import MINIMAL_ISSUE, SiteFactory, paper_yaml
+
+BASE = "https://digest-demo.github.io/diffusion"
+
+
+class Elements(HTMLParser):
+    """Every start tag with its attributes, in document order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def library_of(root: Path) -> Library:
+    content = load_content(root)
+    assert content.config is not None
+    assert not content.report.errors, content.report.errors
+    return organise(content.config, content.issues, content.papers)
+
+
+def email_pages(root: Path) -> dict[str, str]:
+    library = library_of(root)
+    templates, problems = load_templates(library.config, root)
+    assert templates is not None, problems
+    renderer = Renderer(templates, library)
+    pages = [p for p in readers.email_pages(library, renderer) if isinstance(p, RenderedPage)]
+    assert renderer.diagnostics == []
+    return {page.url: str(page.content) for page in pages}
+
+
+@pytest.fixture(scope="module")
+def example(example_root: Path) -> dict[str, str]:
+    return email_pages(example_root)
+
+
+def elements(html: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = Elements()
+    parser.feed(html)
+    return parser.tags
+
+
+def test_email_html_has_no_style_or_script_and_no_relative_url(example: dict[str, str]) -> None:
+    tags = elements(example["2026-02-28/email.html"])
+    names = {name for name, _ in tags}
+    assert not names & {"style", "script", "link", "table", "img"}
+    urls = [attrs[a] for _, attrs in tags for a in ("href", "src") if a in attrs]
+    assert len(urls) > 44
+    for url in urls:
+        assert url is not None
+        assert urlsplit(url).scheme in ("https", "http", "mailto"), url
+
+
+def test_email_html_is_styled_inline_and_links_every_paper(
+    example: dict[str, str], example_root: Path
+) -> None:
+    html = example["2026-02-28/email.html"]
+    tags = elements(html)
+    assert all("class" not in attrs for _, attrs in tags)
+    first_div = next(attrs for name, attrs in tags if name == "div")
+    assert "max-width:640px" in str(first_div["style"])
+    for paper_id in library_of(example_root).papers:
+        assert f'href="{BASE}/papers/{paper_id}/"' in html
+    assert f'href="{BASE}/2026-02-28/"' in html  # "Read on the web"
+
+
+def test_markdown_links_are_made_absolute(make_site: SiteFactory) -> None:
+    root = make_site(
+        {
+            "entries/2026-01-05/_issue.yaml": MINIMAL_ISSUE.replace(
+                "A short introduction.", "See [the paper](../papers/a/) and [top](#x)."
+            ),
+            "entries/2026-01-05/a.yaml": paper_yaml(),
+        },
+        f'base_url = "{BASE}"\n',
+    )
+    html = email_pages(root)["2026-01-05/email.html"]
+    assert f'<a href="{BASE}/papers/a/">the paper</a>' in html
+    assert f'<a href="{BASE}/2026-01-05/#x">top</a>' in html
+
+
+def test_plain_text_edition(example: dict[str, str], example_root: Path) -> None:
+    text = example["2026-02-28/email.txt"]
+    library = library_of(example_root)
+    assert text.startswith(library.issues[0].issue.title[:40])
+    assert "\n=====" in text
+    assert "Latest 44 papers on diffusion models: Feb. 28, 2026" in text
+    assert f"Read it on the web: {BASE}/2026-02-28/" in text
+    for paper_id, entry in library.papers.items():
+        assert f"On the site: {BASE}/papers/{paper_id}/" in text
+        assert entry.paper.title.split()[0] in text
+    assert "<" not in text.replace("<-", "")
+    assert max(len(line) for line in text.splitlines() if "://" not in line) <= email.WIDTH
+
+
+def test_text_blocks_keep_paragraphs_and_list_items() -> None:
+    markdown = "First *para*\ncontinues.\n\n- one [link](https://x.org)\n- two\n  wraps"
+    assert email.text_blocks(markdown) == "First para continues.\n\n- one link\n- two wraps"
+
+
+def test_no_email_without_base_url(make_site: SiteFactory) -> None:
+    root = make_site(
+        {"entries/2026-01-05/_issue.yaml": MINIMAL_ISSUE, "entries/2026-01-05/a.yaml": paper_yaml()}
+    )
+    assert email_pages(root) == {}
+
+
+@pytest.mark.browser
+def test_email_html_passes_the_nu_html_checker(example: dict[str, str], tmp_path: Path) -> None:
+    from .browser_support import run_vnu
+
+    path = tmp_path / "email.html"
+    path.write_text(example["2026-02-28/email.html"], encoding="utf-8")
+    assert [str(m) for m in run_vnu([path])] == []

@@ -1,0 +1,51 @@
+"""The on-disk cache shared by the importer and the link checker, and atomic writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from digest.http_cache import DiskCache, write_atomically
+from tests.http_server import FakeClock
+
+
+def test_values_live_for_their_ttl(tmp_path: Path) -> None:
+    clock = FakeClock()
+    cache = DiskCache(tmp_path / "c", clock)
+    cache.put("https://a.test/x", {"state": "ok"})
+    assert cache.get("https://a.test/x", ttl=60) == {"state": "ok"}
+    clock.now += 61
+    assert cache.get("https://a.test/x", ttl=60) is None
+    assert cache.get("https://a.test/other", ttl=60) is None
+
+
+def test_damaged_or_foreign_files_are_misses(tmp_path: Path) -> None:
+    cache = DiskCache(tmp_path / "c", FakeClock())
+    cache.put("key", "value")
+    (stored,) = (tmp_path / "c").iterdir()
+    stored.write_text("{not json")
+    assert cache.get("key", ttl=60) is None
+    stored.write_text('{"key": "another key", "stored_at": 1000.0, "value": 1}')
+    assert cache.get("key", ttl=60) is None
+    stored.write_text('{"key": "key", "stored_at": "yesterday", "value": 1}')
+    assert cache.get("key", ttl=60) is None
+
+
+def test_an_unwritable_cache_is_skipped(tmp_path: Path) -> None:
+    blocker = tmp_path / "c"
+    blocker.write_text("a file where the cache folder should be")
+    cache = DiskCache(blocker, FakeClock())
+    cache.put("key", "value")  # no exception
+    assert cache.get("key", ttl=60) is None
+
+
+def test_atomic_write_replaces_whole_and_cleans_up_on_failure(tmp_path: Path) -> None:
+    target = tmp_path / "entry.yaml"
+    target.write_text("old\n")
+    write_atomically(target, "new\n")
+    assert target.read_text() == "new\n"
+    with pytest.raises(UnicodeEncodeError):
+        write_atomically(target, "bad \udc80 surrogate")
+    assert target.read_text() == "new\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["entry.yaml"]

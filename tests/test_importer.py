@@ -1,0 +1,383 @@
+"""The importer: sources, recorded arXiv/Crossref answers, fetching from a real server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from digest.http_cache import DiskCache
+from digest.importer import Importer, RateLimiter, Services, user_agent
+from digest.metadata import (
+    ImportFailure,
+    Source,
+    clean_paragraphs,
+    clean_text,
+    parse_arxiv,
+    parse_crossref,
+    parse_source,
+)
+from digest.models import SiteConfig
+from tests.http_server import (
+    ATOM,
+    FIXTURES,
+    JSON,
+    FakeClock,
+    RecordingServer,
+    Reply,
+    closed_port,
+    fixture,
+    running,
+    serve_arxiv,
+)
+
+
+def recorded(name: str) -> str:
+    return (FIXTURES / name).read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def server() -> Iterator[RecordingServer]:
+    yield from running()
+
+
+def make_importer(
+    server: RecordingServer,
+    cache: DiskCache | None = None,
+    limiter: RateLimiter | None = None,
+    timeout: float = 5.0,
+) -> Importer:
+    services = Services(
+        server.url("/api/query"), server.url("/works"), "digest/0.1.0 (+mailto:ed@example.org)"
+    )
+    clock = FakeClock()
+    client = httpx.Client(timeout=timeout)
+    return Importer(client, services, cache, limiter or RateLimiter(3.0, clock, clock.sleep))
+
+
+# ---------------------------------------------------------------- sources
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("arxiv:2401.12345", Source("arxiv", "2401.12345")),
+        ("arxiv:2401.12345v2", Source("arxiv", "2401.12345v2")),
+        ("2401.12345", Source("arxiv", "2401.12345")),
+        ("arxiv:hep-th/9901001", Source("arxiv", "hep-th/9901001")),
+        ("https://arxiv.org/abs/2006.11239v2", Source("arxiv", "2006.11239v2")),
+        ("doi:10.1038/nature14539", Source("doi", "10.1038/nature14539")),
+        ("https://doi.org/10.1038/nature14539", Source("doi", "10.1038/nature14539")),
+        ("10.1007/978-3-319-24574-4_28", Source("doi", "10.1007/978-3-319-24574-4_28")),
+    ],
+)
+def test_sources_are_read_in_their_usual_spellings(text: str, expected: Source) -> None:
+    assert parse_source(text) == expected
+
+
+@pytest.mark.parametrize("text", ["arxiv:10.1038/x", "doi:2401.12345", "paper", "arxiv:2413.00001"])
+def test_a_source_that_is_neither_is_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="is neither an arXiv id nor a DOI"):
+        parse_source(text)
+
+
+# ---------------------------------------------------------------- text clean-up
+
+
+def test_clean_text_joins_lines_and_latex_breaks() -> None:
+    assert clean_text("Score-Based Modeling\n  through SDEs") == "Score-Based Modeling through SDEs"
+    assert clean_text(r"Fast \\ and \newline Safe\\[2pt] Sampling") == "Fast and Safe Sampling"
+    assert clean_text("a\x00b\u2028c") == "a b c"
+
+
+def test_clean_paragraphs_splits_where_arxiv_indents() -> None:
+    text = "  First line\nwraps here.\n  Second paragraph\nwraps too.\n"
+    assert clean_paragraphs(text) == ["First line wraps here.", "Second paragraph wraps too."]
+
+
+# ---------------------------------------------------------------- arXiv answers
+
+
+def test_arxiv_entry_new_style_id() -> None:
+    paper = parse_arxiv(recorded("arxiv/2006.11239.xml"), Source("arxiv", "2006.11239"))
+    assert paper.title == "Denoising Diffusion Probabilistic Models"
+    assert paper.authors == ("Jonathan Ho", "Ajay Jain", "Pieter Abbeel")
+    assert paper.affiliations == ()
+    assert paper.published == date(2020, 6, 19)
+    assert paper.arxiv == "2006.11239"
+    assert paper.paper_url == "https://arxiv.org/abs/2006.11239"
+    assert paper.doi is None and paper.journal_ref is None
+    assert paper.abstract is not None
+    assert paper.abstract.startswith(
+        "We present high quality image synthesis results using diffusion"
+    )
+    assert "\n" not in paper.abstract
+
+
+def test_arxiv_entry_with_a_version_and_a_wrapped_title() -> None:
+    paper = parse_arxiv(recorded("arxiv/2011.13456v2.xml"), Source("arxiv", "2011.13456v2"))
+    assert (
+        paper.title == "Score-Based Generative Modeling through Stochastic Differential Equations"
+    )
+    assert paper.arxiv == "2011.13456v2"
+    assert len(paper.authors) == 6
+    assert paper.abstract is not None
+    first, second = paper.abstract.split("\n\n")
+    assert first.startswith("Creating noise from data is easy;")
+    assert second == (
+        "We also demonstrate high fidelity generation of $1024 \\times 1024$ images "
+        "for the first time from a score-based generative model."
+    )
+
+
+def test_arxiv_entry_old_style_id_with_doi_journal_ref_and_affiliation() -> None:
+    paper = parse_arxiv(recorded("arxiv/hep-th-9711200.xml"), Source("arxiv", "hep-th/9711200"))
+    assert paper.title == "The Large N Limit of Superconformal field theories and supergravity"
+    assert paper.authors == ("Juan M. Maldacena",)
+    assert paper.affiliations == ("Harvard University",)
+    assert paper.doi == "10.1023/A:1026654312961"
+    assert paper.journal_ref == (
+        "Adv.Theor.Math.Phys.2:231-252,1998; Int.J.Theor.Phys.38:1113-1133,1999"
+    )
+    assert paper.published == date(1997, 11, 27)
+
+
+def test_arxiv_error_entry_is_a_failure_with_arxivs_reason() -> None:
+    with pytest.raises(ImportFailure) as caught:
+        parse_arxiv(recorded("arxiv/error.xml"), Source("arxiv", "0701.00001"))
+    assert str(caught.value) == (
+        "the arXiv API refused arxiv:0701.00001: incorrect id format for 0701.00001"
+    )
+
+
+def test_arxiv_empty_feed_means_no_such_paper() -> None:
+    with pytest.raises(ImportFailure, match=r"^arXiv has no paper 2501\.99999$"):
+        parse_arxiv(recorded("arxiv/empty.xml"), Source("arxiv", "2501.99999"))
+
+
+def test_arxiv_feed_for_another_paper_is_not_taken() -> None:
+    with pytest.raises(ImportFailure, match="but not with that paper"):
+        parse_arxiv(recorded("arxiv/2006.11239.xml"), Source("arxiv", "2011.13456"))
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (recorded("arxiv/truncated.xml"), "the arXiv API sent malformed XML"),
+        ("Rate exceeded.", "the arXiv API sent malformed XML"),
+        ("<html><body>Oops</body></html>", "not an Atom feed"),
+        ('<!DOCTYPE x [<!ENTITY a "aaaa">]><feed/>', "with a DTD"),
+    ],
+)
+def test_arxiv_malformed_answers(body: str, message: str) -> None:
+    with pytest.raises(ImportFailure, match=message):
+        parse_arxiv(body, Source("arxiv", "2006.11239"))
+
+
+# ---------------------------------------------------------------- Crossref answers
+
+
+def test_crossref_full_record_without_affiliations() -> None:
+    paper = parse_crossref(
+        recorded("crossref/nature14539.json"), Source("doi", "10.1038/nature14539")
+    )
+    assert paper.title == "Deep learning"
+    assert paper.authors == ("Yann LeCun", "Yoshua Bengio", "Geoffrey Hinton")
+    assert paper.affiliations == ()
+    assert paper.published == date(2015, 5, 27)
+    assert paper.partial_date is None
+    assert paper.doi == "10.1038/nature14539"
+    assert paper.paper_url == "https://doi.org/10.1038/nature14539"
+    assert paper.journal_ref == "Nature"
+
+
+def test_crossref_affiliations_are_listed_once() -> None:
+    doi = "10.1007/978-3-319-24574-4_28"
+    paper = parse_crossref(recorded("crossref/unet.json"), Source("doi", doi))
+    assert paper.title == "U-Net: Convolutional Networks for Biomedical Image Segmentation"
+    assert paper.affiliations == (
+        "Computer Science Department and BIOSS Centre for Biological Signalling Studies, "
+        "University of Freiburg",
+    )
+    assert paper.published == date(2015, 11, 18)  # the online date is the full one
+
+
+def test_crossref_partial_date_is_kept_as_a_note() -> None:
+    doi = "10.1016/j.media.2023.102846"
+    paper = parse_crossref(recorded("crossref/media-survey.json"), Source("doi", doi))
+    assert paper.published is None
+    assert paper.partial_date == "2023-08"
+    assert paper.authors[1] == "Ehsan Khodapanah Aghdam"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (recorded("crossref/truncated.json"), "Crossref sent malformed JSON"),
+        ('{"status": "failed", "message": []}', "did not return a record"),
+        ('{"status": "ok", "message": {"title": []}}', "has no title"),
+    ],
+)
+def test_crossref_malformed_answers(body: str, message: str) -> None:
+    with pytest.raises(ImportFailure, match=message):
+        parse_crossref(body, Source("doi", "10.1038/nature14539"))
+
+
+# ---------------------------------------------------------------- configuration and politeness
+
+
+def test_environment_wins_over_config_for_base_urls() -> None:
+    config = SiteConfig(arxiv_api="https://mirror.example/api", contact="ed@example.org")
+    from_config = Services.from_config(config, {})
+    assert from_config.arxiv_api == "https://mirror.example/api"
+    assert from_config.crossref_api == "https://api.crossref.org/works"
+    env = {
+        "DIGEST_ARXIV_API": "http://127.0.0.1:9/q",
+        "DIGEST_CROSSREF_API": "http://127.0.0.1:9/w/",
+    }
+    from_env = Services.from_config(config, env)
+    assert (from_env.arxiv_api, from_env.crossref_api) == (
+        "http://127.0.0.1:9/q",
+        "http://127.0.0.1:9/w",
+    )
+
+
+def test_user_agent_names_the_tool_and_the_contact() -> None:
+    assert user_agent("ed@example.org") == "digest/0.1.0 (+mailto:ed@example.org)"
+    assert user_agent(None) == "digest/0.1.0"
+
+
+def test_rate_limiter_spaces_calls_with_a_fake_clock() -> None:
+    clock = FakeClock(start=0.0)
+    limiter = RateLimiter(3.0, clock, clock.sleep)
+    limiter.wait()  # first call: no wait
+    clock.now += 1.0  # one second of other work
+    limiter.wait()
+    limiter.wait()
+    clock.now += 10.0
+    limiter.wait()  # long enough ago: no wait
+    assert clock.sleeps == [2.0, 3.0]
+
+
+# ---------------------------------------------------------------- over the network (127.0.0.1)
+
+
+def test_fetch_sends_one_polite_request(server: RecordingServer) -> None:
+    serve_arxiv(server)
+    with make_importer(server) as importer:
+        paper = importer.fetch(Source("arxiv", "hep-th/9711200"))
+    assert paper.doi == "10.1023/A:1026654312961"
+    assert len(server.log) == 1
+    seen = server.log[0]
+    assert seen.method == "GET"
+    assert parse_qs(urlsplit(seen.path).query) == {
+        "id_list": ["hep-th/9711200"],
+        "max_results": ["1"],
+    }
+    assert seen.user_agent == "digest/0.1.0 (+mailto:ed@example.org)"
+
+
+def test_arxiv_requests_are_three_seconds_apart_in_the_servers_log() -> None:
+    clock = FakeClock(start=0.0)
+    for server in running(clock):
+        serve_arxiv(server)
+        server.route("/works/10.1038/nature14539", fixture("crossref/nature14539.json", JSON))
+        with make_importer(server, limiter=RateLimiter(3.0, clock, clock.sleep)) as importer:
+            importer.fetch(Source("arxiv", "2006.11239"))
+            importer.fetch(Source("doi", "10.1038/nature14539"))  # another host: not spaced
+            importer.fetch(Source("arxiv", "2011.13456v2"))
+            importer.fetch(Source("arxiv", "hep-th/9711200"))
+        arxiv_times = [seen.time for seen in server.log if seen.path.startswith("/api/query")]
+        assert [urlsplit(p).path for p in server.paths()] == [
+            "/api/query",
+            "/works/10.1038/nature14539",
+            "/api/query",
+            "/api/query",
+        ]
+        assert arxiv_times == [0.0, 3.0, 6.0]
+        assert clock.sleeps == [3.0, 3.0]
+
+
+def test_answers_are_cached_on_disk(server: RecordingServer, tmp_path: Path) -> None:
+    serve_arxiv(server)
+    cache = DiskCache(tmp_path / "cache")
+    with make_importer(server, cache) as importer:
+        first = importer.fetch(Source("arxiv", "2006.11239"))
+    with make_importer(server, cache) as importer:
+        again = importer.fetch(Source("arxiv", "2006.11239"))
+    assert first == again
+    assert len(server.log) == 1
+
+
+def test_a_malformed_answer_is_not_cached(server: RecordingServer, tmp_path: Path) -> None:
+    cache = DiskCache(tmp_path / "cache")
+    server.route("/api/query", fixture("arxiv/truncated.xml", ATOM))
+    with make_importer(server, cache) as importer, pytest.raises(ImportFailure):
+        importer.fetch(Source("arxiv", "2006.11239"))
+    serve_arxiv(server)
+    with make_importer(server, cache) as importer:
+        assert importer.fetch(Source("arxiv", "2006.11239")).title.startswith("Denoising")
+    assert len(server.log) == 2
+
+
+def test_arxiv_error_entry_over_http_400(server: RecordingServer) -> None:
+    serve_arxiv(server)
+    with make_importer(server) as importer, pytest.raises(ImportFailure) as caught:
+        importer.fetch(Source("arxiv", "0701.00001"))
+    assert str(caught.value).endswith("incorrect id format for 0701.00001")
+
+
+@pytest.mark.parametrize(
+    ("reply", "message"),
+    [
+        (
+            fixture("crossref/not-found.txt", "text/plain", 404),
+            "Crossref has no record of DOI 10.1038/nature14539 "
+            "(Crossref says: Resource not found.)",
+        ),
+        (Reply(500, b"Internal Server Error"), "Crossref answered 500 Internal Server Error"),
+        (
+            Reply(429, b"slow down", {"Retry-After": "60"}),
+            "Crossref is busy and asked digest to slow down (it asks to wait 60 s)",
+        ),
+        (fixture("crossref/truncated.json", JSON), "Crossref sent malformed JSON"),
+        (Reply(200, b"x", delay=1.0), "Crossref did not answer in time"),
+    ],
+)
+def test_crossref_faults(server: RecordingServer, reply: Reply, message: str) -> None:
+    server.route("/works/10.1038/nature14539", reply)
+    with make_importer(server, timeout=0.3) as importer, pytest.raises(ImportFailure) as caught:
+        importer.fetch(Source("doi", "10.1038/nature14539"))
+    assert message in str(caught.value)
+
+
+def test_rate_exceeded_from_arxiv(server: RecordingServer) -> None:
+    server.route("/api/query", fixture("arxiv/rate-exceeded.txt", "text/plain", 503))
+    with make_importer(server) as importer, pytest.raises(ImportFailure) as caught:
+        importer.fetch(Source("arxiv", "2006.11239"))
+    assert (
+        str(caught.value) == "the arXiv API is busy and asked digest to slow down; try again later"
+    )
+
+
+def test_connection_refused() -> None:
+    port = closed_port()
+    services = Services(f"http://127.0.0.1:{port}/api/query", "http://127.0.0.1:9/works", "t")
+    with (
+        Importer(httpx.Client(timeout=2.0), services) as importer,
+        pytest.raises(ImportFailure) as caught,
+    ):
+        importer.fetch(Source("arxiv", "2006.11239"))
+    assert str(caught.value).startswith("could not reach the arXiv API for arxiv:2006.11239:")
+
+
+def test_redirects_are_followed(server: RecordingServer) -> None:
+    server.route("/works/10.1038/nature14539", Reply(301, headers={"Location": "/moved"}))
+    server.route("/moved", fixture("crossref/nature14539.json", JSON))
+    with make_importer(server) as importer:
+        assert importer.fetch(Source("doi", "10.1038/nature14539")).title == "Deep learning"
+    assert server.paths() == ["/works/10.1038/nature14539", "/moved"]

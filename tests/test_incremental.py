@@ -1,0 +1,239 @@
+"""Incremental builds: the output of a cached rebuild is byte-identical to a clean build."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from digest import build, cache
+from tests.conftest import MINIMAL_ISSUE, paper_yaml
+
+ISSUES = ("2026-01-03", "2026-01-10")
+IDS = ("alpha", "beta", "gamma", "delta", "epsilon")
+THEMES = ("acceleration", "safety", "medical", "theory")
+CONFIG = '[tool.digest]\ntitle = "{title}"\nbase_url = "https://example.org/digest"\n'
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+@dataclass
+class Site:
+    """A content root on disk plus what is in it, so edits can name existing papers."""
+
+    root: Path
+    papers: dict[str, str] = field(default_factory=dict)  # id → issue folder
+
+    def write(self, name: str, text: str) -> None:
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+    def paper_path(self, paper: str) -> Path:
+        return self.root / "entries" / self.papers[paper] / f"{paper}.yaml"
+
+
+def new_site(root: Path) -> Site:
+    if root.exists():
+        shutil.rmtree(root)
+    site = Site(root)
+    site.write("pyproject.toml", CONFIG.format(title="Digest"))
+    for issue in ISSUES:
+        site.write(f"entries/{issue}/_issue.yaml", MINIMAL_ISSUE)
+    for paper, issue in (("alpha", ISSUES[0]), ("beta", ISSUES[1])):
+        site.papers[paper] = issue
+        site.write(f"entries/{issue}/{paper}.yaml", paper_yaml(title=f'"Paper {paper}"'))
+    return site
+
+
+titles = st.text(alphabet="abcdefgh XYZ", min_size=1, max_size=12).map(
+    lambda t: f'"{t.strip() or "x"}"'
+)
+summaries = st.sampled_from(
+    ["Fast.", "It *works* well.", "See [code](https://github.com/a/b).", "Two.\n\n  Paras."]
+)
+operations = st.one_of(
+    st.tuples(
+        st.just("add"),
+        st.sampled_from(IDS),
+        st.sampled_from(ISSUES),
+        titles,
+        st.sampled_from(THEMES),
+    ),
+    st.tuples(st.just("edit"), st.integers(0, 4), titles, summaries),
+    st.tuples(st.just("delete"), st.integers(0, 4)),
+    st.tuples(st.just("rename"), st.integers(0, 4), st.sampled_from(IDS), st.sampled_from(ISSUES)),
+    st.tuples(st.just("template"), st.sampled_from(["", "one", "two"])),
+    st.tuples(st.just("config"), st.sampled_from(["Digest", "Another Digest", "Third"])),
+    st.tuples(st.just("break"), st.integers(0, 4)),
+)
+
+
+def apply(site: Site, operation: tuple[object, ...]) -> None:
+    kind = operation[0]
+    existing = sorted(site.papers)
+    if kind == "add":
+        _, paper, issue, title, theme = operation
+        assert isinstance(paper, str) and isinstance(issue, str)
+        if paper in site.papers:
+            site.paper_path(paper).unlink()
+        site.papers[paper] = issue
+        site.write(
+            f"entries/{issue}/{paper}.yaml", paper_yaml(title=str(title), themes=f"[{theme}]")
+        )
+    elif kind == "template":
+        override = site.root / "templates" / "404.html"
+        if operation[1]:
+            site.write(
+                "templates/404.html",
+                f"<!DOCTYPE html><title>{{{{ page.title }}}}</title><p>{operation[1]}</p>\n",
+            )
+        elif override.exists():
+            override.unlink()
+    elif kind == "config":
+        site.write("pyproject.toml", CONFIG.format(title=operation[1]))
+    elif existing:
+        paper = existing[int(str(operation[1])) % len(existing)]
+        path = site.paper_path(paper)
+        if kind == "edit":
+            path.write_text(
+                paper_yaml(title=str(operation[2]), summary=f"|\n  {operation[3]}"),
+                encoding="utf-8",
+            )
+        elif kind == "delete":
+            path.unlink()
+            del site.papers[paper]
+        elif kind == "break":
+            path.write_text(paper_yaml(themes="[not-a-theme]"), encoding="utf-8")
+        elif kind == "rename":
+            _, _, new_id, issue = operation
+            assert isinstance(new_id, str) and isinstance(issue, str)
+            if new_id in site.papers and new_id != paper:
+                return
+            target = site.root / "entries" / issue / f"{new_id}.yaml"
+            path.rename(target)
+            del site.papers[paper]
+            site.papers[new_id] = issue
+
+
+def build_both(
+    site: Site, incremental_out: Path, clean_out: Path
+) -> tuple[build.BuildResult, build.BuildResult]:
+    incremental = build.run(site.root, incremental_out, cache=True)
+    if clean_out.exists():
+        shutil.rmtree(clean_out)
+    clean = build.run(site.root, clean_out, cache=False)
+    return incremental, clean
+
+
+def assert_same(
+    incremental: build.BuildResult, clean: build.BuildResult, inc_out: Path, clean_out: Path
+) -> None:
+    assert incremental.ok == clean.ok
+    assert incremental.report.sorted() == clean.report.sorted()
+    assert (incremental.pages, incremental.files) == (clean.pages, clean.files)
+    if clean.ok:
+        assert tree(inc_out) == tree(clean_out)
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=st.lists(operations, min_size=1, max_size=5))
+def test_incremental_output_equals_a_clean_build(
+    tmp_path: Path, steps: list[tuple[object, ...]]
+) -> None:
+    site = new_site(tmp_path / "root")
+    inc_out, clean_out = tmp_path / "incremental", tmp_path / "clean"
+    if inc_out.exists():
+        shutil.rmtree(inc_out)
+    assert_same(*build_both(site, inc_out, clean_out), inc_out, clean_out)
+    for operation in steps:
+        apply(site, operation)
+        assert_same(*build_both(site, inc_out, clean_out), inc_out, clean_out)
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Site:
+    return new_site(tmp_path / "root")
+
+
+def stamps(folder: Path) -> dict[str, tuple[int, int]]:
+    return {
+        path.relative_to(folder).as_posix(): (path.stat().st_mtime_ns, path.stat().st_ino)
+        for path in folder.rglob("*")
+        if path.is_file()
+    }
+
+
+def test_no_change_rebuild_leaves_the_site_alone(site: Site, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = build.run(site.root, out, cache=True)
+    assert first.ok
+    before, folder = stamps(out), out.stat().st_ino
+    again = build.run(site.root, out, cache=True)
+    assert again.ok
+    assert (again.pages, again.files) == (first.pages, first.files)
+    assert again.report.sorted() == first.report.sorted()
+    assert stamps(out) == before
+    assert out.stat().st_ino == folder  # not even swapped
+
+
+def test_one_edit_rewrites_only_the_pages_it_changes(site: Site, tmp_path: Path) -> None:
+    out, clean_out = tmp_path / "out", tmp_path / "clean"
+    assert build.run(site.root, out, cache=True).ok
+    before = stamps(out)
+    site.paper_path("alpha").write_text(paper_yaml(title='"Paper alpha"', summary="|\n  Changed."))
+    result = build.run(site.root, out, cache=True)
+    assert result.ok
+    after = stamps(out)
+    changed = {url for url in after if after[url] != before.get(url)}
+    assert "papers/alpha/index.html" in changed
+    assert "papers/beta/index.html" not in changed
+    assert "assets/style.css" not in changed
+    assert len(changed) < len(after) / 2
+    assert build.run(site.root, clean_out, cache=False).ok
+    assert tree(out) == tree(clean_out)
+
+
+def test_a_corrupted_cache_is_survived(site: Site, tmp_path: Path) -> None:
+    out, clean_out = tmp_path / "out", tmp_path / "clean"
+    assert build.run(site.root, out, cache=True).ok
+    folder = site.root / cache.CACHE_DIR
+    for path in folder.iterdir():
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 3] + b"\x00garbage")
+    (folder / "unrelated").write_bytes(os.urandom(64))
+    site.paper_path("beta").write_text(paper_yaml(title='"Beta, edited"'))
+    result = build.run(site.root, out, cache=True)
+    assert result.ok
+    assert build.run(site.root, clean_out, cache=False).ok
+    assert tree(out) == tree(clean_out)
+    # and the cache works again afterwards
+    assert build.run(site.root, out, cache=True).ok
+
+
+def test_a_failed_build_keeps_the_site_and_the_cache(site: Site, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert build.run(site.root, out, cache=True).ok
+    before = stamps(out)
+    good = site.paper_path("alpha").read_text()
+    site.paper_path("alpha").write_text(paper_yaml(themes="[nope]"))
+    assert not build.run(site.root, out, cache=True).ok
+    assert stamps(out) == before
+    site.paper_path("alpha").write_text(good)
+    assert build.run(site.root, out, cache=True).ok
+    assert stamps(out) == before  # back to the inputs of the last good build: nothing to do

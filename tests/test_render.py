@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+import fnmatch
+import importlib.util
+import tomllib
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from digest.build import run
+from digest.config import load_config
+from digest.render import authors_short, format_date, load_templates, page_root, theme_dir
+
+from .conftest import MINIMAL_ISSUE, REPO, SiteFactory, paper_yaml
+
+
+@pytest.mark.parametrize(
+    ("day", "text"),
+    [
+        (date(2026, 2, 28), "Feb. 28, 2026"),
+        (date(2026, 5, 1), "May 1, 2026"),
+        (date(2025, 9, 30), "Sept. 30, 2025"),
+        (date(2024, 3, 9), "March 9, 2024"),
+    ],
+)
+def test_dates_are_formatted_without_the_locale(day: date, text: str) -> None:
+    assert format_date(day) == text
+
+
+@pytest.mark.parametrize(
+    ("authors", "et_al", "line"),
+    [
+        (["Bowen Cui"], True, "Bowen Cui et al."),
+        (["Bowen Cui"], False, "Bowen Cui"),
+        (["A", "B"], False, "A and B"),
+        (["A", "B", "C"], False, "A, B and C"),
+        (["A", "B", "C", "D"], False, "A et al."),
+        ([], False, ""),
+    ],
+)
+def test_author_lines(authors: list[str], et_al: bool, line: str) -> None:
+    assert authors_short(authors, et_al) == line
+
+
+@pytest.mark.parametrize(
+    ("url", "root"),
+    [("index.html", "./"), ("2026-02-28/index.html", "../"), ("papers/x/index.html", "../../")],
+)
+def test_page_root(url: str, root: str) -> None:
+    assert page_root(url) == root
+
+
+def test_default_theme_is_the_repository_templates_folder() -> None:
+    spec = importlib.util.find_spec("digest.templates")
+    assert spec is not None
+    assert theme_dir() == REPO / "templates"
+    assert (theme_dir() / "base.html").is_file()
+    assert (theme_dir() / "assets" / "style.css").is_file()
+
+
+def test_every_theme_file_is_packaged_into_the_wheel() -> None:
+    """pyproject's package-data globs cover every file of templates/, so the wheel has them."""
+    settings = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert settings["package-dir"]["digest.templates"] == "templates"
+    assert "digest.templates" in settings["packages"]
+    patterns = settings["package-data"]["digest.templates"]
+    files = [
+        p.relative_to(theme_dir()).as_posix()
+        for p in theme_dir().rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".py"
+    ]
+    assert files
+    unpackaged = [
+        f for f in files if not any(fnmatch.fnmatchcase(f, pattern) for pattern in patterns)
+    ]
+    assert unpackaged == []
+
+
+def _site(make_site: SiteFactory, templates: dict[str, str]) -> Path:
+    files: dict[str, str | bytes] = {
+        "entries/2026-02-28/_issue.yaml": MINIMAL_ISSUE,
+        "entries/2026-02-28/a-paper.yaml": paper_yaml(),
+    }
+    files.update({f"templates/{name}": text for name, text in templates.items()})
+    return make_site(files)
+
+
+def test_a_content_root_template_overrides_the_default_by_name(make_site: SiteFactory) -> None:
+    root = _site(
+        make_site,
+        {
+            "home.html": (
+                '{% extends "base.html" %}{% block content %}<p>OVERRIDDEN HOME</p>{% endblock %}\n'
+            ),
+            "partials/_footer.html": "<footer>my footer</footer>\n",
+        },
+    )
+    result = run(root, root / "site")
+    assert result.ok, result.report.diagnostics
+    home = (root / "site" / "index.html").read_text()
+    assert "OVERRIDDEN HOME" in home
+    assert "<footer>my footer</footer>" in home
+    paper = (root / "site" / "papers" / "a-paper" / "index.html").read_text()
+    assert "A Paper About Things" in paper  # still the default paper.html
+    assert "<footer>my footer</footer>" in paper
+
+
+def test_syntax_errors_in_templates_are_diagnostics_with_their_line(make_site: SiteFactory) -> None:
+    root = _site(
+        make_site, {"issue.html": "{% extends 'base.html' %}\n{% block content %}\n{% if %}\n"}
+    )
+    config, _ = load_config(root)
+    assert config is not None
+    templates, problems = load_templates(config, root)
+    assert templates is None
+    assert [(d.path, d.line, d.code) for d in problems] == [("templates/issue.html", 3, "E401")]
+
+
+def test_runtime_errors_are_reported_once_per_template_line(make_site: SiteFactory) -> None:
+    root = _site(
+        make_site,
+        {
+            "paper.html": (
+                "{% extends 'base.html' %}\n{% block content %}\n{{ nope }}\n{% endblock %}\n"
+            )
+        },
+    )
+    result = run(root, root / "site")
+    assert not result.ok
+    [problem] = result.report.errors
+    assert (problem.path, problem.line, problem.code) == ("templates/paper.html", 3, "E402")
+    assert problem.message == (
+        "template error: 'nope' is undefined (rendering papers/a-paper/index.html)"
+    )
+    assert not (root / "site").exists()

@@ -1,0 +1,311 @@
+"""`digest serve`: a real server on a free port, raw HTTP requests, real rebuilds on disk edits."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from digest.serve import CLIENT, DevServer, inject_client, resolve_request
+from tests.conftest import MINIMAL_ISSUE, paper_yaml
+
+PAPER = "entries/2026-02-28/fast-sampler.yaml"
+
+
+FILES = {
+    "pyproject.toml": "[tool.digest]\n",
+    "entries/2026-02-28/_issue.yaml": MINIMAL_ISSUE,
+    PAPER: paper_yaml(title='"A Fast Sampler"'),
+    "entries/2026-02-28/other-paper.yaml": paper_yaml(title='"Another Paper"'),
+}
+
+
+def write_site(root: Path) -> Path:
+    for name, text in FILES.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def site_root(tmp_path: Path) -> Path:
+    return write_site(tmp_path / "root")
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
+    """One server for the tests that only read."""
+    root = write_site(tmp_path_factory.mktemp("serve") / "root")
+    with DevServer(root, port=0, echo=lambda _: None, poll=0.05) as running:
+        yield running
+
+
+@pytest.fixture
+def server(site_root: Path) -> Iterator[DevServer]:
+    lines: list[str] = []
+    with DevServer(site_root, port=0, echo=lines.append, poll=0.05) as running:
+        yield running
+
+
+def get(server: DevServer, target: str) -> tuple[int, bytes, dict[str, str]]:
+    """One raw request: the target is sent exactly as written (no normalisation)."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        connection.putrequest("GET", target, skip_accept_encoding=True)
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, response.read(), dict(response.getheaders())
+    finally:
+        connection.close()
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for the server to rebuild")
+
+
+def edit(path: Path, text: str) -> None:
+    """Write `text` and make sure the mtime moves even on a coarse-grained file system."""
+    before = path.stat().st_mtime_ns if path.exists() else 0
+    path.write_text(text, encoding="utf-8")
+    if path.stat().st_mtime_ns == before:
+        os.utime(path, ns=(before + 1_000_000, before + 1_000_000))
+
+
+def test_serves_pages_with_the_reload_script_but_never_writes_it(shared_server: DevServer) -> None:
+    status, body, headers = get(shared_server, "/papers/fast-sampler/")
+    assert status == 200
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    assert b"A Fast Sampler" in body
+    assert body.count(CLIENT.encode()) == 1
+    assert body.index(CLIENT.encode()) < body.lower().rindex(b"</body>")
+    on_disk = (shared_server.state.out / "papers" / "fast-sampler" / "index.html").read_bytes()
+    assert CLIENT.encode() not in on_disk
+    status, script, headers = get(shared_server, CLIENT)
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/javascript")
+    assert b"EventSource" in script
+
+
+def test_folder_without_slash_redirects_and_missing_page_is_404(shared_server: DevServer) -> None:
+    status, _, headers = get(shared_server, "/papers/fast-sampler")
+    assert status == 301
+    assert headers["Location"] == "/papers/fast-sampler/"
+    status, body, _ = get(shared_server, "/papers/no-such-paper/")
+    assert status == 404
+    assert CLIENT.encode() in body
+
+
+TRAVERSALS = [
+    "/../pyproject.toml",
+    "/../../pyproject.toml",
+    "/papers/../../pyproject.toml",
+    "/%2e%2e/pyproject.toml",
+    "/%2E%2E/pyproject.toml",
+    "/..%2fpyproject.toml",
+    "/%2e%2e%2fpyproject.toml",
+    "/papers/%2e%2e/%2e%2e/pyproject.toml",
+    "/%252e%252e/pyproject.toml",
+    "/..\\pyproject.toml",
+    "/..%5cpyproject.toml",
+    "/%5c..%5cpyproject.toml",
+    "/.%00./pyproject.toml",
+    "http://127.0.0.1/../pyproject.toml",
+    "//../pyproject.toml",
+    "/C:/Windows/win.ini",
+    "pyproject.toml",
+]
+
+
+@pytest.mark.parametrize("target", TRAVERSALS)
+def test_path_traversal_is_404(shared_server: DevServer, target: str) -> None:
+    status, body, _ = get(shared_server, target)
+    assert status == 404
+    assert b"[tool.digest]" not in body
+
+
+def test_absolute_paths_and_symlinks_out_of_the_site_are_404(server: DevServer) -> None:
+    config = server.root / "pyproject.toml"
+    status, body, _ = get(server, "/" + config.as_posix().lstrip("/"))
+    assert status == 404
+    link = server.state.out / "leak.toml"
+    link.symlink_to(config)
+    (server.state.out / "leak-dir").symlink_to(server.root, target_is_directory=True)
+    for target in ("/leak.toml", "/leak-dir/pyproject.toml"):
+        status, body, _ = get(server, target)
+        assert status == 404, target
+        assert b"[tool.digest]" not in body
+
+
+def test_resolve_request_stays_inside_the_folder(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    (out / "papers").mkdir(parents=True)
+    (out / "index.html").write_text("home")
+    assert resolve_request(out, "/") == out.resolve()
+    assert resolve_request(out, "/index.html?x=1#top") == (out / "index.html").resolve()
+    assert resolve_request(out, "/papers/../index.html") is None
+    assert resolve_request(out, "/missing.html") is None
+
+
+def test_inject_client_before_the_last_body_close() -> None:
+    page = b"<html><body><p>&lt;/body&gt;</p></BODY></html>"
+    injected = inject_client(page, 7)
+    assert injected.endswith(b'data-generation="7"></script>\n</BODY></html>')
+    assert inject_client(b"no body", 1).startswith(b"no body<script")
+
+
+def test_edit_rebuilds_and_tells_open_pages(server: DevServer) -> None:
+    generation = server.state.generation
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=15)
+    connection.request("GET", f"/__digest/events?since={generation}")
+    events = connection.getresponse()
+    assert events.headers["Content-Type"] == "text/event-stream"
+    assert events.readline() == b"retry: 500\n"
+    edit(server.root / PAPER, paper_yaml(title='"A Much Faster Sampler"'))
+    lines: list[bytes] = []
+    while not lines or lines[-1] != b"\n":
+        lines.append(events.readline())
+        if lines[-1] == b"\n" and len(lines) == 1:
+            lines.clear()  # the blank line after `retry`
+    connection.close()
+    assert lines[0] == b"event: reload\n"
+    assert lines[1] == f"data: {generation + 1}\n".encode()
+    status, body, _ = get(server, "/papers/fast-sampler/")
+    assert status == 200
+    assert b"A Much Faster Sampler" in body
+
+
+def test_broken_entry_shows_an_error_page_and_keeps_the_last_good_site(server: DevServer) -> None:
+    good = (server.state.out / "papers" / "fast-sampler" / "index.html").read_bytes()
+    edit(server.root / PAPER, paper_yaml(themes="[acceleraton]"))
+    wait_for(lambda: server.state.error is not None)
+    status, body, _ = get(server, "/papers/fast-sampler/")
+    assert status == 500
+    assert b"Build failed" in body
+    assert b"entries/2026-02-28/fast-sampler.yaml:3:" in body
+    assert b"did you mean &#x27;acceleration&#x27;?" in body
+    assert CLIENT.encode() in body
+    assert (server.state.out / "papers" / "fast-sampler" / "index.html").read_bytes() == good
+    status, _, headers = get(server, "/assets/style.css")  # assets still come from the last site
+    assert status == 200
+    assert headers["Content-Type"] == "text/css; charset=utf-8"
+
+    edit(server.root / PAPER, paper_yaml(title='"A Repaired Sampler"'))
+    wait_for(lambda: server.state.error is None)
+    status, body, _ = get(server, "/papers/fast-sampler/")
+    assert status == 200
+    assert b"A Repaired Sampler" in body
+
+
+def test_template_and_config_changes_rebuild(server: DevServer) -> None:
+    before = server.builds
+    config = server.root / "pyproject.toml"
+    edit(config, config.read_text() + 'title = "Renamed Digest"\n')
+    wait_for(lambda: server.builds > before and b"Renamed Digest" in get(server, "/")[1])
+    templates = server.root / "templates"
+    templates.mkdir()
+    edit(
+        templates / "404.html",
+        "<!DOCTYPE html><title>x</title><body><p>custom missing page</p></body>",
+    )
+    wait_for(lambda: b"custom missing page" in get(server, "/nowhere/")[1])
+
+
+def test_ctrl_c_stops_cleanly(site_root: Path) -> None:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from digest.cli import main; main()",
+            "serve",
+            "--root",
+            str(site_root),
+            "--port",
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    deadline = time.monotonic() + 30
+    seen = []
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        seen.append(line)
+        if line.startswith("serving "):
+            break
+    else:
+        process.kill()
+        raise AssertionError(f"no 'serving' line: {seen}")
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=15)
+    assert process.returncode == 0
+    assert "Traceback" not in err
+    assert "stopping" in out
+
+
+def test_port_in_use_is_a_usage_error(site_root: Path, shared_server: DevServer) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from digest.cli import main; main()",
+            "serve",
+            "--root",
+            str(site_root),
+            "--port",
+            str(shared_server.port),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{shared_server.port}" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+H1 = "document.querySelector('h1')?.textContent.trim()"
+
+
+@pytest.mark.browser
+def test_open_page_follows_edits_errors_and_fixes_in_chromium(site_root: Path) -> None:
+    """Real headless Chromium: the page updates itself after each save, with no reload by us.
+
+    Each edit follows the previous page load at once, on purpose: the page's script carries
+    the build generation it was served from, so a build that finishes before the page's
+    event stream connects still reloads it.
+    """
+    from tests.browser_support import launch_chromium, open_page
+
+    lines: list[str] = []
+    paper = site_root / PAPER
+    with (
+        DevServer(site_root, port=0, echo=lines.append, poll=0.1) as server,
+        launch_chromium() as browser,
+    ):
+        page, _ = open_page(browser, f"{server.url}papers/fast-sampler/")
+        assert page.locator("h1").first.inner_text() == "A Fast Sampler"
+
+        edit(paper, paper_yaml(title='"A Sampler Renamed On Disk"'))
+        page.wait_for_function(f"() => {H1} === 'A Sampler Renamed On Disk'", timeout=20_000)
+
+        edit(paper, paper_yaml(title='"A Sampler Renamed On Disk"', themes="[acceleraton]"))
+        page.wait_for_function(f"() => {H1} === 'Build failed'", timeout=20_000)
+        assert "unknown theme 'acceleraton'" in page.locator("pre").inner_text()
+
+        edit(paper, paper_yaml(title='"Fixed Again"'))
+        page.wait_for_function(f"() => {H1} === 'Fixed Again'", timeout=20_000)
+    assert any(line.startswith("build failed") for line in lines)

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from digest.render import RenderedPage
+from digest.write import unsafe_url, write_site
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _leftovers(parent: Path, out: Path) -> list[str]:
+    return sorted(p.name for p in parent.iterdir() if p != out)
+
+
+def test_writes_pages_and_assets(tmp_path: Path) -> None:
+    asset = tmp_path / "style.css"
+    asset.write_text("body {}\n")
+    out = tmp_path / "public" / "site"
+    pages = [
+        RenderedPage("index.html", "<p>home</p>\n"),
+        RenderedPage("a/b/index.html", b"\x00bytes"),
+    ]
+    result = write_site(pages, {"assets/style.css": asset}, out)
+    assert result.ok
+    assert result.written == 3
+    assert _tree(out) == {
+        "a/b/index.html": b"\x00bytes",
+        "assets/style.css": b"body {}\n",
+        "index.html": b"<p>home</p>\n",
+    }
+    assert _leftovers(out.parent, out) == []
+
+
+def test_replaces_the_old_site_whole(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    (out / "old").mkdir(parents=True)
+    (out / "old" / "stale.html").write_text("stale")
+    result = write_site([RenderedPage("index.html", "new")], {}, out)
+    assert result.ok
+    assert _tree(out) == {"index.html": b"new"}
+    assert _leftovers(tmp_path, out) == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "../escape.html",
+        "/etc/passwd",
+        "a/../../b.html",
+        "a//b.html",
+        "a\\b.html",
+        "",
+        "dir/",
+        "./x.html",
+        "c:x",
+    ],
+)
+def test_refuses_urls_that_escape_or_do_not_name_a_file(tmp_path: Path, url: str) -> None:
+    assert unsafe_url(url) is not None
+    out = tmp_path / "site"
+    result = write_site([RenderedPage("index.html", "ok"), RenderedPage(url, "evil")], {}, out)
+    assert not result.ok
+    assert [d.code for d in result.diagnostics] == ["E404"]
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_refuses_two_files_at_one_url(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    result = write_site([RenderedPage("Index.html", "a"), RenderedPage("index.html", "b")], {}, out)
+    assert [d.code for d in result.diagnostics] == ["E403"]
+    assert not out.exists()
+
+
+def test_a_failure_half_way_leaves_the_previous_site_untouched(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "index.html").write_text("previous")
+    missing_asset = tmp_path / "nowhere.css"
+    pages = [RenderedPage(f"p{i}/index.html", "new") for i in range(5)]
+    result = write_site(pages, {"assets/style.css": missing_asset}, out)
+    assert not result.ok
+    assert result.diagnostics[0].code == "E406"
+    assert _tree(out) == {"index.html": b"previous"}
+    assert _leftovers(tmp_path, out) == []
+
+
+def test_refuses_an_output_folder_that_holds_the_content(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "entries").mkdir(parents=True)
+    (root / "entries" / "keep.yaml").write_text("title: x\n")
+    result = write_site([RenderedPage("index.html", "x")], {}, root, protected=[root / "entries"])
+    assert [d.code for d in result.diagnostics] == ["E405"]
+    assert (root / "entries" / "keep.yaml").read_text() == "title: x\n"
+
+
+def test_refuses_an_output_path_that_is_a_file(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    out.write_text("not a folder")
+    result = write_site([RenderedPage("index.html", "x")], {}, out)
+    assert [d.code for d in result.diagnostics] == ["E405"]
+    assert out.read_text() == "not a folder"
