@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Literal
 
@@ -52,20 +52,39 @@ def warning(
 
 @dataclass
 class Report:
-    """Everything one command found, in any order; printed sorted."""
+    """Everything one command found, in any order; printed sorted.
+
+    `levels` comes from `[tool.digest.checks]`: a warning's code mapped to "error"
+    (fail the build), "warning" or "ignore". Errors cannot be lowered: invalid content
+    never reaches the site.
+    """
 
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    levels: Mapping[str, str] = field(default_factory=dict)
 
     def extend(self, found: Iterable[Diagnostic]) -> None:
         self.diagnostics.extend(found)
 
+    def effective(self) -> list[Diagnostic]:
+        """The diagnostics with the configured levels applied."""
+        if not self.levels:
+            return self.diagnostics
+        kept = []
+        for d in self.diagnostics:
+            level = self.levels.get(d.code)
+            if level is None or d.severity is Severity.ERROR:
+                kept.append(d)
+            elif level != "ignore":
+                kept.append(replace(d, severity=Severity(level)))
+        return kept
+
     @property
     def errors(self) -> list[Diagnostic]:
-        return [d for d in self.diagnostics if d.severity is Severity.ERROR]
+        return [d for d in self.effective() if d.severity is Severity.ERROR]
 
     @property
     def warnings(self) -> list[Diagnostic]:
-        return [d for d in self.diagnostics if d.severity is Severity.WARNING]
+        return [d for d in self.effective() if d.severity is Severity.WARNING]
 
     def failed(self, strict: bool = False) -> bool:
         """True when the command must exit 1: any error, or any warning under --strict."""
@@ -73,7 +92,7 @@ class Report:
 
     def sorted(self, strict: bool = False) -> list[Diagnostic]:
         """Diagnostics in path/line/col order; under --strict warnings become errors."""
-        ordered = sorted(set(self.diagnostics), key=Diagnostic.sort_key)
+        ordered = sorted(set(self.effective()), key=Diagnostic.sort_key)
         if not strict:
             return ordered
         return [

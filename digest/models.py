@@ -265,6 +265,23 @@ class SiteConfig(BaseModel):
     link_per_host: int = Field(2, ge=1)
     link_retries: int = Field(2, ge=0)
     link_cache_ttl: float = Field(86400.0, ge=0)
+    checks: dict[str, Literal["error", "warning", "ignore"]] = Field(
+        default_factory=dict,
+        description="Per-check levels: a warning code (e.g. W101) → error, warning or ignore.",
+    )
+
+    @field_validator("checks")
+    @classmethod
+    def _only_warnings(cls, checks: dict[str, str]) -> dict[str, str]:
+        for code in checks:
+            if not re.fullmatch(r"W\d{3}", code):
+                raise PydanticCustomError(
+                    "invalid_check",
+                    "'{code}' cannot be configured: only warnings (W...) have a level; "
+                    "errors always fail",
+                    {"code": code},
+                )
+        return checks
 
     @field_validator("themes")
     @classmethod

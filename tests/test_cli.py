@@ -151,3 +151,17 @@ def test_every_command_has_help() -> None:
         name = command.name or (command.callback.__name__ if command.callback else "")
         result = runner.invoke(app, [name, "--help"])
         assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_configured_check_levels_change_the_outcome(make_site: SiteFactory) -> None:
+    files = {
+        "entries/2026-02-28/_issue.yaml": MINIMAL_ISSUE,
+        "entries/2026-02-28/b.yaml": paper_yaml(authors=None),
+    }
+    ignored = make_site(files, config='[tool.digest.checks]\nW101 = "ignore"\n')
+    result = runner.invoke(app, ["check", "--root", str(ignored), "--strict"])
+    assert (result.exit_code, result.output) == (0, "1 paper in 1 issue: no problems found\n")
+    raised = make_site(files, config='[tool.digest.checks]\nW101 = "error"\n')
+    result = runner.invoke(app, ["check", "--root", str(raised)])
+    assert result.exit_code == 1
+    assert "b.yaml:1:1: error[W101]: no authors listed" in result.output

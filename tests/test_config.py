@@ -46,3 +46,18 @@ def test_non_utf8_config(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_bytes(b"[tool.digest]\ntitle = '\xff'\n")
     _, problems = load_config(tmp_path)
     assert [(p.path, p.code) for p in problems] == [("pyproject.toml", "E301")]
+
+
+def test_check_levels_apply_to_warnings_only(tmp_path: Path) -> None:
+    text = '[tool.digest]\ntitle = "x"\n\n[tool.digest.checks]\nW101 = "ignore"\nE101 = "warning"\n'
+    config, problems = load_config(write(tmp_path, text))
+    assert config is None
+    assert [(p.line, p.message) for p in problems] == [
+        (
+            4,
+            "setting 'checks': 'E101' cannot be configured: only warnings (W...) have a level; "
+            "errors always fail",
+        )
+    ]
+    config, problems = load_config(write(tmp_path, '[tool.digest]\nchecks = { W101 = "ignore" }\n'))
+    assert problems == [] and config is not None and config.checks == {"W101": "ignore"}

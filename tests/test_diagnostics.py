@@ -80,3 +80,11 @@ def test_did_you_mean() -> None:
     assert did_you_mean("acceleraton", ["acceleration", "safety"]) == "did you mean 'acceleration'?"
     assert did_you_mean("Safety", ["acceleration", "safety"]) == "did you mean 'safety'?"
     assert did_you_mean("zzz", ["acceleration", "safety"]) is None
+
+
+def test_configured_levels_raise_lower_or_hide_warnings_but_never_errors() -> None:
+    report = Report(PROBLEMS, levels={"W101": "error", "E105": "ignore"})
+    assert [d.severity for d in report.sorted()] == [Severity.ERROR] * 3
+    hidden = Report(PROBLEMS, levels={"W101": "ignore"})
+    assert [d.code for d in hidden.sorted()] == ["E105", "E101"]
+    assert not Report([PROBLEMS[0]], levels={"W101": "ignore"}).failed(strict=True)

@@ -1,0 +1,83 @@
+"""organise: each published paper lands once in each of its themes, in the documented order."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from digest.models import Issue, IssueEntry, Paper, PaperEntry, SiteConfig
+from digest.organise import organise, paper_order
+
+CONFIG = SiteConfig()
+SLUGS = CONFIG.theme_slugs
+DATES = [date(2026, 1, 3), date(2026, 1, 10), date(2026, 2, 28)]
+
+
+def issue(day: date, draft: bool = False) -> IssueEntry:
+    return IssueEntry(
+        day, Issue(title="I", subject="s", intro="i", draft=draft), f"entries/{day}/_issue.yaml"
+    )
+
+
+@st.composite
+def libraries(draw: st.DrawFn) -> tuple[list[IssueEntry], list[PaperEntry]]:
+    drafts = draw(st.lists(st.booleans(), min_size=len(DATES), max_size=len(DATES)))
+    issues = [issue(day, draft) for day, draft in zip(DATES, drafts, strict=True)]
+    papers = []
+    for number in range(draw(st.integers(0, 25))):
+        themes = draw(st.lists(st.sampled_from(SLUGS), min_size=1, max_size=3, unique=True))
+        title = draw(st.text("abcXYZ ", min_size=1, max_size=8).filter(str.strip))
+        contribution = draw(
+            st.sampled_from([None, "architecture", "technique", "dataset", "benchmark"])
+        )
+        paper = Paper(title=title, themes=themes, summary="s", contribution=contribution)
+        day = draw(st.sampled_from([*DATES, date(2025, 12, 1)]))  # the last has no issue
+        papers.append(PaperEntry(f"p{number}", day, paper, f"entries/{day}/p{number}.yaml"))
+    return issues, papers
+
+
+@settings(max_examples=200, deadline=None)
+@given(libraries(), st.booleans())
+def test_every_paper_appears_once_per_theme(
+    entries: tuple[list[IssueEntry], list[PaperEntry]], drafts: bool
+) -> None:
+    issues, papers = entries
+    library = organise(CONFIG, issues, papers, include_drafts=drafts)
+    published_days = {i.date for i in issues if drafts or not i.issue.draft}
+    published = [p for p in papers if p.issue_date in published_days]
+
+    assert sorted(library.papers) == sorted(p.id for p in published)
+    for topic in library.topics:
+        placed = Counter(p.id for group in topic.issues for p in group.papers)
+        expected = {p.id for p in published if topic.theme.slug in p.paper.themes}
+        assert set(placed) == expected
+        assert all(count == 1 for count in placed.values())
+        days = [group.issue.date for group in topic.issues]
+        assert days == sorted(days, reverse=True)
+    for view in library.issues:
+        for section in view.sections:
+            assert list(section.papers) == sorted(section.papers, key=paper_order)
+            assert all(section.theme.slug in p.paper.themes for p in section.papers)
+        in_groups = Counter(p.id for group in view.under_the_hood for p in group.papers)
+        assert set(in_groups) == {p.id for p in view.papers if p.paper.contribution}
+        assert all(count == 1 for count in in_groups.values())
+    assert [v.date for v in library.issues] == sorted(published_days, reverse=True)
+
+
+def test_sections_follow_the_configured_theme_order_and_skip_empty_themes() -> None:
+    first = Paper(title="B", themes=["theory", "acceleration"], summary="s")
+    second = Paper(title="a", themes=["theory"], summary="s")
+    day = DATES[0]
+    library = organise(
+        CONFIG,
+        [issue(day)],
+        [PaperEntry("b", day, first, "b.yaml"), PaperEntry("a", day, second, "a.yaml")],
+    )
+    view = library.issues[0]
+    assert [s.theme.slug for s in view.sections] == ["acceleration", "theory"]
+    assert [p.id for p in view.sections[1].papers] == ["a", "b"]  # title order, case-insensitive
+    assert library.latest is view
+    assert [t.count for t in library.topics] == [1, 0, 0, 2]
