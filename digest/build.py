@@ -43,6 +43,7 @@ def load_content(root: Path) -> Content:
     content.report.extend(config_problems)
     if config is None:
         return content
+    content.report.levels = config.checks
     loaded = load_entries(root / config.entries, root)
     content.report.extend(loaded.diagnostics)
     validated = validate_all(loaded.entries, loaded.files, config)
@@ -118,7 +119,8 @@ def run(
         return result
     protected = [root, root / config.entries, root / config.templates, root / "pyproject.toml"]
     reuse = previous.reuse if previous else None
-    written = write_site(pages, templates.asset_files(), target, protected, reuse=reuse)
+    in_place = previous.intact() if previous else False
+    written = write_site(pages, templates.asset_files(), target, protected, reuse, in_place)
     content.report.extend(written.diagnostics)
     result.pages = len(pages) if written.ok else 0
     result.files = written.written

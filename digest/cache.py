@@ -220,26 +220,38 @@ class BuildCache:
         summary += [f"{name}\0{stamp.digest}" for name, stamp in sorted(self.inputs.items())]
         self.key = _digest("\n".join(summary).encode())
         self._markdown: MarkdownStore | None = None
+        self._intact: bool | None = None
         self.written: dict[str, str] = {}  # url → content hash, for every file of this build
 
     # -- 1. nothing changed
 
     def unchanged(self) -> State | None:
         """The previous build's state when it stands exactly as a new build would leave it."""
-        previous = self.previous
-        if not previous.key or previous.key != self.key or not self.out.is_dir():
+        if not self.previous.key or self.previous.key != self.key or not self.intact():
             return None
+        return self.previous
+
+    def intact(self) -> bool:
+        """True when the output folder holds exactly the files the last build left there."""
+        if self._intact is None:
+            self._intact = self._check_outputs()
+        return self._intact
+
+    def _check_outputs(self) -> bool:
+        recorded = self.previous.outputs
+        if not recorded or not self.out.is_dir():
+            return False
         now = dict(_walk(self.out))
-        if set(now) != set(previous.outputs):
-            return None
-        for url, stamp in previous.outputs.items():
+        if now.keys() != recorded.keys():
+            return False
+        for url, stamp in recorded.items():
             try:
                 stat = now[url].stat()
             except OSError:
-                return None
+                return False
             if stat.st_size != stamp.size or stat.st_mtime_ns != stamp.mtime_ns:
-                return None
-        return previous
+                return False
+        return True
 
     # -- 2. Markdown
 

@@ -31,6 +31,7 @@ from digest.organise import Library
 from digest.render import PageBuilder, RenderedPage, Renderer, Templates, render_site
 
 MIN_PAPERS = 1_000  # below this, forking costs more than it saves
+WORKERS_VARIABLE = "DIGEST_WORKERS"
 DEFAULT_WEIGHT = 1.0
 
 
@@ -59,16 +60,31 @@ def builder_name(builder: PageBuilder) -> str:
     return f"{builder.__module__}.{getattr(builder, '__qualname__', repr(builder))}"
 
 
-def workers_for(library: Library) -> int:
-    """How many processes to render with: 1 unless forking is safe and the site is big."""
-    cores = os.cpu_count() or 1
-    if cores < 2 or len(library.papers) < MIN_PAPERS:
+def worker_count(papers: int, cores: int, setting: str, threads: int, can_fork: bool) -> int:
+    """How many processes to render with: 1 unless forking is safe and the site is big.
+
+    `setting` is `DIGEST_WORKERS` from the environment: "1" renders serially (each worker
+    holds its share of the pages in memory, so parallel rendering trades memory for
+    time); another number caps the workers; empty means one per core, at most four.
+    """
+    wanted = setting.strip()
+    if wanted.isdigit() and int(wanted) >= 1:
+        cores = min(cores, int(wanted))
+    if cores < 2 or papers < MIN_PAPERS or not can_fork:
         return 1
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return 1
-    if threading.active_count() > 1:  # forking a threaded process can deadlock the child
+    if threads > 1:  # forking a threaded process can deadlock the child
         return 1
     return min(cores, 4)
+
+
+def workers_for(library: Library) -> int:
+    return worker_count(
+        len(library.papers),
+        os.cpu_count() or 1,
+        os.environ.get(WORKERS_VARIABLE, ""),
+        threading.active_count(),
+        "fork" in multiprocessing.get_all_start_methods(),
+    )
 
 
 def split(weights: Sequence[float], bins: int) -> list[list[int]]:
@@ -82,6 +98,14 @@ def split(weights: Sequence[float], bins: int) -> list[list[int]]:
     return [sorted(group) for group in groups if group]
 
 
+def _encoded(page: RenderedPage) -> RenderedPage:
+    """The page as UTF-8 bytes, as it will be written: half the memory of a str holding
+    any non-ASCII character, and less to send back to the parent."""
+    if isinstance(page.content, str):
+        return RenderedPage(page.url, page.content.encode("utf-8"))
+    return page
+
+
 def _render_share(indexes: list[int]) -> Share:
     job = _JOB
     assert job is not None, "render workers are forked after _JOB is set"
@@ -92,7 +116,8 @@ def _render_share(indexes: list[int]) -> Share:
     for index in indexes:
         builder = job.builders[index]
         started = time.perf_counter()
-        pages.append((index, [page for page in builder(job.library, renderer) if page is not None]))
+        made = [_encoded(page) for page in builder(job.library, renderer) if page is not None]
+        pages.append((index, made))
         seconds[builder_name(builder)] = time.perf_counter() - started
     return Share(pages, renderer.diagnostics + renderer.failures(), store.used, seconds)
 

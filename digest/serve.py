@@ -262,7 +262,14 @@ class DevServer:
             names = sorted(changed)
             self.echo(f"changed: {', '.join(names[:5])}{' …' if len(names) > 5 else ''}")
             seen = current  # taken before the build: a save during the build builds again
-            self.rebuild()
+            try:
+                self.rebuild()
+            except Exception as exc:  # noqa: BLE001 - a bug in a build must not stop serving
+                self.echo(f"internal error while building (please report it): {exc!r}")
+                with self.state.changed:
+                    self.state.error = f"internal error while building: {exc!r}"
+                    self.state.generation += 1
+                    self.state.changed.notify_all()
             moved = watched_paths(self.root)  # the config may name other folders now
             if moved != paths:
                 paths, seen = moved, snapshot(moved)

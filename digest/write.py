@@ -112,6 +112,70 @@ def _fill(
     return written
 
 
+def _files(folder: Path, prefix: str = "") -> set[str]:
+    found: set[str] = set()
+    for item in os.scandir(folder):
+        if item.is_dir(follow_symlinks=False):
+            found |= _files(Path(item.path), f"{prefix}{item.name}/")
+        else:
+            found.add(prefix + item.name)
+    return found
+
+
+def _update(out: Path, pages: list[RenderedPage], assets: Mapping[str, Path], reuse: Reuse) -> int:
+    """Change only what changed in `out`: new and different files, and removed ones.
+
+    Changed files are first written to a staging folder, then each is renamed into place
+    with the file it replaces moved aside; any failure puts every moved file back (and
+    raises), so the site is either fully updated or exactly as it was.
+    """
+    produced: dict[str, bytes] = {}
+    for page in pages:
+        produced[page.url] = (
+            page.content.encode("utf-8") if isinstance(page.content, str) else page.content
+        )
+    for url in assets:
+        produced[url] = assets[url].read_bytes()
+    changed = sorted(url for url, data in produced.items() if reuse(url, data) is None)
+    removed = sorted(_files(out) - produced.keys())
+    if not changed and not removed:
+        return len(produced)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}-tmp-", dir=out.parent))
+    aside = Path(tempfile.mkdtemp(prefix=f".{out.name}-old-", dir=out.parent))
+    moved: list[tuple[str, bool, bool]] = []  # (url, old file moved aside, new file placed)
+    try:
+        for url in changed:
+            (stage / url).parent.mkdir(parents=True, exist_ok=True)
+            (stage / url).write_bytes(produced[url])
+        for url in changed + removed:
+            target = out / url
+            had = target.is_file()
+            if had:
+                (aside / url).parent.mkdir(parents=True, exist_ok=True)
+                target.rename(aside / url)
+            moved.append((url, had, False))
+            if url in produced:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                (stage / url).rename(target)
+                moved[-1] = (url, had, True)
+    except OSError:
+        for url, had, placed in reversed(moved):
+            if placed:
+                (out / url).unlink(missing_ok=True)
+            if had:
+                (aside / url).rename(out / url)
+        raise
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+        shutil.rmtree(aside, ignore_errors=True)
+    for url in removed:  # a clean build has no folder that only removed files were in
+        folder = (out / url).parent
+        while folder != out and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent
+    return len(produced)
+
+
 def _swap(new: Path, out: Path) -> None:
     """Put `new` where `out` is; the old folder is removed only after the new one is in."""
     if not out.exists():
@@ -134,12 +198,15 @@ def write_site(
     out: Path,
     protected: Iterable[Path] = (),
     reuse: Reuse | None = None,
+    in_place: bool = False,
 ) -> WriteResult:
     """Write every page and asset into a temporary folder, then swap it in as `out`.
 
     `assets` maps output urls (e.g. "assets/style.css") to source files. `protected`
     lists paths the output may not contain (the content root, its entries/). `reuse`
     (from digest.cache) names files of the previous site to hard-link instead of writing.
+    With `in_place` (the cache found `out` exactly as the last build left it) only the
+    files that differ are replaced, each atomically, all or none (see `_update`).
     """
     problems = _check(pages, assets)
     guard = _guard_output(out, protected)
@@ -147,6 +214,11 @@ def write_site(
         problems.append(guard)
     if problems:
         return WriteResult(0, problems)
+    if in_place and reuse is not None and out.is_dir():
+        try:
+            return WriteResult(_update(out, pages, assets, reuse), [])
+        except OSError:
+            pass  # every change was rolled back: write the whole site the safe way below
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         temporary = Path(tempfile.mkdtemp(prefix=f".{out.name}-tmp-", dir=out.parent))

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from digest import build, cache
+from digest import build, cache, write
+from digest.render import RenderedPage
 from tests.conftest import MINIMAL_ISSUE, paper_yaml
 
 ISSUES = ("2026-01-03", "2026-01-10")
@@ -20,11 +21,11 @@ THEMES = ("acceleration", "safety", "medical", "theory")
 CONFIG = '[tool.digest]\ntitle = "{title}"\nbase_url = "https://example.org/digest"\n'
 
 
-def tree(folder: Path) -> dict[str, bytes]:
+def tree(folder: Path) -> dict[str, bytes | None]:
+    """Every file's bytes and every folder (as None): empty folders count too."""
     return {
-        path.relative_to(folder).as_posix(): path.read_bytes()
+        path.relative_to(folder).as_posix(): path.read_bytes() if path.is_file() else None
         for path in sorted(folder.rglob("*"))
-        if path.is_file()
     }
 
 
@@ -237,3 +238,38 @@ def test_a_failed_build_keeps_the_site_and_the_cache(site: Site, tmp_path: Path)
     site.paper_path("alpha").write_text(good)
     assert build.run(site.root, out, cache=True).ok
     assert stamps(out) == before  # back to the inputs of the last good build: nothing to do
+
+
+def test_in_place_update_rolls_back_when_a_file_cannot_be_placed(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    (out / "b").mkdir(parents=True)
+    (out / "a.html").write_bytes(b"old a")
+    (out / "b" / "c.html").write_bytes(b"old c")
+    before = tree(out)
+    pages = [RenderedPage("a.html", "new a"), RenderedPage("b", "a file where a folder is")]
+    with pytest.raises(IsADirectoryError):
+        write._update(out, pages, {}, lambda url, data: None)
+    assert tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # no staging left behind
+    # write_site then falls back to writing the whole site into a fresh folder
+    result = write.write_site(pages, {}, out, reuse=lambda url, data: None, in_place=True)
+    assert result.ok
+    assert tree(out) == {"a.html": b"new a", "b": b"a file where a folder is"}
+
+
+def test_in_place_update_removes_folders_left_empty(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    (out / "papers" / "gone").mkdir(parents=True)
+    (out / "papers" / "gone" / "index.html").write_bytes(b"gone")
+    (out / "index.html").write_bytes(b"home")
+    kept = (out / "index.html").stat().st_mtime_ns
+    same = {"index.html": b"home"}
+    written = write._update(
+        out,
+        [RenderedPage("index.html", "home"), RenderedPage("new/index.html", "new")],
+        {},
+        lambda url, data: out / url if same.get(url) == data else None,
+    )
+    assert written == 2
+    assert tree(out) == {"index.html": b"home", "new": None, "new/index.html": b"new"}
+    assert (out / "index.html").stat().st_mtime_ns == kept
