@@ -7,46 +7,82 @@ earlier stage succeeded, and the write itself swaps the new site in atomically.
 
 from __future__ import annotations
 
+import gc
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from digest.cache import open_cache
+from digest.cache import State, open_cache, unchanged_build
 from digest.config import load_config
-from digest.diagnostics import Report
-from digest.load import load_entries
+from digest.diagnostics import Diagnostic, Report
+from digest.entry_cache import EntryCache
+from digest.load import scan_entries
 from digest.models import IssueEntry, PaperEntry, SiteConfig
-from digest.organise import organise
-from digest.parallel import render_pages
-from digest.permalinks import missing_base_url
-from digest.readers import READER_BUILDERS
-from digest.render import PAGE_BUILDERS, PageBuilder, load_templates
-from digest.validate import validate_all
-from digest.write import write_site
+from digest.validate import combine
+
+if TYPE_CHECKING:
+    from digest.render import PageBuilder
 
 
 @dataclass
 class Content:
-    """Everything `digest check` knows: the config, the valid entries and the report."""
+    """Everything `digest check` knows: the config, the valid entries and the report.
+
+    `counts` is set instead of `papers` and `issues` when a no-change build skipped
+    loading the entries altogether (see `run`).
+    """
 
     root: Path
     config: SiteConfig | None
     papers: list[PaperEntry] = field(default_factory=list)
     issues: list[IssueEntry] = field(default_factory=list)
     report: Report = field(default_factory=Report)
+    counts: tuple[int, int] | None = None
+
+    @property
+    def paper_count(self) -> int:
+        return self.counts[0] if self.counts is not None else len(self.papers)
+
+    @property
+    def issue_count(self) -> int:
+        return self.counts[1] if self.counts is not None else len(self.issues)
 
 
-def load_content(root: Path) -> Content:
-    """Config, load and validate: every problem in every file, in one report."""
+def load_content(root: Path, *, cache: bool = False) -> Content:
+    """Config, load and validate: every problem in every file, in one report.
+
+    With `cache`, each file's result is reused from `.digest-cache/` when the file did
+    not change (digest.entry_cache); the content and report are the same either way.
+    """
     config, config_problems = load_config(root)
     content = Content(root, config)
     content.report.extend(config_problems)
     if config is None:
         return content
     content.report.levels = config.checks
-    loaded = load_entries(root / config.entries, root)
-    content.report.extend(loaded.diagnostics)
-    validated = validate_all(loaded.entries, loaded.files, config)
+    scanned = scan_entries(root / config.entries, root)
+    jobs = [item for item in scanned.items if not isinstance(item, Diagnostic)]
+    collecting = gc.isenabled()
+    gc.disable()  # tens of thousands of new objects, none of them garbage: skip the scans
+    try:
+        entry_cache = EntryCache(root, config, enabled=cache)
+        checked = iter(entry_cache.check(jobs))
+        results = [
+            item if isinstance(item, Diagnostic) else next(checked) for item in scanned.items
+        ]
+    finally:
+        if collecting:
+            gc.enable()
+    entry_cache.save()
+    content.report.extend(
+        item if isinstance(item, Diagnostic) else item.diagnostics[0]
+        for item in results
+        if isinstance(item, Diagnostic) or not item.loaded
+    )
+    validated = combine(
+        [item for item in results if not isinstance(item, Diagnostic)], scanned.files
+    )
     content.report.extend(validated.diagnostics)
     content.papers, content.issues = validated.papers, validated.issues
     return content
@@ -85,7 +121,21 @@ def run(
     that need absolute URLs. With `cache`, the build reuses what the last good one left in
     `.digest-cache/` (digest.cache) and its output is byte-identical to a clean build.
     """
-    content = load_content(root)
+    options = f"drafts={drafts} strict={strict} epoch={os.environ.get('SOURCE_DATE_EPOCH')}"
+    if cache and builders is None:
+        unchanged = _unchanged(root, out, options)
+        if unchanged is not None:
+            return unchanged
+    # Rendering needs Jinja, Markdown and the page builders: imported only when it happens.
+    from digest.organise import organise
+    from digest.page_cache import PageCache, site_fingerprint
+    from digest.parallel import render_pages
+    from digest.permalinks import missing_base_url
+    from digest.readers import READER_BUILDERS
+    from digest.render import PAGE_BUILDERS, load_templates
+    from digest.write import discard, new_stage, write_site
+
+    content = load_content(root, cache=cache)
     config = content.config
     if config is None:
         return BuildResult(content, out)
@@ -103,7 +153,6 @@ def run(
     loaded = len(content.report.diagnostics)
     previous = None  # the cache, when asked for and the page set is the default one
     if cache and builders is None:
-        options = f"drafts={drafts} strict={strict} epoch={os.environ.get('SOURCE_DATE_EPOCH')}"
         previous = open_cache(root, config, target, templates.folders, options)
         state = previous.unchanged()
         if state is not None:  # same inputs, options and tool; the site as it was left
@@ -111,20 +160,62 @@ def run(
             result.pages, result.files, result.ok = state.pages, state.files, True
             return result
     chosen = builders if builders is not None else [*PAGE_BUILDERS, *READER_BUILDERS]
-    markdown = previous.markdown if previous else None
     seconds = previous.previous.seconds if previous else {}
-    pages, problems, seconds = render_pages(library, templates, chosen, markdown, seconds)
+    kept, site_key = None, ""  # pages whose inputs did not change (digest.page_cache)
+    if previous is not None:
+        site_key = site_fingerprint(
+            previous.fingerprint, config.model_dump_json(), templates.folders, options
+        )
+        outputs = previous.previous.outputs
+        on_disk = {url: s.digest for url, s in outputs.items()} if previous.intact() else None
+        kept = PageCache(previous.folder, previous.fingerprint, on_disk)
+    stage = new_stage(target)  # a first build writes each page as soon as it is rendered
+    pages, problems, seconds = render_pages(
+        library, templates, chosen, seconds, kept, site_key, stage
+    )
     content.report.extend(problems)
     if content.report.failed(strict):
+        discard(stage)
         return result
     protected = [root, root / config.entries, root / config.templates, root / "pyproject.toml"]
     reuse = previous.reuse if previous else None
     in_place = previous.intact() if previous else False
-    written = write_site(pages, templates.asset_files(), target, protected, reuse, in_place)
+    assets = templates.asset_files()
+    written = write_site(pages, assets, target, protected, reuse, in_place, stage)
     content.report.extend(written.diagnostics)
     result.pages = len(pages) if written.ok else 0
     result.files = written.written
     result.ok = written.ok
     if previous is not None and written.ok:
-        previous.save(result.pages, result.files, content.report.diagnostics[loaded:], seconds)
+        outputs = previous.previous.outputs
+        previous.written.update({p.url: outputs[p.url].digest for p in pages if p.kept})
+        previous.written.update({p.url: p.digest for p in pages if p.staged})
+        previous.save(
+            result.pages,
+            result.files,
+            content.report.diagnostics[loaded:],
+            seconds,
+            content.report.diagnostics[:loaded],
+            (content.paper_count, content.issue_count),
+        )
+        if kept is not None:
+            kept.save(previous.written)
     return result
+
+
+def _unchanged(root: Path, out: Path | None, options: str) -> BuildResult | None:
+    """The last build's result when no input, option or output changed since (digest.cache).
+
+    Decided from file stats alone, before any entry is read or the renderer imported.
+    """
+    config, _ = load_config(root)
+    if config is None:
+        return None
+    target = out if out is not None else root / config.out
+    state: State | None = unchanged_build(root, config, target, options)
+    if state is None:
+        return None
+    content = Content(root, config, counts=state.counts)
+    content.report.levels = config.checks
+    content.report.extend([*state.loaded, *state.diagnostics])
+    return BuildResult(content, target, state.pages, state.files, ok=True)

@@ -44,19 +44,19 @@ from typing import Any
 
 from digest.config import CONFIG_FILE
 from digest.diagnostics import Diagnostic
-from digest.load import entry_files
+from digest.load import entry_paths
 from digest.models import SiteConfig
 
 CACHE_DIR = ".digest-cache"
 STATE_FILE = "state"
-MARKDOWN_FILE = "markdown"
 MAGIC = b"digest-cache\n"
 FORMAT = 1
 RACY_SECONDS = 2.0  # an mtime this close to when it was recorded is re-hashed next time
 SKIP = frozenset({"__pycache__", ".git"})
 
 
-def _digest(data: bytes) -> str:
+def content_digest(data: bytes) -> str:
+    """The hash every cache file uses for file contents and keys."""
     return hashlib.blake2b(data, digest_size=20).hexdigest()
 
 
@@ -71,13 +71,13 @@ def tool_fingerprint() -> str:
     for path in sorted(package.glob("*.py")):
         stat = path.stat()
         parts.append(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}")
-    return _digest("\n".join(parts).encode())
+    return content_digest("\n".join(parts).encode())
 
 
 # ------------------------------------------------------------------ cache files
 
 
-def _read(path: Path, fingerprint: str) -> Any:
+def read_payload(path: Path, fingerprint: str) -> Any:
     """The payload of one cache file, or None when it is missing, stale or corrupt."""
     try:
         data = path.read_bytes()
@@ -86,19 +86,25 @@ def _read(path: Path, fingerprint: str) -> Any:
         payload = rest
         if magic + b"\n" != MAGIC or form != str(FORMAT).encode() or tool != fingerprint.encode():
             return None
-        if _digest(payload).encode() != checksum:
+        if content_digest(payload).encode() != checksum:
             return None
         return pickle.loads(payload)
     except Exception:  # noqa: BLE001 - any failure to read the cache means "no cache"
         return None
 
 
-def _write(path: Path, fingerprint: str, value: Any) -> None:
-    """Write atomically (temporary file + rename), so a crash never leaves half a file."""
+def write_payload(path: Path, fingerprint: str, value: Any) -> None:
+    """Write atomically (temporary file + rename), so a crash never leaves half a file.
+
+    Never fails: a folder that cannot be written (read-only, full disk) means no cache.
+    """
     payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    header = MAGIC + f"{FORMAT}\n{fingerprint}\n{_digest(payload)}\n\n".encode()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    header = MAGIC + f"{FORMAT}\n{fingerprint}\n{content_digest(payload)}\n\n".encode()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    except OSError:
+        return
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(header)
@@ -113,41 +119,67 @@ def _write(path: Path, fingerprint: str, value: Any) -> None:
 
 @dataclass(frozen=True)
 class Stamp:
-    """A file as last seen: size and mtime (to skip re-hashing) and the content hash."""
+    """A file as last seen: size and times (to skip re-hashing) and the content hash.
+
+    `ctime_ns` is there because a program can put an old mtime back (`os.utime`) but
+    cannot set the ctime: an edit that restores the mtime is still noticed.
+    """
 
     size: int
     mtime_ns: int
     digest: str
+    ctime_ns: int = 0
+
+
+def unchanged_since(known: Stamp, stat: os.stat_result, recorded_ns: int) -> bool:
+    """True when `stat` proves the file still holds what `known` recorded.
+
+    Times within a clock tick of the record may hide a later edit (git's "racy" rule),
+    so such files are re-hashed.
+    """
+    return (
+        known.size == stat.st_size
+        and known.mtime_ns == stat.st_mtime_ns
+        and known.ctime_ns == stat.st_ctime_ns
+        and recorded_ns - max(stat.st_mtime_ns, stat.st_ctime_ns) > int(RACY_SECONDS * 1e9)
+    )
+
+
+def _read_bytes(path: str | Path) -> bytes:
+    with open(path, "rb") as stream:
+        return stream.read()
 
 
 def stamp_files(
-    paths: Iterable[tuple[str, Path]], previous: dict[str, Stamp], now_ns: int
+    paths: Iterable[tuple[str, str | Path]], previous: dict[str, Stamp], recorded_ns: int
 ) -> dict[str, Stamp]:
-    """Stamp each (name, path); reuse a recorded hash only when it cannot be out of date."""
+    """Stamp each (name, path); reuse a recorded hash only when it cannot be out of date.
+
+    `recorded_ns` is when `previous` was taken: a file whose mtime is within a clock tick
+    of it may have changed again since without changing its mtime, so it is re-hashed.
+    """
     found: dict[str, Stamp] = {}
-    racy = int(RACY_SECONDS * 1e9)
     for name, path in paths:
         try:
-            stat = path.stat()
+            stat = os.stat(path)
             known = previous.get(name)
-            if (
-                known is not None
-                and known.size == stat.st_size
-                and known.mtime_ns == stat.st_mtime_ns
-                and now_ns - stat.st_mtime_ns > racy
-            ):
+            if known is not None and unchanged_since(known, stat, recorded_ns):
                 found[name] = known
             else:
-                found[name] = Stamp(stat.st_size, stat.st_mtime_ns, _digest(path.read_bytes()))
+                digest = content_digest(_read_bytes(path))
+                found[name] = Stamp(stat.st_size, stat.st_mtime_ns, digest, stat.st_ctime_ns)
         except OSError:
             found[name] = Stamp(-1, 0, "unreadable")
     return found
 
 
 def _walk(
-    folder: Path, prefix: str = "", skip: frozenset[str] = frozenset()
-) -> Iterator[tuple[str, Path]]:
-    """(relative posix name, path) of every file under `folder`, sorted; `skip` names folders."""
+    folder: str | Path, prefix: str = "", skip: frozenset[str] = frozenset()
+) -> Iterator[tuple[str, str]]:
+    """(relative posix name, path) of every file under `folder`, sorted; `skip` names folders.
+
+    Paths are plain strings: this runs over every output file of a no-change build.
+    """
     try:
         items = sorted(os.scandir(folder), key=lambda item: item.name)
     except OSError:
@@ -156,36 +188,27 @@ def _walk(
         name = f"{prefix}{item.name}"
         if item.is_dir(follow_symlinks=True):
             if item.name not in skip:
-                yield from _walk(Path(item.path), name + "/", skip)
+                yield from _walk(item.path, name + "/", skip)
         else:
-            yield name, Path(item.path)
+            yield name, item.path
 
 
 def build_inputs(
-    config_file: Path, entry_files: Iterable[Path], template_folders: Iterable[Path], root: Path
-) -> list[tuple[str, Path]]:
+    config_file: Path,
+    entry_files: Iterable[str | Path],
+    template_folders: Iterable[Path],
+    root: Path,
+) -> list[tuple[str, str | Path]]:
     """Every file a build reads, each under a name that says what it is."""
-    found = [("config", config_file)]
+    found: list[tuple[str, str | Path]] = [("config", config_file)]
+    prefix = str(root).rstrip(os.sep) + os.sep
     for path in entry_files:
-        name = path.relative_to(root) if path.is_relative_to(root) else path
-        found.append((f"entry:{name.as_posix()}", path))
+        text = str(path)
+        name = text[len(prefix) :] if text.startswith(prefix) else text
+        found.append((f"entry:{name.replace(os.sep, '/')}", path))
     for number, folder in enumerate(template_folders):
         found += [(f"templates{number}:{name}", path) for name, path in _walk(folder, skip=SKIP)]
     return found
-
-
-class MarkdownStore:
-    """Markdown HTML from the last build, and the part of it this build used (kept next time)."""
-
-    def __init__(self, previous: dict[tuple[str, int], str]):
-        self.previous = previous
-        self.used: dict[tuple[str, int], str] = {}
-
-    def get(self, key: tuple[str, int]) -> str | None:
-        return self.previous.get(key)
-
-    def put(self, key: tuple[str, int], html: str) -> None:
-        self.used[key] = html
 
 
 # ------------------------------------------------------------------ the build's view
@@ -202,24 +225,38 @@ class State:
     files: int = 0
     diagnostics: list[Diagnostic] = field(default_factory=list)  # found after loading
     seconds: dict[str, float] = field(default_factory=dict)  # page builder → render time
+    recorded_ns: int = 0  # when the input stamps were taken (see `stamp_files`)
+    loaded: list[Diagnostic] = field(default_factory=list)  # found while loading the content
+    counts: tuple[int, int] = (0, 0)  # papers and issues loaded
+    folders: tuple[str, ...] = ()  # the template folders the build read
 
 
 class BuildCache:
     """One build's use of the cache: open before rendering, `save` after a good write."""
 
-    def __init__(self, root: Path, out: Path, inputs: Iterable[tuple[str, Path]], options: str):
+    def __init__(
+        self,
+        root: Path,
+        out: Path,
+        inputs: Iterable[tuple[str, str | Path]],
+        options: str,
+        folders: tuple[str, ...] = (),
+        previous: State | None = None,
+    ):
         self.root = root
         self.out = out
         self.folder = root / CACHE_DIR
+        self.folders = folders
         self.fingerprint = tool_fingerprint()
-        loaded = _read(self.folder / STATE_FILE, self.fingerprint)
-        self.previous = loaded if isinstance(loaded, State) else State()
+        if previous is None:
+            loaded = read_payload(self.folder / STATE_FILE, self.fingerprint)
+            previous = loaded if isinstance(loaded, State) else State()
+        self.previous = previous
         self.now_ns = time.time_ns()
-        self.inputs = stamp_files(inputs, self.previous.inputs, self.now_ns)
+        self.inputs = stamp_files(inputs, self.previous.inputs, self.previous.recorded_ns)
         summary = [self.fingerprint, options, str(out.resolve())]
         summary += [f"{name}\0{stamp.digest}" for name, stamp in sorted(self.inputs.items())]
-        self.key = _digest("\n".join(summary).encode())
-        self._markdown: MarkdownStore | None = None
+        self.key = content_digest("\n".join(summary).encode())
         self._intact: bool | None = None
         self.written: dict[str, str] = {}  # url → content hash, for every file of this build
 
@@ -246,28 +283,18 @@ class BuildCache:
             return False
         for url, stamp in recorded.items():
             try:
-                stat = now[url].stat()
+                stat = os.stat(now[url])
             except OSError:
                 return False
             if stat.st_size != stamp.size or stat.st_mtime_ns != stamp.mtime_ns:
                 return False
         return True
 
-    # -- 2. Markdown
-
-    @property
-    def markdown(self) -> MarkdownStore:
-        """(text, top heading) → HTML, from the last build; records what this one uses."""
-        if self._markdown is None:
-            loaded = _read(self.folder / MARKDOWN_FILE, self.fingerprint)
-            self._markdown = MarkdownStore(loaded if isinstance(loaded, dict) else {})
-        return self._markdown
-
-    # -- 3. unchanged output files
+    # -- 2. unchanged output files
 
     def reuse(self, url: str, data: bytes) -> Path | None:
         """The previous site's file for `url` when it holds exactly `data`, else None."""
-        digest = _digest(data)
+        digest = content_digest(data)
         self.written[url] = digest
         known = self.previous.outputs.get(url)
         if known is None or known.digest != digest or known.size != len(data):
@@ -287,30 +314,63 @@ class BuildCache:
         files: int,
         diagnostics: list[Diagnostic],
         seconds: dict[str, float] | None = None,
+        loaded: list[Diagnostic] | None = None,
+        counts: tuple[int, int] = (0, 0),
     ) -> None:
         """Record this build (call only after the new site is in place)."""
         outputs: dict[str, Stamp] = {}
         for url, path in _walk(self.out):
             digest = self.written.get(url)
             try:
-                stat = path.stat()
+                stat = os.stat(path)
             except OSError:
                 continue
             if digest is None:  # not written by this build: hash it
-                digest = _digest(path.read_bytes())
+                digest = content_digest(_read_bytes(path))
             outputs[url] = Stamp(stat.st_size, stat.st_mtime_ns, digest)
         state = State(
-            self.key, self.inputs, outputs, pages, files, list(diagnostics), dict(seconds or {})
+            self.key,
+            self.inputs,
+            outputs,
+            pages,
+            files,
+            list(diagnostics),
+            dict(seconds or {}),
+            self.now_ns,
+            list(loaded or []),
+            counts,
+            self.folders,
         )
-        _write(self.folder / STATE_FILE, self.fingerprint, state)
-        if self._markdown is not None:  # only what this build used: the file never grows stale
-            _write(self.folder / MARKDOWN_FILE, self.fingerprint, self._markdown.used)
+        write_payload(self.folder / STATE_FILE, self.fingerprint, state)
 
 
 def open_cache(
-    root: Path, config: SiteConfig, out: Path, template_folders: Iterable[Path], options: str
+    root: Path,
+    config: SiteConfig,
+    out: Path,
+    template_folders: Iterable[Path],
+    options: str,
+    previous: State | None = None,
 ) -> BuildCache:
     """The cache for one build of `root` into `out`, its inputs stamped."""
-    files = [path for _, path in entry_files(root / config.entries)]
-    inputs = build_inputs(root / CONFIG_FILE, files, template_folders, root)
-    return BuildCache(root, out, inputs, options)
+    folders = list(template_folders)
+    files = [path for _, path in entry_paths(root / config.entries)]
+    inputs = build_inputs(root / CONFIG_FILE, files, folders, root)
+    return BuildCache(root, out, inputs, options, tuple(map(str, folders)), previous)
+
+
+def unchanged_build(root: Path, config: SiteConfig, out: Path, options: str) -> State | None:
+    """The last build's state when a build now would change nothing, else None.
+
+    Uses only stats and the hashes of files whose stat changed: no entry is parsed and
+    no template engine is started. The template folders are the ones the last build
+    read, provided the content root's own templates/ is still there or still absent.
+    """
+    previous = read_payload(root / CACHE_DIR / STATE_FILE, tool_fingerprint())
+    if not isinstance(previous, State) or not previous.key or not previous.folders:
+        return None
+    folders = [Path(folder) for folder in previous.folders]
+    own = (root / config.templates).resolve()
+    if own.is_dir() != (own in folders) or not all(folder.is_dir() for folder in folders):
+        return None
+    return open_cache(root, config, out, folders, options, previous).unchanged()

@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
@@ -122,17 +122,21 @@ def bibtex(entry: PaperEntry) -> str:
     return f"@misc{{{bib_key(entry)},\n{body}}}\n"
 
 
-def bibliography(entries: Iterable[PaperEntry]) -> str:
-    """Records separated by blank lines, sorted by key so the file is deterministic."""
-    return "\n".join(bibtex(entry) for entry in sorted(entries, key=bib_key))
+def bibliography(
+    entries: Iterable[PaperEntry], record: Callable[[PaperEntry], str] = bibtex
+) -> str:
+    """Records separated by blank lines, sorted by key so the file is deterministic.
+
+    `record` makes one paper's record (a build passes its memo of `bibtex`)."""
+    return "\n".join(record(entry) for entry in sorted(entries, key=bib_key))
 
 
-def site_bibliography(library: Library) -> str:
-    return bibliography(library.papers.values())
+def site_bibliography(library: Library, record: Callable[[PaperEntry], str] = bibtex) -> str:
+    return bibliography(library.papers.values(), record)
 
 
-def issue_bibliography(issue: IssueView) -> str:
-    return bibliography(issue.papers)
+def issue_bibliography(issue: IssueView, record: Callable[[PaperEntry], str] = bibtex) -> str:
+    return bibliography(issue.papers, record)
 
 
 # ---------------------------------------------------------------- schema.org JSON-LD

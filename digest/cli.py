@@ -17,15 +17,13 @@ from typing import Annotated, Any
 
 import typer
 
-from digest import links as links_module
-from digest import schema as schema_module
 from digest.build import Content, load_content
 from digest.build import run as run_build
 from digest.config import load_config
 from digest.diagnostics import did_you_mean, render
-from digest.importer import open_importer
-from digest.scaffold import create_entries, requests_from
-from digest.serve import DevServer
+
+# The network tools, the scaffolder and the server (httpx, http.server) are imported by
+# the commands that use them, so `digest check` and `digest build` start faster.
 
 app = typer.Typer(
     name="digest",
@@ -91,7 +89,7 @@ def report(content: Content, output_format: Format, strict: bool) -> int:
     diagnostics = content.report.sorted(strict=strict)
     printed = render(diagnostics, output_format.value)
     if output_format is not Format.json:
-        papers, issues = len(content.papers), len(content.issues)
+        papers, issues = content.paper_count, content.issue_count
         counted = f"{_plural(papers, 'paper')} in {_plural(issues, 'issue')}"
         head, _, last = printed.rpartition("\n")
         printed = f"{head}\n{counted}: {last}" if head else f"{counted}: {last}"
@@ -126,8 +124,10 @@ def check(
     ] = False,
 ) -> None:
     """Validate every entry and issue; print every problem at its path:line:col."""
-    content = load_content(root)
+    content = load_content(root, cache=True)
     if links and content.config is not None:
+        from digest import links as links_module
+
         network = _network(ctx)
         extra = {"sleep": network.link_sleep} if network.link_sleep else {}
         found = links_module.check_links(root, content.config, network.link_transport, **extra)
@@ -178,6 +178,9 @@ def new(
     root: RootOption = Path("."),
 ) -> None:
     """Scaffold a paper entry (and its issue's _issue.yaml when the issue is new)."""
+    from digest.importer import open_importer
+    from digest.scaffold import create_entries, requests_from
+
     config, problems = load_config(root)
     if config is None:
         typer.echo(render(problems, "text"))
@@ -250,6 +253,8 @@ def schema(
     if config is None:
         typer.echo(render(problems, "text"))
         raise typer.Exit(1)
+    from digest import schema as schema_module
+
     document = schema_module.json_schema(kind.value, config)
     typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
 
@@ -266,6 +271,8 @@ def serve(
     drafts: DraftsOption = False,
 ) -> None:
     """Build, serve the site locally, rebuild on every change and reload open pages."""
+    from digest.serve import DevServer
+
     try:
         server = DevServer(root, host, port, drafts=drafts, echo=typer.echo)
     except OSError as exc:

@@ -161,12 +161,17 @@ def email_context(library: Library, issue: IssueView) -> EmailContext:
 
 
 def _wrap(text: str, indent: str = "") -> str:
+    """`textwrap.fill` at WIDTH; a short single-spaced line (most of them) is returned as it
+    would be, without the cost of textwrap."""
+    line = indent + text
+    if len(line) <= WIDTH and text and text == " ".join(text.split()) and "\t" not in line:
+        return line
     return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent)
 
 
-def text_blocks(markdown: str, indent: str = "") -> str:
-    """Markdown as wrapped plain text: paragraphs kept apart, list items on their own lines."""
-    blocks = []
+def _blocks(markdown: str) -> list[tuple[bool, list[str]]]:
+    """The paragraphs of `markdown` as (is a list, [its text] or its items' texts)."""
+    found: list[tuple[bool, list[str]]] = []
     for chunk in re.split(r"\n\s*\n", markdown.strip()):
         lines = chunk.splitlines()
         if lines and all(_LIST_ITEM.match(line) or line.startswith(" ") for line in lines):
@@ -176,9 +181,25 @@ def text_blocks(markdown: str, indent: str = "") -> str:
                     items.append(_LIST_ITEM.sub("", line))
                 elif items:
                     items[-1] += " " + line.strip()
-            blocks.append("\n".join(_wrap(f"- {plain_text(item)}", indent) for item in items))
+            found.append((True, items))
         else:
-            blocks.append(_wrap(plain_text(chunk), indent))
+            found.append((False, [chunk]))
+    return found
+
+
+def block_texts(markdown: str) -> list[str]:
+    """The Markdown texts `text_blocks` makes plain (a build parses them all up front)."""
+    return [text for _, texts in _blocks(markdown) for text in texts]
+
+
+def text_blocks(markdown: str, indent: str = "") -> str:
+    """Markdown as wrapped plain text: paragraphs kept apart, list items on their own lines."""
+    blocks = []
+    for is_list, texts in _blocks(markdown):
+        if is_list:
+            blocks.append("\n".join(_wrap(f"- {plain_text(item)}", indent) for item in texts))
+        else:
+            blocks.append(_wrap(plain_text(texts[0]), indent))
     return "\n\n".join(block for block in blocks if block.strip())
 
 

@@ -296,26 +296,32 @@ def parse_yaml(text: str) -> tuple[Any, dict[Location, Position], dict[Location,
     return composer.root, composer.values, composer.keys
 
 
-def display_path(path: Path, root: Path) -> str:
+def display_path(path: str | Path, root: Path) -> str:
     """The path as diagnostics show it: relative to the content root, with "/"."""
     text, prefix = str(path), str(root).rstrip(os.sep) + os.sep
     shown = text[len(prefix) :] if text.startswith(prefix) else text
     return shown.replace(os.sep, "/")
 
 
-def load_file(path: Path, root: Path, folder: str) -> RawEntry | Diagnostic:
-    """Read and compose one entry file, or say why it cannot be read."""
+def load_file(
+    path: Path, root: Path, folder: str, data: bytes | None = None
+) -> RawEntry | Diagnostic:
+    """Read and compose one entry file, or say why it cannot be read.
+
+    `data` is the file's bytes when the caller has read them already (the entry cache
+    hashes them first); the size limit applies to them the same way.
+    """
     shown = display_path(path, root)
     kind: EntryKind = "issue" if path.name == ISSUE_FILE else "paper"
     try:
-        size = path.stat().st_size
+        size = path.stat().st_size if data is None else len(data)
         if size > MAX_FILE_BYTES:
             raise LoadError(
                 "E002",
                 f"the file is {size:,} bytes; entries are limited to {MAX_FILE_BYTES:,}",
                 hint="a paper entry is a few kilobytes; is this the right file?",
             )
-        text = _decode(path.read_bytes())
+        text = _decode(path.read_bytes() if data is None else data)
         data, values, keys = parse_yaml(text)
         if data is None:
             raise LoadError("E003", "the file is empty", hint=_empty_hint(kind))
@@ -346,57 +352,90 @@ class LoadResult:
     files: list[tuple[str, str]]  # (issue folder, display path) of every file seen
 
 
-def entry_files(entries_dir: Path) -> list[tuple[str, Path]]:
-    """(issue folder name, YAML file) pairs under entries/, sorted; stray files included."""
-    found: list[tuple[str, Path]] = []
-    if not entries_dir.is_dir():
+def entry_paths(entries_dir: Path) -> list[tuple[str, str]]:
+    """(issue folder name, YAML file path) pairs under entries/, sorted; stray files included.
+
+    Paths are plain strings (building 10,000 `Path`s costs more than the scan itself).
+    """
+    found: list[tuple[str, str]] = []
+    try:
+        folders = sorted(os.scandir(entries_dir), key=lambda e: e.name)
+    except OSError:
         return found
-    for folder in sorted(os.scandir(entries_dir), key=lambda e: e.name):
+    for folder in folders:
         if folder.name.startswith("."):
             continue
         if folder.is_dir():
             for item in sorted(os.scandir(folder.path), key=lambda e: e.name):
-                if item.is_file() and item.name.endswith((".yaml", ".yml")):
-                    found.append((folder.name, Path(item.path)))
+                if item.name.endswith((".yaml", ".yml")) and item.is_file():
+                    found.append((folder.name, item.path))
         elif folder.name.endswith((".yaml", ".yml")):
-            found.append(("", Path(folder.path)))
+            found.append(("", folder.path))
     return found
+
+
+def entry_files(entries_dir: Path) -> list[tuple[str, Path]]:
+    """(issue folder name, YAML file) pairs under entries/, sorted; stray files included."""
+    return [(folder, Path(path)) for folder, path in entry_paths(entries_dir)]
+
+
+@dataclass
+class Scanned:
+    """The files under entries/: those to load, and those refused by their place or name."""
+
+    items: list[tuple[str, str, str] | Diagnostic]  # (folder, path, display path) or E204
+    files: list[tuple[str, str]]  # (issue folder, display path) of every file in a folder
+
+
+def scan_entries(entries_dir: Path, root: Path) -> Scanned:
+    """Every YAML file under entries/, in order; an E204 for each one in the wrong place."""
+    items: list[tuple[str, str, str] | Diagnostic] = []
+    files: list[tuple[str, str]] = []
+    for folder, path in entry_paths(entries_dir):
+        shown = display_path(path, root)
+        name = os.path.basename(path)
+        if not folder:
+            items.append(
+                error(
+                    shown,
+                    1,
+                    1,
+                    "E204",
+                    "entries live in an issue folder, not directly in the entries folder",
+                    hint=f"move it to {display_path(entries_dir, root)}/<YYYY-MM-DD>/{name}",
+                )
+            )
+            continue
+        files.append((folder, shown))
+        if name.endswith(".yml"):
+            items.append(
+                error(
+                    shown,
+                    1,
+                    1,
+                    "E204",
+                    "entry files end in '.yaml'",
+                    hint=f"rename it to {name[: -len('.yml')]}.yaml",
+                )
+            )
+            continue
+        items.append((folder, path, shown))
+    return Scanned(items, files)
 
 
 def load_entries(entries_dir: Path, root: Path) -> LoadResult:
     """Load every YAML file under entries/<folder>/; one diagnostic per unreadable file."""
     entries: list[RawEntry] = []
     diagnostics: list[Diagnostic] = []
-    files: list[tuple[str, str]] = []
-    for folder, path in entry_files(entries_dir):
-        if not folder:
-            diagnostics.append(
-                error(
-                    display_path(path, root),
-                    1,
-                    1,
-                    "E204",
-                    "entries live in an issue folder, not directly in the entries folder",
-                    hint=f"move it to {display_path(entries_dir, root)}/<YYYY-MM-DD>/{path.name}",
-                )
-            )
+    scanned = scan_entries(entries_dir, root)
+    for item in scanned.items:
+        if isinstance(item, Diagnostic):
+            diagnostics.append(item)
             continue
-        files.append((folder, display_path(path, root)))
-        if path.suffix == ".yml":
-            diagnostics.append(
-                error(
-                    display_path(path, root),
-                    1,
-                    1,
-                    "E204",
-                    "entry files end in '.yaml'",
-                    hint=f"rename it to {path.stem}.yaml",
-                )
-            )
-            continue
-        loaded = load_file(path, root, folder)
+        folder, path, _ = item
+        loaded = load_file(Path(path), root, folder)
         if isinstance(loaded, RawEntry):
             entries.append(loaded)
         else:
             diagnostics.append(loaded)
-    return LoadResult(entries, diagnostics, files)
+    return LoadResult(entries, diagnostics, scanned.files)

@@ -8,12 +8,17 @@ Tables and strikethrough are on because editors reach for them in summaries.
 Headings inside a field are shifted to fit the page around them (`top_heading`): a
 summary's shallowest heading (`# Results` or `## Results`) becomes an `<h4>` under a
 paper's `<h3>`, so pages keep one `<h1>` and an unbroken heading order.
+
+Each distinct text is parsed once (`analyse`, memoised by text): the HTML with headings
+as written, the links, the plain text and the first sentence all come from that one
+parse, and a heading level is applied afterwards by renaming the `<hN>` tags. Pages,
+feeds, the search index and the e-mail edition all go through it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -30,6 +35,7 @@ _CONTROL = re.compile(r"[\x00-\x20\x7f]+")
 _CLOSERS = "\"')\\]\u201d\u2019"
 _OPENERS = "\"'(\\[\u201c\u2018"
 _SENTENCE_END = re.compile(rf"(?<=[.!?])[{_CLOSERS}]*\s+(?=[{_OPENERS}]?[A-Z0-9])")
+CACHED_TEXTS = 1 << 19  # distinct Markdown texts kept parsed
 _ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "etc.", "vs.", "cf.", "Fig.", "Eq.", "approx.")
 
 
@@ -56,17 +62,6 @@ class Rendered:
 
     html: str
     links: tuple[str, ...]
-
-
-def _shift_headings(tokens: Sequence[Token], top: int) -> None:
-    """Make the field's shallowest heading an `<h{top}>`; deeper ones keep their distance."""
-    levels = [int(t.tag[1]) for t in tokens if t.type == "heading_open"]
-    if not levels:
-        return
-    shift = top - min(levels)
-    for token in tokens:
-        if token.type in ("heading_open", "heading_close"):
-            token.tag = f"h{max(1, min(6, int(token.tag[1]) + shift))}"
 
 
 def _is_remote(url: str) -> bool:
@@ -107,18 +102,21 @@ def _links(tokens: Sequence[Token]) -> list[str]:
     return found
 
 
-def render_markdown(text: str, top_heading: int = 1) -> Rendered:
-    """Markdown → HTML; the field's shallowest heading becomes `<h{top_heading}>`."""
-    parser = _parser()
-    tokens = parser.parse(text)
-    _shift_headings(tokens, max(1, min(6, top_heading)))
-    html = parser.renderer.render(tokens, parser.options, {})
-    return Rendered(html, tuple(_links(tokens)))
+@dataclass(frozen=True)
+class Analysed:
+    """Everything the build needs from one Markdown text, from a single parse."""
+
+    html: str  # headings as written
+    top: int | None  # the shallowest heading level, None when there is no heading
+    links: tuple[str, ...]
+    plain: str  # the words without markup, on one line
+    first: str  # the first sentence of `plain`
 
 
-def plain_text(text: str) -> str:
-    """The words of a Markdown field without markup, on one line."""
-    tokens = _parser().parse(text)
+_HEADING_TAG = re.compile(r"<(/?)h([1-6])>")
+
+
+def _plain(tokens: Sequence[Token]) -> str:
     words: list[str] = []
     for token in tokens:
         if token.type != "inline" or not token.children:
@@ -132,13 +130,7 @@ def plain_text(text: str) -> str:
     return " ".join("".join(words).split())
 
 
-def first_sentence(text: str) -> str:
-    """The first sentence of a Markdown field as plain text, for one-line listings.
-
-    A sentence ends at `.`, `!` or `?` followed by a space and a capital or digit;
-    common abbreviations ("e.g.", "et al.") do not end one.
-    """
-    plain = plain_text(text)
+def _first(plain: str) -> str:
     start = 0
     for match in _SENTENCE_END.finditer(plain):
         head = plain[: match.start()]
@@ -147,3 +139,84 @@ def first_sentence(text: str) -> str:
         if match.start() > start:
             return head.rstrip()
     return plain
+
+
+_MEMO: dict[str, Analysed] = {}
+
+
+def _analyse(text: str) -> Analysed:
+    parser = _parser()
+    tokens = parser.parse(text)
+    levels = [int(t.tag[1]) for t in tokens if t.type == "heading_open"]
+    html = parser.renderer.render(tokens, parser.options, {})
+    plain = _plain(tokens)
+    top = min(levels) if levels else None
+    return Analysed(html, top, tuple(_links(tokens)), plain, _first(plain))
+
+
+def analyse(text: str) -> Analysed:
+    """Parse `text` once: HTML, links, plain text and first sentence (memoised by text).
+
+    Every Markdown field of a build goes through here, so each distinct text is parsed
+    once however many pages, feeds and indexes show it. The memo is bounded: past
+    `CACHED_TEXTS` texts (several times the fields of a 100,000-paper site) it starts
+    afresh. `remember` fills it from elsewhere (a previous build, a worker process).
+    """
+    found = _MEMO.get(text)
+    if found is None:
+        if len(_MEMO) >= CACHED_TEXTS:
+            _MEMO.clear()
+        found = _MEMO[text] = _analyse(text)
+    return found
+
+
+def known(text: str) -> bool:
+    return text in _MEMO
+
+
+def remember(found: Mapping[str, Analysed]) -> None:
+    """Add parses made elsewhere (each is what `analyse` would make of its text)."""
+    if len(_MEMO) + len(found) > CACHED_TEXTS:
+        _MEMO.clear()
+    _MEMO.update(found)
+
+
+def forget() -> None:
+    """Empty the memo of `analyse`."""
+    _MEMO.clear()
+
+
+def html_at(text: str, top_heading: int = 1) -> str:
+    """The HTML of `text` with its shallowest heading made `<h{top_heading}>`.
+
+    Shifting the tags of the rendered HTML gives exactly what rendering shifted tokens
+    gives: with raw HTML off, the only `<hN>` tags in the output are the headings'.
+    """
+    found = analyse(text)
+    if found.top is None:
+        return found.html
+    shift = max(1, min(6, top_heading)) - found.top
+    if shift == 0:
+        return found.html
+    return _HEADING_TAG.sub(
+        lambda m: f"<{m.group(1)}h{max(1, min(6, int(m.group(2)) + shift))}>", found.html
+    )
+
+
+def render_markdown(text: str, top_heading: int = 1) -> Rendered:
+    """Markdown → HTML; the field's shallowest heading becomes `<h{top_heading}>`."""
+    return Rendered(html_at(text, top_heading), analyse(text).links)
+
+
+def plain_text(text: str) -> str:
+    """The words of a Markdown field without markup, on one line."""
+    return analyse(text).plain
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of a Markdown field as plain text, for one-line listings.
+
+    A sentence ends at `.`, `!` or `?` followed by a space and a capital or digit;
+    common abbreviations ("e.g.", "et al.") do not end one.
+    """
+    return analyse(text).first

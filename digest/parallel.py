@@ -2,9 +2,15 @@
 
 Rendering is pure CPU work in Python (markdown-it-py and Jinja), so one process uses one
 core. With several cores and a big site, `render` forks workers that each run a share of
-the page builders on their own `Renderer`; the parent gathers the pages. Forking hands
-every worker the library and the parsed templates for free (nothing is pickled on the
-way in); only the finished pages come back.
+the page builders on their own `Renderer`. Forking hands every worker the library, the
+parsed templates and the parsed Markdown for free (nothing is pickled on the way in).
+On a first build (no output folder yet) each worker writes its pages into the staging
+folder as it renders them (digest.write.stage_page), so page contents never gather in
+one process and writing overlaps rendering; otherwise the finished pages come back.
+
+Before rendering, `parse_markdown` parses every Markdown field of the library once
+(split over the same number of processes), so no render worker parses a text another
+one already did, and the page cache (digest.page_cache) can keep the parses.
 
 The output is the same as `render_site`'s by construction: pages are merged in builder
 order and sorted by url. Anything unusual (a template error, a duplicate url, a builder
@@ -18,17 +24,24 @@ default, a process running other threads such as `digest serve`), nor for small 
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
 
-from digest.cache import MarkdownStore
 from digest.diagnostics import Diagnostic
+from digest.email import block_texts
+from digest.markdown import Analysed, analyse, known, remember
 from digest.organise import Library
+from digest.page_cache import PageCache
 from digest.render import PageBuilder, RenderedPage, Renderer, Templates, render_site
+from digest.write import stage_page
 
 MIN_PAPERS = 1_000  # below this, forking costs more than it saves
 WORKERS_VARIABLE = "DIGEST_WORKERS"
@@ -40,7 +53,9 @@ class Job:
     library: Library
     templates: Templates
     builders: tuple[PageBuilder, ...]
-    markdown: dict[tuple[str, int], str]
+    cache: PageCache | None
+    site_key: str
+    stage: Path | None
 
 
 @dataclass(frozen=True)
@@ -49,9 +64,13 @@ class Share:
 
     pages: list[tuple[int, list[RenderedPage]]]  # (builder index, its pages in order)
     diagnostics: list[Diagnostic]
-    markdown: dict[tuple[str, int], str]  # the Markdown it rendered or reused
     seconds: dict[str, float]  # builder name → time
+    keys: dict[str, str]  # url → content key (digest.page_cache), with a cache
+    pieces: dict[str, Any]  # the stored pieces it used, with a cache
 
+
+A = TypeVar("A")
+R = TypeVar("R")
 
 _JOB: Job | None = None  # set in the parent just before forking; inherited by the workers
 
@@ -106,20 +125,44 @@ def _encoded(page: RenderedPage) -> RenderedPage:
     return page
 
 
+def fork_map(work: Callable[[A], R], shares: list[A]) -> list[R]:
+    """`[work(share) for share in shares]`: the first share in this process, the others in
+    forked workers at the same time. Working here too saves one copy of everything the
+    work touches (a forked worker's memory is shared only until it is written to)."""
+    gc.freeze()  # the workers' collector leaves the inherited objects (and their pages) alone
+    try:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(len(shares) - 1) as pool:
+            others = pool.map_async(work, shares[1:])
+            first = work(shares[0])
+            return [first, *others.get()]
+    finally:
+        gc.unfreeze()
+
+
+def _finished(page: RenderedPage, stage: Path | None) -> RenderedPage:
+    """Written into `stage` at once when there is one (the parent then holds no page
+    content), else encoded to send back."""
+    return stage_page(stage, page) if stage is not None else _encoded(page)
+
+
 def _render_share(indexes: list[int]) -> Share:
     job = _JOB
     assert job is not None, "render workers are forked after _JOB is set"
-    store = MarkdownStore(job.markdown)
-    renderer = Renderer(job.templates, job.library, markdown_store=store)
+    cache = job.cache
+    renderer = Renderer(job.templates, job.library, cache=cache, site_key=job.site_key)
     pages = []
     seconds = {}
     for index in indexes:
         builder = job.builders[index]
         started = time.perf_counter()
-        made = [_encoded(page) for page in builder(job.library, renderer) if page is not None]
+        made = [_finished(page, job.stage) for page in builder(job.library, renderer) if page]
         pages.append((index, made))
         seconds[builder_name(builder)] = time.perf_counter() - started
-    return Share(pages, renderer.diagnostics + renderer.failures(), store.used, seconds)
+    problems = renderer.diagnostics + renderer.failures()
+    keys = cache.keys if cache else {}
+    pieces = cache.pieces if cache else {}
+    return Share(pages, problems, seconds, keys, pieces)
 
 
 def render(
@@ -127,8 +170,10 @@ def render(
     templates: Templates,
     builders: Sequence[PageBuilder],
     workers: int,
-    markdown: MarkdownStore | None = None,
     seconds: dict[str, float] | None = None,
+    cache: PageCache | None = None,
+    site_key: str = "",
+    stage: Path | None = None,
 ) -> tuple[list[RenderedPage], dict[str, float]] | None:
     """Every page, sorted by url, rendered by `workers` processes; None to render serially.
 
@@ -141,11 +186,9 @@ def render(
     shares = split(weights, workers)
     if len(shares) < 2:
         return None
-    _JOB = Job(library, templates, tuple(builders), markdown.previous if markdown else {})
+    _JOB = Job(library, templates, tuple(builders), cache, site_key, stage)
     try:
-        context = multiprocessing.get_context("fork")
-        with context.Pool(len(shares)) as pool:
-            results = pool.map(_render_share, shares)
+        results = fork_map(_render_share, shares)
     except Exception:  # noqa: BLE001 - a worker that fails means "render serially"
         return None
     finally:
@@ -162,24 +205,86 @@ def render(
     timings: dict[str, float] = {}
     for share in results:
         timings.update(share.seconds)
-        if markdown is not None:
-            for key, html in share.markdown.items():
-                markdown.put(key, html)
+        if cache is not None:
+            cache.keys.update(share.keys)
+            cache.pieces.update(share.pieces)
     return [pages[url] for url in sorted(pages)], timings
+
+
+def markdown_texts(library: Library) -> list[str]:
+    """Every Markdown field of the library, each once, and the paragraphs of each that the
+    plain-text email edition makes plain (digest.email)."""
+    fields: dict[str, None] = {}
+    for view in library.issues:
+        fields[view.issue.intro] = None
+        if view.issue.outlook:
+            fields[view.issue.outlook] = None
+        for section in view.sections:
+            if section.prose:
+                fields[section.prose] = None
+        for entry in view.papers:
+            fields[entry.paper.summary] = None
+    texts = dict(fields)
+    if library.config.base_url is not None:  # the email edition needs it
+        for text in fields:
+            texts.update(dict.fromkeys(block_texts(text)))
+    return list(texts)
+
+
+def _analyse_share(texts: list[str]) -> dict[str, Analysed]:
+    return {text: analyse(text) for text in texts}
+
+
+def parse_markdown(
+    library: Library, workers: int, stored: Mapping[str, Analysed]
+) -> dict[str, Analysed]:
+    """Parse every Markdown field once, before rendering, over `workers` processes.
+
+    Parses kept from the last build (`stored`) are reused. The memo of digest.markdown
+    ends up holding every field, so forked render workers inherit it and none parses a
+    text again. Returns the parses of this library's fields (for the page cache).
+    """
+    remember(stored)
+    texts = markdown_texts(library)
+    missing = [text for text in texts if not known(text)]
+    if workers > 1 and len(missing) >= MIN_PAPERS:
+        try:
+            for found in fork_map(_analyse_share, [missing[i::workers] for i in range(workers)]):
+                remember(found)
+        except Exception:  # noqa: BLE001 - a worker that fails means "parse here"
+            pass
+    return {text: analyse(text) for text in texts}
 
 
 def render_pages(
     library: Library,
     templates: Templates,
     builders: Sequence[PageBuilder],
-    markdown: MarkdownStore | None = None,
     seconds: dict[str, float] | None = None,
+    cache: PageCache | None = None,
+    site_key: str = "",
+    stage: Path | None = None,
 ) -> tuple[list[RenderedPage], list[Diagnostic], dict[str, float]]:
-    """`render_site`'s result, in parallel where that pays; plus this build's builder times."""
+    """`render_site`'s result, in parallel where that pays; plus this build's builder times.
+
+    With `cache` (digest.page_cache), pages whose inputs did not change come back kept,
+    and the Markdown parses and pieces this build used are recorded in it. With `stage`
+    (digest.write.new_stage), every page is written there as soon as it is rendered and
+    comes back `staged`: no page content stays in memory.
+    """
     workers = workers_for(library)
+    if cache is not None or workers > 1:
+        used = parse_markdown(library, workers, cache.stored_markdown if cache else {})
+        if cache is not None:
+            cache.markdown = used
     if workers > 1:
-        done = render(library, templates, builders, workers, markdown, seconds)
+        done = render(library, templates, builders, workers, seconds, cache, site_key, stage)
         if done is not None:
             return done[0], [], done[1]
-    pages, problems = render_site(library, templates, builders, markdown=markdown)
+        if cache is not None:  # start afresh: the failed workers' keys never came back
+            cache.keys.clear()
+    each = partial(stage_page, stage) if stage is not None else None
+    pages, problems = render_site(
+        library, templates, builders, cache=cache, site_key=site_key, each=each
+    )
     return pages, problems, dict(seconds or {})

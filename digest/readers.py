@@ -9,39 +9,79 @@ only turns it into `RenderedPage`s. Whatever needs absolute URLs is skipped with
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from digest import citations, email, feeds, permalinks, search, sitemap
-from digest.organise import Library
+from digest.organise import IssueView, Library
+from digest.page_cache import PageKeys
 from digest.render import PageBuilder, RenderedPage, Renderer
+
+
+def _whole(keys: PageKeys) -> str:
+    return keys.whole()
+
+
+def _of_issue(view: IssueView) -> Callable[[PageKeys], str]:
+    return lambda keys: keys.issue(view)
 
 
 def feed_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage | None]:
     """Atom and JSON feeds for the site and every topic, and feeds.opml; needs base_url."""
     if library.config.base_url is None:
         return
-    for feed in feeds.all_feeds(library, lambda text: renderer.markdown(text, 2)):
-        yield renderer.page(feed.path, "feed.xml", {"feed": feed})
-        yield RenderedPage(feed.json_path, feeds.json_feed(feed))
-    yield renderer.page(permalinks.FEEDS_OPML, "opml.xml", {"opml": feeds.opml(library)})
+    feeds_made: list[feeds.Feed] | None = None
+    paths = [(permalinks.SITE_FEED, permalinks.SITE_JSON_FEED)] + [
+        (permalinks.topic_feed_path(t.theme.slug), permalinks.topic_json_feed_path(t.theme.slug))
+        for t in library.topics
+    ]
+    kept = [
+        (renderer.kept(atom, "feed.xml", _whole), renderer.kept(json, "feeds.json", _whole))
+        for atom, json in paths
+    ]
+    if not all(atom and json for atom, json in kept):
+        feeds_made = feeds.all_feeds(library, lambda text: renderer.markdown(text, 2))
+    for number, (atom, json) in enumerate(kept):
+        if atom and json:
+            yield atom
+            yield json
+            continue
+        assert feeds_made is not None
+        feed = feeds_made[number]
+        yield atom or renderer.page(feed.path, "feed.xml", {"feed": feed})
+        yield json or RenderedPage(feed.json_path, feeds.json_feed(feed))
+    url = permalinks.FEEDS_OPML
+    yield renderer.kept(url, "opml.xml", _whole) or renderer.page(
+        url, "opml.xml", {"opml": feeds.opml(library)}
+    )
 
 
 def search_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage | None]:
     """search/index.html and the index it reads."""
     url = f"{permalinks.SEARCH}index.html"
-    base = renderer.base(url, f"Search — {library.config.title}", "search")
-    yield renderer.page(url, "search.html", {**base, "search": search.search_page(library)})
-    yield RenderedPage(search.INDEX_PATH, search.build_index(library).to_json())
+    kept = renderer.kept(url, "search.html", _whole)
+    if kept is None:
+        base = renderer.base(url, f"Search — {library.config.title}", "search")
+        kept = renderer.page(url, "search.html", {**base, "search": search.search_page(library)})
+    yield kept
+    yield renderer.kept(search.INDEX_PATH, "search.py", _whole) or RenderedPage(
+        search.INDEX_PATH, search.build_index(library, renderer.views.search_words).to_json()
+    )
 
 
 def bibtex_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage | None]:
     """bibliography.bib (every paper) and <YYYY-MM-DD>/digest-<YYYY-MM-DD>.bib per issue."""
+    record = renderer.views.bibtex
     if library.papers:
-        yield RenderedPage(permalinks.BIBLIOGRAPHY, citations.site_bibliography(library))
+        url = permalinks.BIBLIOGRAPHY
+        yield renderer.kept(url, "citations.py", _whole) or RenderedPage(
+            url, citations.site_bibliography(library, record)
+        )
     for issue in library.issues:
         if issue.papers:
-            text = citations.issue_bibliography(issue)
-            yield RenderedPage(permalinks.issue_bib_path(issue.date), text)
+            url = permalinks.issue_bib_path(issue.date)
+            yield renderer.kept(url, "citations.py", _of_issue(issue)) or RenderedPage(
+                url, citations.issue_bibliography(issue, record)
+            )
 
 
 def email_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage | None]:
@@ -49,17 +89,30 @@ def email_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage |
     if library.config.base_url is None:
         return
     for issue in library.issues:
+        html_url = permalinks.email_html_path(issue.date)
+        text_url = permalinks.email_text_path(issue.date)
+        html = renderer.kept(html_url, "email.html", _of_issue(issue))
+        text = renderer.kept(text_url, "email.py", _of_issue(issue))
+        if html and text:
+            yield html
+            yield text
+            continue
         context = email.email_context(library, issue)
-        yield renderer.page(permalinks.email_html_path(issue.date), "email.html", context)
-        yield RenderedPage(permalinks.email_text_path(issue.date), email.email_text(context))
+        yield html or renderer.page(html_url, "email.html", context)
+        yield text or RenderedPage(text_url, email.email_text(context))
 
 
 def sitemap_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage | None]:
     """sitemap.xml (needs base_url) and robots.txt."""
     if library.config.base_url is not None:
-        entries = sitemap.sitemap_entries(library)
-        yield renderer.page("sitemap.xml", "sitemap.xml", {"entries": entries})
-    yield RenderedPage("robots.txt", sitemap.robots_txt(library))
+        kept = renderer.kept("sitemap.xml", "sitemap.xml", _whole)
+        if kept is None:
+            entries = sitemap.sitemap_entries(library)
+            kept = renderer.page("sitemap.xml", "sitemap.xml", {"entries": entries})
+        yield kept
+    yield renderer.kept("robots.txt", "sitemap.py", _whole) or RenderedPage(
+        "robots.txt", sitemap.robots_txt(library)
+    )
 
 
 READER_BUILDERS: list[PageBuilder] = [

@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -90,14 +91,23 @@ class SearchIndex:
         return json.dumps(self.document, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
-def build_index(library: Library) -> SearchIndex:
+def paper_words(entry: PaperEntry) -> tuple[str, str]:
+    """(one-line description, summary words): the costly part of a paper's index row."""
+    line = one_liner(entry)
+    return line, summary_words(entry, line)
+
+
+def build_index(
+    library: Library, words_of: Callable[[PaperEntry], tuple[str, str]] = paper_words
+) -> SearchIndex:
+    """The index; `words_of` gives a paper's `paper_words` (a build passes its memo)."""
     topics = [theme.slug for theme in library.config.themes]
     issues = [view.slug for view in library.issues]
     rows: list[list[Any]] = []
     for number, view in enumerate(library.issues):
         for entry in view.papers:
             paper = entry.paper
-            line = one_liner(entry)
+            line, summary = words_of(entry)
             rows.append(
                 [
                     entry.id,
@@ -111,7 +121,7 @@ def build_index(library: Library) -> SearchIndex:
                     number,
                     int(paper.links.code is not None),
                     line,
-                    summary_words(entry, line),
+                    summary,
                 ]
             )
     document = {

@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from digest.diagnostics import Diagnostic, did_you_mean, error, warning
-from digest.load import ISSUE_FILE, Location, RawEntry
+from digest.load import ISSUE_FILE, EntryKind, Location, RawEntry, load_file
 from digest.models import (
     SLUG_PATTERN,
     Issue,
@@ -248,6 +249,58 @@ def validate_entry(
     return (None if has_errors else value), found
 
 
+@dataclass(frozen=True)
+class FileResult:
+    """One entry file checked on its own: all that the cross-file checks and later stages need.
+
+    It holds no raw data, so it is small and can be cached (digest.entry_cache) or sent
+    back from a worker process. `loaded` is False when the file could not be read or
+    parsed; `diagnostics` then holds the one load error.
+    """
+
+    folder: str
+    shown: str  # display path
+    kind: EntryKind
+    stem: str
+    loaded: bool
+    value: Paper | Issue | None
+    diagnostics: tuple[Diagnostic, ...]
+    references: tuple[tuple[str, str, int, int], ...] = ()  # (arxiv|doi, value, line, col)
+
+
+def check_entry(raw: RawEntry, config: SiteConfig) -> FileResult:
+    """`validate_entry` plus where the paper's arXiv id and DOI sit (for the W103 check)."""
+    value, found = validate_entry(raw, config)
+    references: list[tuple[str, str, int, int]] = []
+    if isinstance(value, Paper):
+        for key, reference in (("arxiv", value.arxiv), ("doi", value.doi)):
+            if reference is not None:
+                position = raw.position_of((key,))
+                references.append((key, reference, position.line, position.col))
+    return FileResult(
+        raw.folder,
+        raw.display_path,
+        raw.kind,
+        raw.stem,
+        True,
+        value,
+        tuple(found),
+        tuple(references),
+    )
+
+
+def check_file(
+    file: str | Path, root: Path, folder: str, config: SiteConfig, data: bytes | None = None
+) -> FileResult:
+    """Load and validate one entry file (`data`: its bytes, when already read)."""
+    path = Path(file)
+    loaded = load_file(path, root, folder, data)
+    if isinstance(loaded, RawEntry):
+        return check_entry(loaded, config)
+    kind: EntryKind = "issue" if path.name == ISSUE_FILE else "paper"
+    return FileResult(folder, loaded.path, kind, path.stem, False, None, (loaded,))
+
+
 def validate_all(
     entries: list[RawEntry], files: list[tuple[str, str]], config: SiteConfig
 ) -> Validated:
@@ -255,6 +308,15 @@ def validate_all(
 
     `files` lists every (issue folder, display path) the loader saw, including files
     that failed to load, so a broken `_issue.yaml` is not also reported as missing.
+    """
+    return combine([check_entry(raw, config) for raw in entries], files)
+
+
+def combine(results: list[FileResult], files: list[tuple[str, str]]) -> Validated:
+    """The per-file results of every loaded entry plus the checks that span files.
+
+    Results of files that failed to load are skipped here (their load error is reported
+    by the loader); `files` still names them, so their folder counts as having an issue.
     """
     result = Validated()
     first_file_in: dict[str, str] = {}
@@ -290,62 +352,59 @@ def validate_all(
 
     first_id: dict[str, str] = {}
     first_reference: dict[str, str] = {}
-    for raw in sorted(entries, key=lambda r: r.display_path):
-        value, found = validate_entry(raw, config)
-        result.diagnostics.extend(found)
-        issue_date = _folder_date(raw.folder)
-        if raw.kind == "paper":
-            if raw.stem in first_id:
+    dates: dict[str, date | None] = {}
+    for checked in sorted((r for r in results if r.loaded), key=lambda r: r.shown):
+        result.diagnostics.extend(checked.diagnostics)
+        if checked.folder not in dates:
+            dates[checked.folder] = _folder_date(checked.folder)
+        issue_date = dates[checked.folder]
+        if checked.kind == "paper":
+            if checked.stem in first_id:
                 result.diagnostics.append(
                     error(
-                        raw.display_path,
+                        checked.shown,
                         1,
                         1,
                         "E201",
-                        f"paper id '{raw.stem}' is already used",
-                        hint=f"first used by {first_id[raw.stem]}; "
+                        f"paper id '{checked.stem}' is already used",
+                        hint=f"first used by {first_id[checked.stem]}; "
                         "ids are unique across all issues",
                     )
                 )
                 continue
-            first_id[raw.stem] = raw.display_path
+            first_id[checked.stem] = checked.shown
+        value = checked.value
         if value is None or issue_date is None:
             continue
         if isinstance(value, Issue):
-            result.issues.append(IssueEntry(issue_date, value, raw.display_path))
+            result.issues.append(IssueEntry(issue_date, value, checked.shown))
             continue
-        assert isinstance(value, Paper)
-        result.diagnostics.extend(_repeated_paper(raw, value, first_reference))
-        result.papers.append(PaperEntry(raw.stem, issue_date, value, raw.display_path))
+        result.diagnostics.extend(_repeated_paper(checked, first_reference))
+        result.papers.append(PaperEntry(checked.stem, issue_date, value, checked.shown))
     return result
 
 
-def _repeated_paper(
-    raw: RawEntry, paper: Paper, first_reference: dict[str, str]
-) -> list[Diagnostic]:
+def _repeated_paper(checked: FileResult, first_reference: dict[str, str]) -> list[Diagnostic]:
     """The same arXiv id or DOI in two entries is almost always a paper entered twice."""
     found: list[Diagnostic] = []
-    for key, reference in (("arxiv", paper.arxiv), ("doi", paper.doi)):
-        if reference is None:
-            continue
+    for key, reference, line, col in checked.references:
         normalised = (
             re.sub(r"v\d+$", "", reference.lower()) if key == "arxiv" else reference.lower()
         )
         marker = f"{key}:{normalised}"
         if marker in first_reference:
-            position = raw.position_of((key,))
             found.append(
                 warning(
-                    raw.display_path,
-                    position.line,
-                    position.col,
+                    checked.shown,
+                    line,
+                    col,
                     "W103",
                     f"{key} '{reference}' is also in {first_reference[marker]}",
                     hint="is this paper entered twice?",
                 )
             )
         else:
-            first_reference[marker] = raw.display_path
+            first_reference[marker] = checked.shown
     return found
 
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from digest.cache import content_digest
 from digest.diagnostics import Diagnostic, error
 from digest.render import RenderedPage
 
@@ -78,6 +79,43 @@ def _guard_output(out: Path, protected: Iterable[Path]) -> Diagnostic | None:
     return None
 
 
+def new_stage(out: Path) -> Path | None:
+    """A fresh folder beside `out` to render a whole new site into, page by page, or None
+    when `out` already exists (its unchanged files are then reused; see `write_site`)."""
+    if out.exists():
+        return None
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}-tmp-", dir=out.parent))
+        os.chmod(stage, 0o755)  # mkdtemp makes it private; a served site is world-readable
+    except OSError:
+        return None
+    return stage
+
+
+def stage_page(stage: Path, page: RenderedPage) -> RenderedPage:
+    """Write `page` into `stage` now and return it `staged` (no content kept in memory).
+
+    A page whose url is unsafe (or that cannot be written) comes back as it was, so
+    `write_site` reports or writes it as usual."""
+    if page.kept or page.staged or unsafe_url(page.url):
+        return page
+    data = page.content.encode("utf-8") if isinstance(page.content, str) else page.content
+    path = stage / page.url
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    except OSError:
+        return page
+    return RenderedPage(page.url, b"", staged=True, digest=content_digest(data))
+
+
+def discard(stage: Path | None) -> None:
+    """Remove a stage whose build failed; the previous site is untouched."""
+    if stage is not None:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
 Reuse = Callable[[str, bytes], Path | None]
 """(url, new bytes) → a file of the previous site holding exactly those bytes, or None."""
 
@@ -95,12 +133,29 @@ def _put(path: Path, url: str, data: bytes, reuse: Reuse | None) -> None:
 
 
 def _fill(
-    folder: Path, pages: list[RenderedPage], assets: Mapping[str, Path], reuse: Reuse | None = None
+    folder: Path,
+    pages: list[RenderedPage],
+    assets: Mapping[str, Path],
+    reuse: Reuse | None = None,
+    previous: Path | None = None,
 ) -> int:
+    """Write everything into `folder`; a kept page is linked (or copied) from `previous`."""
     written = 0
     for page in sorted(pages, key=lambda p: p.url):
         path = folder / page.url
         path.parent.mkdir(parents=True, exist_ok=True)
+        if page.staged:  # already written into `folder` while rendering
+            written += 1
+            continue
+        if page.kept:
+            if previous is None:
+                raise OSError(f"no previous site to keep {page.url} from")
+            try:
+                os.link(previous / page.url, path)
+            except OSError:
+                shutil.copyfile(previous / page.url, path)
+            written += 1
+            continue
         data = page.content.encode("utf-8") if isinstance(page.content, str) else page.content
         _put(path, page.url, data, reuse)
         written += 1
@@ -130,16 +185,18 @@ def _update(out: Path, pages: list[RenderedPage], assets: Mapping[str, Path], re
     raises), so the site is either fully updated or exactly as it was.
     """
     produced: dict[str, bytes] = {}
+    kept = {page.url for page in pages if page.kept}  # already in `out`, as they should be
     for page in pages:
-        produced[page.url] = (
-            page.content.encode("utf-8") if isinstance(page.content, str) else page.content
-        )
+        if not page.kept:
+            produced[page.url] = (
+                page.content.encode("utf-8") if isinstance(page.content, str) else page.content
+            )
     for url in assets:
         produced[url] = assets[url].read_bytes()
     changed = sorted(url for url, data in produced.items() if reuse(url, data) is None)
-    removed = sorted(_files(out) - produced.keys())
+    removed = sorted(_files(out) - produced.keys() - kept)
     if not changed and not removed:
-        return len(produced)
+        return len(produced) + len(kept)
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}-tmp-", dir=out.parent))
     aside = Path(tempfile.mkdtemp(prefix=f".{out.name}-old-", dir=out.parent))
     moved: list[tuple[str, bool, bool]] = []  # (url, old file moved aside, new file placed)
@@ -173,7 +230,7 @@ def _update(out: Path, pages: list[RenderedPage], assets: Mapping[str, Path], re
         while folder != out and not any(folder.iterdir()):
             folder.rmdir()
             folder = folder.parent
-    return len(produced)
+    return len(produced) + len(kept)
 
 
 def _swap(new: Path, out: Path) -> None:
@@ -199,6 +256,7 @@ def write_site(
     protected: Iterable[Path] = (),
     reuse: Reuse | None = None,
     in_place: bool = False,
+    stage: Path | None = None,
 ) -> WriteResult:
     """Write every page and asset into a temporary folder, then swap it in as `out`.
 
@@ -206,27 +264,32 @@ def write_site(
     lists paths the output may not contain (the content root, its entries/). `reuse`
     (from digest.cache) names files of the previous site to hard-link instead of writing.
     With `in_place` (the cache found `out` exactly as the last build left it) only the
-    files that differ are replaced, each atomically, all or none (see `_update`).
+    files that differ are replaced, each atomically, all or none (see `_update`). A
+    `kept` page (digest.page_cache) is the file `out` already holds for its url. `stage`
+    (from `new_stage`) is the temporary folder `staged` pages were already written into;
+    it is used (or, on any problem, removed) instead of a new one.
     """
     problems = _check(pages, assets)
     guard = _guard_output(out, protected)
     if guard:
         problems.append(guard)
     if problems:
+        discard(stage)
         return WriteResult(0, problems)
-    if in_place and reuse is not None and out.is_dir():
+    if in_place and reuse is not None and out.is_dir() and stage is None:
         try:
             return WriteResult(_update(out, pages, assets, reuse), [])
         except OSError:
             pass  # every change was rolled back: write the whole site the safe way below
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        temporary = Path(tempfile.mkdtemp(prefix=f".{out.name}-tmp-", dir=out.parent))
+        temporary = stage or Path(tempfile.mkdtemp(prefix=f".{out.name}-tmp-", dir=out.parent))
     except OSError as exc:
         return WriteResult(0, [error(str(out), 1, 1, "E406", f"cannot write the site: {exc}")])
     try:
         os.chmod(temporary, 0o755)  # mkdtemp makes it private; a served site is world-readable
-        written = _fill(temporary, pages, assets, reuse)
+        previous = out if out.is_dir() else None
+        written = _fill(temporary, pages, assets, reuse, previous)
         _swap(temporary, out)
     except OSError as exc:
         shutil.rmtree(temporary, ignore_errors=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from digest import cache
-from digest.cache import BuildCache, MarkdownStore, Stamp, stamp_files
+from digest.cache import BuildCache, Stamp, stamp_files
 
 
 def old(path: Path, seconds: float = 10.0) -> Path:
@@ -26,13 +26,14 @@ def test_stamps_reuse_a_hash_only_when_size_and_mtime_match_and_are_not_racy(
     path.write_text("one")
     old(path)
     first = stamp_files([("a", path)], {}, time.time_ns())["a"]
-    recorded = Stamp(first.size, first.mtime_ns, "recorded")
-    assert stamp_files([("a", path)], {"a": recorded}, time.time_ns())["a"].digest == "recorded"
+    recorded = Stamp(first.size, first.mtime_ns, "recorded", first.ctime_ns)
+    later = time.time_ns() + 10**10  # the record was taken well after the file's last change
+    assert stamp_files([("a", path)], {"a": recorded}, later)["a"].digest == "recorded"
     path.write_text("two")  # same size, new mtime: hashed again
     again = stamp_files([("a", path)], {"a": recorded}, time.time_ns())["a"]
     assert again.digest not in ("recorded", first.digest)
     # Recorded within a clock tick of the file's mtime: a later same-size edit could hide.
-    racy = Stamp(again.size, again.mtime_ns, "recorded")
+    racy = Stamp(again.size, again.mtime_ns, "recorded", again.ctime_ns)
     assert stamp_files([("a", path)], {"a": racy}, again.mtime_ns + 1)["a"].digest == again.digest
     assert stamp_files([("gone", tmp_path / "gone")], {}, 0)["gone"].digest == "unreadable"
 
@@ -99,20 +100,6 @@ def test_reuse_only_an_identical_untouched_file(root: Path) -> None:
     assert second.reuse("a.html", b"same") is None
 
 
-def test_markdown_store_keeps_only_what_this_build_used(root: Path) -> None:
-    out = root / "site"
-    first = make_cache(root, out)
-    first.markdown.put(("*a*", 1), "<p><em>a</em></p>\n")
-    first.markdown.put(("b", 1), "<p>b</p>\n")
-    write_site(out, {"i.html": b"i"}, first)
-    first.save(1, 1, [])
-    second = make_cache(root, out)
-    assert second.markdown.get(("*a*", 1)) == "<p><em>a</em></p>\n"
-    second.markdown.put(("*a*", 1), "<p><em>a</em></p>\n")
-    second.save(1, 1, [])
-    assert make_cache(root, out).markdown.previous == {("*a*", 1): "<p><em>a</em></p>\n"}
-
-
 @pytest.mark.parametrize(
     "damage",
     [
@@ -128,17 +115,14 @@ def test_markdown_store_keeps_only_what_this_build_used(root: Path) -> None:
 def test_a_damaged_cache_file_is_ignored(root: Path, damage: object) -> None:
     out = root / "site"
     first = make_cache(root, out)
-    first.markdown.put(("x", 1), "<p>x</p>\n")
     write_site(out, {"a.html": b"a"}, first)
     first.save(1, 1, [])
-    for name in (cache.STATE_FILE, cache.MARKDOWN_FILE):
-        path = root / cache.CACHE_DIR / name
-        assert callable(damage)
-        path.write_bytes(damage(path.read_bytes()))
+    path = root / cache.CACHE_DIR / cache.STATE_FILE
+    assert callable(damage)
+    path.write_bytes(damage(path.read_bytes()))
     second = make_cache(root, out)
     assert second.unchanged() is None
     assert second.previous.outputs == {}
-    assert second.markdown.get(("x", 1)) is None
 
 
 def test_a_cache_from_another_tool_version_is_ignored(root: Path) -> None:
@@ -148,13 +132,18 @@ def test_a_cache_from_another_tool_version_is_ignored(root: Path) -> None:
     first.save(1, 1, [])
     state = root / cache.CACHE_DIR / cache.STATE_FILE
     assert make_cache(root, out).unchanged() is not None
-    cache._write(state, "another-version", make_cache(root, out).previous)
+    cache.write_payload(state, "another-version", make_cache(root, out).previous)
     assert make_cache(root, out).unchanged() is None
 
 
-def test_markdown_store_reads_previous_and_records_used() -> None:
-    store = MarkdownStore({("a", 1): "A"})
-    assert store.get(("a", 1)) == "A"
-    assert store.get(("b", 1)) is None
-    store.put(("b", 2), "B")
-    assert store.used == {("b", 2): "B"}
+def test_an_edit_that_puts_the_old_mtime_back_is_still_seen(tmp_path: Path) -> None:
+    entry = tmp_path / "a.yaml"
+    entry.write_bytes(b"title: one\n")
+    old = time.time() - 3600
+    os.utime(entry, (old, old))
+    first = stamp_files([("a", entry)], {}, time.time_ns())
+    before = entry.stat()
+    entry.write_bytes(b"title: two\n")  # same size
+    os.utime(entry, ns=(before.st_atime_ns, before.st_mtime_ns))
+    second = stamp_files([("a", entry)], first, time.time_ns() + 10**10)
+    assert second["a"].digest != first["a"].digest

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import textwrap
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from digest import email, readers
 from digest.build import load_content
@@ -129,3 +132,12 @@ def test_email_html_passes_the_nu_html_checker(example: dict[str, str], tmp_path
     path = tmp_path / "email.html"
     path.write_text(example["2026-02-28/email.html"], encoding="utf-8")
     assert [str(m) for m in run_vnu([path])] == []
+
+
+@given(
+    st.text(alphabet="ab -\u2014\u00a0\t\n.", max_size=90),
+    st.sampled_from(["", "  "]),
+)
+def test_wrap_matches_textwrap_fill(text: str, indent: str) -> None:
+    expected = textwrap.fill(text, email.WIDTH, initial_indent=indent, subsequent_indent=indent)
+    assert email._wrap(text, indent) == expected

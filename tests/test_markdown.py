@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from digest import markdown
 from digest.markdown import first_sentence, is_safe_link, plain_text, render_markdown
 
 
@@ -95,3 +96,44 @@ def test_plain_text_drops_markup() -> None:
 )
 def test_first_sentence(summary: str, expected: str) -> None:
     assert first_sentence(summary) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "# A\n\n## B\n\n###### C\n",
+        "### Only\n\ntext `<h2>` and <h3>\n",
+        "No heading.",
+        "## x\n# y\n",
+    ],
+)
+@pytest.mark.parametrize("top", [1, 2, 3, 4, 6])
+def test_shifting_rendered_headings_equals_rendering_shifted_tokens(text: str, top: int) -> None:
+    parser = markdown._parser()
+    tokens = parser.parse(text)
+    levels = [int(t.tag[1]) for t in tokens if t.type == "heading_open"]
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{max(1, min(6, int(token.tag[1]) + top - min(levels)))}"
+    assert markdown.html_at(text, top) == parser.renderer.render(tokens, parser.options, {})
+
+
+def test_each_text_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    markdown.forget()
+    calls: list[str] = []
+    original = markdown._analyse
+
+    def counting(text: str) -> markdown.Analysed:
+        calls.append(text)
+        return original(text)
+
+    monkeypatch.setattr(markdown, "_analyse", counting)
+    text = "# Title\n\nIt is fast. It is small."
+    render_markdown(text, 3)
+    render_markdown(text, 4)
+    assert plain_text(text) == "Title It is fast. It is small."
+    assert first_sentence(text) == "Title It is fast."
+    assert calls == [text]
+    markdown.forget()
+    plain_text(text)
+    assert calls == [text, text]

@@ -8,7 +8,6 @@ import pytest
 
 from digest import parallel
 from digest.build import load_content
-from digest.cache import MarkdownStore
 from digest.organise import Library, organise
 from digest.readers import READER_BUILDERS
 from digest.render import (
@@ -46,14 +45,12 @@ def test_parallel_pages_equal_serial_pages(example: tuple[Library, Templates]) -
     builders = [*PAGE_BUILDERS, *READER_BUILDERS]
     serial, problems = render_site(library, templates, builders)
     assert problems == []
-    store = MarkdownStore({})
-    done = parallel.render(library, templates, builders, 2, store)
+    done = parallel.render(library, templates, builders, 2)
     assert done is not None
     pages, seconds = done
     assert [page.url for page in pages] == [page.url for page in serial]
     assert [encoded(page) for page in pages] == [encoded(page) for page in serial]
     assert set(seconds) == {parallel.builder_name(b) for b in builders}
-    assert store.used  # the workers' Markdown comes back for the cache
 
 
 def test_a_template_error_sends_the_build_back_to_serial(

@@ -10,7 +10,8 @@ import pytest
 
 from digest.build import run
 from digest.config import load_config
-from digest.render import authors_short, format_date, load_templates, page_root, theme_dir
+from digest.render import load_templates, theme_dir
+from digest.views import authors_short, format_date, page_root
 
 from .conftest import MINIMAL_ISSUE, REPO, SiteFactory, paper_yaml
 

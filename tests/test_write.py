@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from digest import write
 from digest.render import RenderedPage
 from digest.write import unsafe_url, write_site
 
@@ -108,3 +109,30 @@ def test_refuses_an_output_path_that_is_a_file(tmp_path: Path) -> None:
     result = write_site([RenderedPage("index.html", "x")], {}, out)
     assert [d.code for d in result.diagnostics] == ["E405"]
     assert out.read_text() == "not a folder"
+
+
+def test_a_first_build_writes_pages_into_the_stage_as_they_come(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    stage = write.new_stage(out)
+    assert stage is not None and stage.parent == tmp_path
+    page = write.stage_page(stage, RenderedPage("papers/a/index.html", "<p>é</p>"))
+    assert page.staged and page.content == b""
+    assert (stage / "papers/a/index.html").read_bytes() == "<p>é</p>".encode()
+    unsafe = write.stage_page(stage, RenderedPage("../escape.html", "x"))
+    assert not unsafe.staged and not (tmp_path / "escape.html").exists()
+    result = write.write_site([page, RenderedPage("robots.txt", "ok\n")], {}, out, stage=stage)
+    assert result.ok and result.written == 2
+    assert (out / "papers/a/index.html").read_bytes() == "<p>é</p>".encode()
+    assert (out / "robots.txt").read_text() == "ok\n"
+    assert not stage.exists()
+    assert write.new_stage(out) is None  # the folder exists: its files get reused instead
+
+
+def test_a_failed_first_build_leaves_no_stage(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    stage = write.new_stage(out)
+    assert stage is not None
+    staged = write.stage_page(stage, RenderedPage("a.html", "a"))
+    result = write.write_site([staged, RenderedPage("a.html", "again")], {}, out, stage=stage)
+    assert not result.ok
+    assert not stage.exists() and not out.exists()

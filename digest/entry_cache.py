@@ -1,0 +1,176 @@
+"""Entry cache: each entry file's checked result, kept so the next run checks only what changed.
+
+`digest check` and `digest build` load and validate every entry file. Parsing YAML and
+validating the models is most of that work, and it depends on nothing but the file's
+bytes, the configuration and the tool itself. So `.digest-cache/entries` keeps, for each
+file, its size, mtime and content hash and its `FileResult` (the model value, or the
+diagnostics, plus the positions the cross-file checks need). Next time:
+
+- a file whose size, mtime and ctime match, and whose times are older than the record by
+  more than a clock tick (git's "racy" rule), reuses its result without being read (the
+  ctime catches an edit that put the old mtime back);
+- a file whose stat changed is read and hashed; the same bytes reuse the result;
+- any other file is loaded and validated again.
+
+The cross-file checks (duplicate ids, missing `_issue.yaml`, the same paper twice) run on
+every result every time: they are cheap. The cache's key is the tool fingerprint plus the
+whole configuration, so a changed config (a theme removed) re-validates every entry. The
+file carries the same header and checksum as the build cache's files (digest.cache): one
+that is corrupt, from another version or for another config is ignored, never trusted;
+failing to write it (a read-only folder) just means no cache.
+
+Files left to check are split over two processes (fork) when there are many and it is
+safe; any failure there and they are checked in this process instead. The results are
+the same either way, in the same order.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from digest.cache import (
+    CACHE_DIR,
+    Stamp,
+    content_digest,
+    read_payload,
+    tool_fingerprint,
+    unchanged_since,
+    write_payload,
+)
+from digest.load import MAX_FILE_BYTES
+from digest.models import SiteConfig
+from digest.validate import FileResult, check_file
+
+ENTRIES_FILE = "entries"
+MIN_PARALLEL = 2_000  # files to check before a second process pays for its start-up
+WORKERS_VARIABLE = "DIGEST_WORKERS"  # "1": never fork (shared with digest.parallel)
+
+
+@dataclass(frozen=True)
+class Record:
+    stamp: Stamp  # size, times and content hash of the file when it was checked
+    result: FileResult
+
+
+@dataclass(frozen=True)
+class Stored:
+    """The payload of the cache file."""
+
+    key: str  # tool fingerprint + configuration
+    recorded_ns: int  # when the files were stat'ed
+    records: dict[str, Record]  # display path → record
+
+
+Job = tuple[str, str, str]  # (issue folder, path, display path)
+
+
+class EntryCache:
+    """One run's use of the entry cache: `check` every file, then `save`."""
+
+    def __init__(self, root: Path, config: SiteConfig, *, enabled: bool = True):
+        self.path = root / CACHE_DIR / ENTRIES_FILE
+        self.root = root
+        self.config = config
+        self.enabled = enabled
+        self.fingerprint = tool_fingerprint() if enabled else ""
+        self.key = content_digest(f"{self.fingerprint}\n{config.model_dump_json()}".encode())
+        self.previous: dict[str, Record] = {}
+        self.recorded_ns = 0
+        if enabled:
+            stored = read_payload(self.path, self.fingerprint)
+            if isinstance(stored, Stored) and stored.key == self.key:
+                self.previous, self.recorded_ns = stored.records, stored.recorded_ns
+        self.now_ns = time.time_ns()
+        self.records: dict[str, Record] = {}
+        self.changed = not self.previous
+
+    def check(self, jobs: Sequence[Job]) -> list[FileResult]:
+        """The result of every file, in order: from the cache where it is still good."""
+        results: list[FileResult | None] = [None] * len(jobs)
+        todo: list[int] = []
+        stats: dict[int, tuple[Stamp, bytes | None]] = {}
+        for index, (_, path, shown) in enumerate(jobs):
+            try:
+                stat = os.stat(path)
+            except OSError:
+                todo.append(index)  # the check reports it as unreadable
+                continue
+            known = self.previous.get(shown) if self.enabled else None
+            if known is not None and unchanged_since(known.stamp, stat, self.recorded_ns):
+                results[index] = known.result
+                self.records[shown] = known
+                continue
+            data = None
+            digest = ""
+            if self.enabled and stat.st_size <= MAX_FILE_BYTES:
+                try:
+                    with open(path, "rb") as stream:
+                        data = stream.read()
+                except OSError:
+                    data = None
+                digest = content_digest(data) if data is not None else ""
+            stamp = Stamp(stat.st_size, stat.st_mtime_ns, digest, stat.st_ctime_ns)
+            if known is not None and digest and known.stamp.digest == digest:
+                results[index] = known.result
+                self.records[shown] = Record(stamp, known.result)
+                self.changed = True
+                continue
+            stats[index] = (stamp, data)
+            todo.append(index)
+        checked = self._check_all([(jobs[i], stats[i][1] if i in stats else None) for i in todo])
+        for index, result in zip(todo, checked, strict=True):
+            results[index] = result
+            if index in stats and stats[index][0].digest:
+                self.records[jobs[index][2]] = Record(stats[index][0], result)
+            self.changed = True
+        if len(self.records) != len(self.previous):
+            self.changed = True
+        return [result for result in results if result is not None]
+
+    def _check_all(self, work: list[tuple[Job, bytes | None]]) -> list[FileResult]:
+        if len(work) >= MIN_PARALLEL and _can_fork():
+            try:
+                return _check_in_two(work, self.root, self.config)
+            except Exception:  # noqa: BLE001 - any trouble in the worker: check here instead
+                pass
+        return _check_serially(work, self.root, self.config)
+
+    def save(self) -> None:
+        """Write the records of this run when anything changed (never fails a command)."""
+        if not self.enabled or not self.changed:
+            return
+        write_payload(self.path, self.fingerprint, Stored(self.key, self.now_ns, self.records))
+
+
+def _check_serially(
+    work: list[tuple[Job, bytes | None]], root: Path, config: SiteConfig
+) -> list[FileResult]:
+    return [check_file(path, root, folder, config, data) for (folder, path, _), data in work]
+
+
+def _can_fork() -> bool:
+    setting = os.environ.get(WORKERS_VARIABLE, "").strip()
+    if setting == "1" or (os.cpu_count() or 1) < 2:
+        return False
+    if threading.active_count() > 1:  # forking a threaded process can deadlock the child
+        return False
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _check_in_two(
+    work: list[tuple[Job, bytes | None]], root: Path, config: SiteConfig
+) -> list[FileResult]:
+    """Check the second half in a forked worker while this process checks the first."""
+    half = len(work) // 2
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:
+        later = pool.apply_async(_check_serially, (work[half:], root, config))
+        first = _check_serially(work[:half], root, config)
+        second: list[FileResult] = later.get(timeout=600)
+    return first + second

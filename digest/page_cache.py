@@ -1,0 +1,198 @@
+"""Page cache: pages whose inputs did not change are left as the last build wrote them.
+
+Every page gets a content key: a hash of exactly the inputs its context is made from,
+plus a fingerprint of everything that can change any page (the tool, the config, every
+template file, the build options) and its url and template. `PageKeys` makes them:
+
+- a paper page: the paper entry, and its issue's entry and paper count;
+- an issue page (and its email edition and .bib): the issue entry and all its papers;
+- a topic page: the topic and, per issue it lists, that issue's entry, count and papers;
+- everything that lists the whole site (home, topics, feeds, search, bibliography,
+  sitemap, 404): every issue's key, so any change renders them again.
+
+The `pages` file under `.digest-cache/` records, per url, the key and the hash of the
+bytes the last good build wrote. A page is kept (not rendered) only when its key is the
+recorded one, the output folder is exactly as the last build left it (digest.cache's
+`intact`) and the recorded hash is the file's hash in that folder; otherwise it is
+rendered. So a kept page holds what a clean build would write, and an incremental build
+stays byte-identical to a clean one (tests/test_incremental.py).
+
+The file also keeps what is costly to make and depends on one text or one paper only:
+the parse of every Markdown text (digest.markdown's `Analysed`) and per-paper pieces
+(its BibTeX record, its search-index words), each keyed by the paper's hash. Only what
+this build used is saved, so the file never grows stale. A missing, corrupt or foreign
+file is ignored: the build renders everything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+from digest.markdown import Analysed
+from digest.models import PaperEntry
+from digest.organise import IssueView, Library, Topic
+
+PAGES_FILE = "pages"
+MAGIC = b"digest-pages\n"
+FORMAT = 1
+
+T = TypeVar("T")
+
+
+def _hash(*parts: str) -> str:
+    return hashlib.blake2b("\0".join(parts).encode(), digest_size=16).hexdigest()
+
+
+def _checksum(payload: bytes) -> bytes:
+    return hashlib.blake2b(payload, digest_size=20).hexdigest().encode()
+
+
+def read_store(path: Path, fingerprint: str) -> dict[str, Any] | None:
+    """The stored payload, or None when the file is missing, corrupt or from another tool."""
+    try:
+        data = path.read_bytes()
+        header, _, payload = data.partition(b"\n\n")
+        magic, form, tool, checksum = header.split(b"\n")
+        if magic + b"\n" != MAGIC or form != str(FORMAT).encode() or tool != fingerprint.encode():
+            return None
+        if _checksum(payload) != checksum:
+            return None
+        value = pickle.loads(payload)
+    except Exception:  # noqa: BLE001 - any failure to read the store means "no store"
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def write_store(path: Path, fingerprint: str, value: dict[str, Any]) -> None:
+    """Write atomically (temporary file, then rename); a failure leaves no file behind."""
+    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    header = MAGIC + f"{FORMAT}\n{fingerprint}\n".encode() + _checksum(payload) + b"\n\n"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    except OSError:
+        return
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(header)
+            stream.write(payload)
+        os.replace(temporary, path)
+    except OSError:
+        Path(temporary).unlink(missing_ok=True)
+
+
+def site_fingerprint(
+    tool: str, config_json: str, template_folders: Iterable[Path], options: str
+) -> str:
+    """What every page depends on: the tool, the config, each template file, the options."""
+    parts = [tool, config_json, options]
+    for number, folder in enumerate(template_folders):
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            if "__pycache__" in path.parts:
+                continue
+            name = path.relative_to(folder).as_posix()
+            digest = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+            parts.append(f"{number}:{name}:{digest}")
+    return _hash(*parts)
+
+
+class PageKeys:
+    """The content key of each page of one library (see the module docstring)."""
+
+    def __init__(self, library: Library, site: str):
+        self.library = library
+        self.site = site
+        self._papers: dict[str, str] = {}
+        self._issues: dict[str, str] = {}
+        self._issue_keys: dict[str, str] = {}
+        self._whole: str | None = None
+
+    def paper_hash(self, entry: PaperEntry) -> str:
+        found = self._papers.get(entry.id)
+        if found is None:
+            dump = entry.paper.model_dump_json()
+            found = _hash(entry.id, entry.issue_date.isoformat(), entry.source, dump)
+            self._papers[entry.id] = found
+        return found
+
+    def issue_hash(self, view: IssueView) -> str:
+        """The issue's own entry and its paper count (what an issue summary shows)."""
+        found = self._issues.get(view.slug)
+        if found is None:
+            dump = view.issue.model_dump_json()
+            found = _hash(view.slug, view.source, dump, str(len(view.papers)))
+            self._issues[view.slug] = found
+        return found
+
+    def paper(self, entry: PaperEntry) -> str:
+        return _hash(self.paper_hash(entry), self.issue_hash(self.library.issue_of[entry.id]))
+
+    def issue(self, view: IssueView) -> str:
+        found = self._issue_keys.get(view.slug)
+        if found is None:
+            papers = (self.paper_hash(p) for p in view.papers)
+            found = self._issue_keys[view.slug] = _hash(self.issue_hash(view), *papers)
+        return found
+
+    def topic(self, topic: Topic) -> str:
+        parts = [topic.theme.slug]
+        for group in topic.issues:
+            parts.append(self.issue_hash(group.issue))
+            parts += [self.paper_hash(p) for p in group.papers]
+        return _hash(*parts)
+
+    def whole(self) -> str:
+        """Every issue and paper of the site, in order."""
+        if self._whole is None:
+            self._whole = _hash(*(self.issue(view) for view in self.library.issues))
+        return self._whole
+
+
+class PageCache:
+    """One build's use of the `pages` file: keys to keep pages by, and stored pieces."""
+
+    def __init__(self, folder: Path, fingerprint: str, on_disk: Mapping[str, str] | None):
+        """`on_disk`: url → hash of each file in the output folder, when it is exactly as
+        the last build left it (else None: no page can be kept)."""
+        self.path = folder / PAGES_FILE
+        self.fingerprint = fingerprint
+        stored = read_store(self.path, fingerprint) or {}
+        self.previous: dict[str, tuple[str, str]] = stored.get("pages", {})
+        parses = stored.get("markdown", {})  # text → Analysed's fields: plain tuples pickle fast
+        self.stored_markdown = {text: Analysed(*fields) for text, fields in parses.items()}
+        self.stored_pieces: dict[str, Any] = stored.get("pieces", {})
+        self.on_disk = on_disk
+        self.keys: dict[str, str] = {}  # url → key, for every page of this build
+        self.pieces: dict[str, Any] = {}  # the pieces this build used
+        self.markdown: dict[str, Analysed] = {}  # the parses this build used
+
+    def kept(self, url: str, key: str) -> bool:
+        """Record `url`'s key; True when the file the last build wrote for it can stay."""
+        self.keys[url] = key
+        if self.on_disk is None:
+            return False
+        old = self.previous.get(url)
+        return old is not None and old[0] == key and self.on_disk.get(url) == old[1]
+
+    def piece(self, name: str, make: Callable[[], T]) -> T:
+        """The stored value called `name` (a kind and a paper hash), else `make()`."""
+        if name in self.pieces:
+            found: T = self.pieces[name]
+            return found
+        value = self.stored_pieces[name] if name in self.stored_pieces else make()
+        self.pieces[name] = value
+        return value
+
+    def save(self, written: Mapping[str, str]) -> None:
+        """Record this build: call only after its site is in place. `written` is url →
+        hash of every file in the output folder."""
+        pages = {url: (key, written[url]) for url, key in self.keys.items() if url in written}
+        parses = {t: (a.html, a.top, a.links, a.plain, a.first) for t, a in self.markdown.items()}
+        value = {"pages": pages, "markdown": parses, "pieces": self.pieces}
+        write_store(self.path, self.fingerprint, value)

@@ -1,0 +1,195 @@
+"""Pages: the context each page kind's template gets, built from a build's `Views`.
+
+Each page kind has one context builder returning a declared `TypedDict` of view objects
+(digest.views). Every context also carries `site`, `root` (the relative prefix from the
+page back to the site root, e.g. "../../") and `page` (the page's own url and <title>).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from urllib.parse import urlsplit
+
+from markupsafe import Markup
+
+from digest import citations
+from digest.models import PaperEntry
+from digest.organise import CONTRIBUTION_GROUPS as _HOOD_LABELS
+from digest.organise import IssueView, Topic
+from digest.views import (
+    BaseContext,
+    ContentsItem,
+    GroupView,
+    IssueSummary,
+    PaperView,
+    SectionView,
+    TopicIssueView,
+    TopicSummary,
+    Views,
+    format_date,
+    plural,
+)
+
+HOOD_IDS = ("architectures", "techniques", "datasets")
+
+
+class HomeContext(BaseContext):
+    latest: IssueSummary | None
+    latest_contents: tuple[ContentsItem, ...]
+    archive: tuple[IssueSummary, ...]
+    topics: tuple[TopicSummary, ...]
+
+
+class IssueContext(BaseContext):
+    issue: IssueSummary
+    contents: tuple[ContentsItem, ...]
+    sections: tuple[SectionView, ...]
+    under_the_hood: tuple[GroupView, ...]
+    outlook: Markup | None
+
+
+class TopicsContext(BaseContext):
+    topics: tuple[TopicSummary, ...]
+
+
+class TopicContext(BaseContext):
+    topic: TopicSummary
+    issues: tuple[TopicIssueView, ...]
+
+
+class PaperContext(BaseContext):
+    paper: PaperView
+    issue: IssueSummary
+    bibtex: str  # the paper's BibTeX record (digest.citations)
+
+
+class NotFoundContext(BaseContext):
+    pass
+
+
+def _contents(view: IssueView) -> tuple[ContentsItem, ...]:
+    items = [
+        ContentsItem(f"theme-{s.theme.slug}", s.theme.title, len(s.papers)) for s in view.sections
+    ]
+    if view.under_the_hood:
+        items.append(ContentsItem("under-the-hood", "Under the hood", None))
+    if view.issue.outlook:
+        items.append(ContentsItem("outlook", "Impact & the road ahead", None))
+    return tuple(items)
+
+
+def _topic_summary(topic: Topic, root: str) -> TopicSummary:
+    issues = len(topic.issues)
+    return TopicSummary(
+        slug=topic.theme.slug,
+        title=topic.theme.title,
+        description=topic.theme.description,
+        count=topic.count,
+        count_text=f"{plural(topic.count, 'paper')} in {plural(issues, 'issue')}",
+        latest=format_date(topic.issues[0].issue.date) if topic.issues else None,
+        url=f"{root}topics/{topic.theme.slug}/",
+    )
+
+
+def home_context(views: Views) -> HomeContext:
+    url = "index.html"
+    library = views.library
+    base = views.base(url, library.config.title, "home")
+    root = base["root"]
+    latest = library.latest
+    return {
+        **base,
+        "latest": views.issue_summary(latest, root, 3) if latest else None,
+        "latest_contents": _contents(latest) if latest else (),
+        "archive": tuple(views.issue_summary(v, root, 3) for v in library.issues),
+        "topics": tuple(_topic_summary(t, root) for t in library.topics),
+    }
+
+
+def issue_context(view: IssueView, views: Views) -> IssueContext:
+    url = f"{view.slug}/index.html"
+    base = views.base(url, f"{view.issue.title} — {format_date(view.date)}", "issue")
+    root = base["root"]
+    when = format_date(view.date)
+    dek = f"Latest {plural(len(view.papers), 'paper')} on {view.issue.subject}: {when}"
+    # <, > and & are escaped in the JSON, so it cannot end its <script> element.
+    data = citations.issue_page_json_ld(views.library, view, dek)
+    json_ld = Markup(citations.json_ld_text(data))
+    base["page"] = replace(base["page"], description=dek, og_type="article", json_ld=json_ld)
+    sections = tuple(
+        SectionView(
+            id=f"theme-{s.theme.slug}",
+            title=s.theme.title,
+            description=s.theme.description,
+            prose=views.markdown(s.prose, 3) if s.prose else None,
+            papers=tuple(views.paper(p, root, 4) for p in s.papers),
+        )
+        for s in view.sections
+    )
+    ids = dict(zip((label for label, _ in _HOOD_LABELS), HOOD_IDS, strict=True))
+    hood = tuple(
+        GroupView(
+            f"hood-{ids.get(g.label, 'other')}",
+            g.label,
+            tuple(views.paper(p, root, 4) for p in g.papers),
+        )
+        for g in view.under_the_hood
+    )
+    return {
+        **base,
+        "issue": views.issue_summary(view, root, 2),
+        "contents": _contents(view),
+        "sections": sections,
+        "under_the_hood": hood,
+        "outlook": views.markdown(view.issue.outlook, 3) if view.issue.outlook else None,
+    }
+
+
+def topics_context(views: Views) -> TopicsContext:
+    library = views.library
+    base = views.base("topics/index.html", f"Topics — {library.config.title}", "topics")
+    return {**base, "topics": tuple(_topic_summary(t, base["root"]) for t in library.topics)}
+
+
+def topic_context(topic: Topic, views: Views) -> TopicContext:
+    url = f"topics/{topic.theme.slug}/index.html"
+    title = f"{topic.theme.title} — {views.library.config.title}"
+    base = views.base(url, title, "topics", topic.theme.description)
+    root = base["root"]
+    issues = tuple(
+        TopicIssueView(
+            views.issue_summary(group.issue, root, 3),
+            tuple(views.paper(p, root, 4) for p in group.papers),
+        )
+        for group in topic.issues
+    )
+    return {**base, "topic": _topic_summary(topic, root), "issues": issues}
+
+
+def paper_context(entry: PaperEntry, views: Views) -> PaperContext:
+    url = f"papers/{entry.id}/index.html"
+    paper = entry.paper
+    base = views.base(
+        url, paper.title, "paper", paper.tagline or views.first_sentence(paper.summary)
+    )
+    root = base["root"]
+    data = citations.paper_page_json_ld(views.library, entry, base["page"].description)
+    json_ld = Markup(citations.json_ld_text(data))  # <, > and & are escaped in the JSON
+    base["page"] = replace(base["page"], og_type="article", json_ld=json_ld)
+    view = views.library.issue_of[entry.id]
+    return {
+        **base,
+        "paper": views.paper(entry, root, 3),
+        "issue": views.issue_summary(view, root, 3),
+        "bibtex": views.bibtex(entry),
+    }
+
+
+def not_found_context(views: Views) -> NotFoundContext:
+    """404.html is served at any depth, so its links are root-relative: "/" plus the path of
+    `base_url` ("/diffusion/" for https://x.github.io/diffusion), or "/" without one."""
+    library = views.library
+    base = views.base("404.html", f"Page not found — {library.config.title}", "404")
+    prefix = urlsplit(library.config.base_url).path.strip("/") if library.config.base_url else ""
+    base["root"] = f"/{prefix}/" if prefix else "/"
+    return {**base}

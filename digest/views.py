@@ -1,0 +1,335 @@
+"""Views: the values templates show, shaped for reading (digest.pages builds contexts).
+
+View objects are already shaped for reading (author lines, relative URLs, HTML of the
+Markdown fields), so templates only loop and branch. A `Views` object belongs to one
+build and memoises what several pages share: a paper's view per (paper, root, heading
+level) (a paper shows on its issue page, its topic pages and its own page), an issue's
+summary, a paper's BibTeX record and search words. Markdown goes through
+digest.markdown, which parses each distinct text once. Nothing here knows about Jinja.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TypedDict
+
+from markupsafe import Markup
+
+from digest import citations, search
+from digest.markdown import first_sentence, html_at
+from digest.models import PaperEntry
+from digest.organise import IssueView, Library
+from digest.page_cache import PageCache, PageKeys
+
+MONTHS = (
+    "Jan.",
+    "Feb.",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "Aug.",
+    "Sept.",
+    "Oct.",
+    "Nov.",
+    "Dec.",
+)
+LINK_LABELS = {"paper": "Paper", "code": "Code", "project": "Project page", "data": "Data"}
+CONTRIBUTION_LABELS = {
+    "architecture": "Architecture",
+    "technique": "Technique",
+    "dataset": "Dataset",
+    "benchmark": "Benchmark",
+}
+MAX_LISTED_AUTHORS = 3
+
+
+# ------------------------------------------------------------------ formatting
+
+
+def format_date(value: date) -> str:
+    """ "Feb. 28, 2026": AP-style months, independent of the machine's locale."""
+    return f"{MONTHS[value.month - 1]} {value.day}, {value.year}"
+
+
+def _join(names: Iterable[str]) -> str:
+    items = list(names)
+    if len(items) <= 2:
+        return " and ".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def authors_short(authors: list[str], et_al: bool) -> str:
+    """ "Bowen Cui et al." when the list is incomplete or long, else "A, B and C"."""
+    if not authors:
+        return ""
+    if et_al or len(authors) > MAX_LISTED_AUTHORS:
+        return f"{authors[0]} et al."
+    return _join(authors)
+
+
+def authors_full(authors: list[str], et_al: bool) -> str:
+    if not authors:
+        return ""
+    return ", ".join(authors) + (" et al." if et_al else "")
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def page_root(url: str) -> str:
+    """The relative way back to the site root from the page at `url` ("./" at the top)."""
+    depth = url.count("/")
+    return "../" * depth if depth else "./"
+
+
+# ------------------------------------------------------------------ views
+
+
+@dataclass(frozen=True)
+class Link:
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class SiteView:
+    title: str
+    description: str
+    base_url: str | None
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    url: str  # the output path, e.g. "topics/index.html"
+    title: str  # the document <title>
+    description: str
+    canonical: str | None  # absolute, only when base_url is configured
+    section: str  # "home", "issue", "topics", "paper" or "404": marks the current nav item
+    og_type: str = "website"  # OpenGraph type: "article" on digest and paper pages
+    json_ld: Markup | None = None  # schema.org JSON-LD (digest.citations), digest and paper pages
+
+
+@dataclass(frozen=True)
+class PaperView:
+    id: str
+    title: str
+    name: str  # the short name where there is one, else the title
+    url: str
+    authors: str  # "Bowen Cui et al."
+    authors_full: str
+    affiliations: str
+    tagline: str | None
+    one_liner: str  # the tagline, else the summary's first sentence
+    summary: Markup
+    links: tuple[Link, ...]
+    themes: tuple[Link, ...]
+    contribution: str | None
+    arxiv: str | None
+    doi: str | None
+    published: str | None
+    published_iso: str | None
+    keywords: str  # the tags, comma-separated
+    citation: str
+    issue_date: str
+    issue_date_iso: str
+    issue_url: str
+
+
+@dataclass(frozen=True)
+class IssueSummary:
+    slug: str
+    date: str
+    date_iso: str
+    title: str
+    subject: str
+    count: int
+    dek: str  # "Latest 44 papers on diffusion models: Feb. 28, 2026"
+    url: str
+    intro: Markup
+    draft: bool
+
+
+@dataclass(frozen=True)
+class SectionView:
+    id: str
+    title: str
+    description: str
+    prose: Markup | None
+    papers: tuple[PaperView, ...]
+
+
+@dataclass(frozen=True)
+class GroupView:
+    id: str
+    label: str
+    papers: tuple[PaperView, ...]
+
+
+@dataclass(frozen=True)
+class ContentsItem:
+    id: str
+    label: str
+    count: int | None
+
+
+@dataclass(frozen=True)
+class TopicSummary:
+    slug: str
+    title: str
+    description: str
+    count: int
+    count_text: str  # "12 papers in 3 issues"
+    latest: str | None  # the date of the newest issue with papers on this topic
+    url: str
+
+
+@dataclass(frozen=True)
+class TopicIssueView:
+    issue: IssueSummary
+    papers: tuple[PaperView, ...]
+
+
+class BaseContext(TypedDict):
+    site: SiteView
+    root: str
+    page: PageInfo
+
+
+# ------------------------------------------------------------------ the build's memo
+
+
+@dataclass
+class Views:
+    """The views of one build's library, each made once and shared by every page."""
+
+    library: Library
+    cache: PageCache | None = None  # pieces kept from the last build (digest.page_cache)
+    keys: PageKeys | None = None  # with `cache`: names the pieces
+    _papers: dict[tuple[str, str, int], PaperView] = field(default_factory=dict)
+    _issues: dict[tuple[str, str, int], IssueSummary] = field(default_factory=dict)
+    _bibtex: dict[str, str] = field(default_factory=dict)
+
+    def markdown(self, text: str, top_heading: int = 1) -> Markup:
+        return Markup(html_at(text, top_heading))
+
+    def first_sentence(self, text: str) -> str:
+        return first_sentence(text)
+
+    def paper(self, entry: PaperEntry, root: str, top_heading: int) -> PaperView:
+        key = (entry.id, root, top_heading)
+        found = self._papers.get(key)
+        if found is None:
+            found = self._papers[key] = _paper_view(entry, self, root, top_heading)
+        return found
+
+    def page_done(self) -> None:
+        """Forget the paper views: a page's root and heading level are its own, so a
+        paper's view is shared within a page (an issue's sections and "Under the hood")
+        and never across pages; keeping them would only hold memory."""
+        self._papers.clear()
+
+    def issue_summary(self, view: IssueView, root: str, top_heading: int) -> IssueSummary:
+        key = (view.slug, root, top_heading)
+        found = self._issues.get(key)
+        if found is None:
+            found = self._issues[key] = _issue_summary(view, self, root, top_heading)
+        return found
+
+    def bibtex(self, entry: PaperEntry) -> str:
+        found = self._bibtex.get(entry.id)
+        if found is None:
+            if self.cache is not None and self.keys is not None:
+                name = f"bibtex:{self.keys.paper_hash(entry)}"
+                found = self.cache.piece(name, lambda: citations.bibtex(entry))
+            else:
+                found = citations.bibtex(entry)
+            self._bibtex[entry.id] = found
+        return found
+
+    def search_words(self, entry: PaperEntry) -> tuple[str, str]:
+        """The paper's one-line description and summary words for the search index."""
+        if self.cache is not None and self.keys is not None:
+            name = f"search:{self.keys.paper_hash(entry)}"
+            return self.cache.piece(name, lambda: search.paper_words(entry))
+        return search.paper_words(entry)
+
+    def base(self, url: str, title: str, section: str, description: str = "") -> BaseContext:
+        config = self.library.config
+        canonical_path = url.removesuffix("index.html")
+        canonical = f"{config.base_url}/{canonical_path}" if config.base_url else None
+        return {
+            "site": SiteView(config.title, config.description, config.base_url),
+            "root": page_root(url),
+            "page": PageInfo(url, title, description or config.description, canonical, section),
+        }
+
+
+# ------------------------------------------------------------------ shared views
+
+
+def _paper_view(entry: PaperEntry, views: Views, root: str, top_heading: int) -> PaperView:
+    paper = entry.paper
+    library = views.library
+    titles = {theme.slug: theme.title for theme in library.config.themes}
+    links = [Link(LINK_LABELS["paper"], paper.paper_url)] if paper.paper_url else []
+    links += [Link(LINK_LABELS[kind], url) for kind, url in paper.links.items() if kind != "paper"]
+    full = authors_full(paper.authors, paper.et_al)
+    source = f"arXiv:{paper.arxiv}" if paper.arxiv else (f"doi:{paper.doi}" if paper.doi else "")
+    year = (paper.published or entry.issue_date).year
+    citation = " ".join(
+        part
+        for part in (
+            f"{full}." if full and not full.endswith(".") else full,
+            f"{paper.title}.",
+            f"{source}," if source else "",
+            f"{year}.",
+            paper.paper_url or "",
+        )
+        if part
+    )
+    return PaperView(
+        id=entry.id,
+        title=paper.title,
+        name=paper.short or paper.title,
+        url=f"{root}papers/{entry.id}/",
+        authors=authors_short(paper.authors, paper.et_al),
+        authors_full=full,
+        affiliations=_join(paper.affiliations),
+        tagline=paper.tagline,
+        one_liner=paper.tagline or views.first_sentence(paper.summary),
+        summary=views.markdown(paper.summary, top_heading),
+        links=tuple(links),
+        themes=tuple(Link(titles[s], f"{root}topics/{s}/") for s in paper.themes if s in titles),
+        contribution=CONTRIBUTION_LABELS[paper.contribution] if paper.contribution else None,
+        arxiv=paper.arxiv,
+        doi=paper.doi,
+        published=format_date(paper.published) if paper.published else None,
+        published_iso=paper.published.isoformat() if paper.published else None,
+        keywords=", ".join(paper.tags),
+        citation=citation,
+        issue_date=format_date(entry.issue_date),
+        issue_date_iso=entry.issue_date.isoformat(),
+        issue_url=f"{root}{entry.issue_date.isoformat()}/",
+    )
+
+
+def _issue_summary(view: IssueView, views: Views, root: str, top_heading: int) -> IssueSummary:
+    count = len(view.papers)
+    when = format_date(view.date)
+    return IssueSummary(
+        slug=view.slug,
+        date=when,
+        date_iso=view.slug,
+        title=view.issue.title,
+        subject=view.issue.subject,
+        count=count,
+        dek=f"Latest {plural(count, 'paper')} on {view.issue.subject}: {when}",
+        url=f"{root}{view.slug}/",
+        intro=views.markdown(view.issue.intro, top_heading),
+        draft=view.issue.draft,
+    )

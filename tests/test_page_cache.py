@@ -1,0 +1,192 @@
+"""Page cache: a rebuild renders only the pages whose inputs changed, and its output is
+byte-identical to a clean build's."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from digest import build, page_cache
+from digest.config import load_config
+from digest.organise import organise
+from digest.render import RenderedPage, Renderer
+from tests.conftest import MINIMAL_ISSUE, SiteFactory, paper_yaml
+
+CONFIG = 'title = "Digest"\nbase_url = "https://example.org/digest"\n'
+FILES = {
+    "entries/2026-01-03/_issue.yaml": MINIMAL_ISSUE,
+    "entries/2026-01-03/alpha.yaml": paper_yaml(title='"Paper alpha"', themes="[safety]"),
+    "entries/2026-01-03/beta.yaml": paper_yaml(title='"Paper beta"', themes="[acceleration]"),
+    "entries/2026-01-10/_issue.yaml": MINIMAL_ISSUE,
+    "entries/2026-01-10/gamma.yaml": paper_yaml(title='"Paper gamma"', themes="[medical]"),
+}
+# What lists every paper of the site, so any edit renders it again.
+WHOLE_SITE = {
+    "index.html",
+    "topics/index.html",
+    "404.html",
+    "feeds.opml",
+    "search/index.html",
+    "sitemap.xml",
+}
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.fixture
+def rendered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The url of every page a template is rendered for, in order."""
+    urls: list[str] = []
+    original = Renderer.page
+
+    def spy(self: Renderer, url: str, template: str, context: Any) -> RenderedPage | None:
+        urls.append(url)
+        return original(self, url, template, context)
+
+    monkeypatch.setattr(Renderer, "page", spy)
+    return urls
+
+
+def clean_build(root: Path, tmp_path: Path) -> dict[str, bytes]:
+    copy = tmp_path / "clean"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".digest-cache", "site"))
+    result = build.run(copy, copy / "site")
+    assert result.ok, result.report.diagnostics
+    return tree(copy / "site")
+
+
+def test_an_edit_renders_exactly_the_pages_that_show_the_paper(
+    make_site: SiteFactory, tmp_path: Path, rendered: list[str]
+) -> None:
+    root = make_site(FILES, CONFIG)
+    assert build.run(root, cache=True).ok
+    everything = set(rendered)
+    assert {"papers/alpha/index.html", "papers/gamma/index.html"} <= everything
+
+    rendered.clear()
+    path = root / "entries/2026-01-03/alpha.yaml"
+    path.write_text(paper_yaml(title='"Paper alpha, edited"', themes="[safety]"))
+    assert build.run(root, cache=True).ok
+
+    shows_alpha = {
+        "papers/alpha/index.html",
+        "2026-01-03/index.html",
+        "2026-01-03/email.html",
+        "topics/safety/index.html",
+        "feed.xml",
+        "topics/safety/feed.xml",
+    }
+    expected = shows_alpha | WHOLE_SITE
+    # Feeds are keyed by the whole site (a feed holds the newest issues, whichever they are).
+    expected |= {url for url in everything if url.startswith("topics/") and url.endswith(".xml")}
+    assert set(rendered) == expected
+    assert len(rendered) == len(set(rendered))  # nothing rendered twice
+    for untouched in (
+        "papers/beta/index.html",
+        "papers/gamma/index.html",
+        "2026-01-10/index.html",
+        "2026-01-10/email.html",
+        "topics/medical/index.html",
+    ):
+        assert untouched not in rendered
+    assert tree(root / "site") == clean_build(root, tmp_path)
+
+
+def test_an_unchanged_page_keeps_its_file(make_site: SiteFactory, tmp_path: Path) -> None:
+    root = make_site(FILES, CONFIG)
+    assert build.run(root, cache=True).ok
+    gamma = root / "site/papers/gamma/index.html"
+    before = gamma.stat()
+    (root / "entries/2026-01-03/beta.yaml").write_text(paper_yaml(title='"Paper beta, again"'))
+    assert build.run(root, cache=True).ok
+    after = gamma.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert tree(root / "site") == clean_build(root, tmp_path)
+
+
+def test_a_template_change_renders_every_page(
+    make_site: SiteFactory, tmp_path: Path, rendered: list[str]
+) -> None:
+    root = make_site(FILES, CONFIG)
+    assert build.run(root, cache=True).ok
+    everything = sorted(rendered)
+    rendered.clear()
+    (root / "templates/partials").mkdir(parents=True)
+    (root / "templates/partials/_footer.html").write_text("<footer>Ours</footer>\n")
+    assert build.run(root, cache=True).ok
+    assert sorted(rendered) == everything
+    assert tree(root / "site") == clean_build(root, tmp_path)
+
+
+def test_a_touched_output_folder_is_not_trusted(
+    make_site: SiteFactory, tmp_path: Path, rendered: list[str]
+) -> None:
+    root = make_site(FILES, CONFIG)
+    assert build.run(root, cache=True).ok
+    everything = sorted(rendered)
+    rendered.clear()
+    (root / "site/papers/gamma/index.html").write_text("changed by hand")
+    (root / "entries/2026-01-03/beta.yaml").write_text(paper_yaml(title='"Paper beta, again"'))
+    assert build.run(root, cache=True).ok
+    assert sorted(rendered) == everything
+    assert tree(root / "site") == clean_build(root, tmp_path)
+
+
+def test_a_corrupt_page_store_is_ignored(
+    make_site: SiteFactory, tmp_path: Path, rendered: list[str]
+) -> None:
+    root = make_site(FILES, CONFIG)
+    assert build.run(root, cache=True).ok
+    everything = sorted(rendered)
+    store = root / ".digest-cache" / page_cache.PAGES_FILE
+    data = bytearray(store.read_bytes())
+    data[-5] ^= 0xFF
+    store.write_bytes(bytes(data))
+    rendered.clear()
+    (root / "entries/2026-01-03/beta.yaml").write_text(paper_yaml(title='"Paper beta, again"'))
+    assert build.run(root, cache=True).ok
+    assert sorted(rendered) == everything
+    assert tree(root / "site") == clean_build(root, tmp_path)
+
+
+def test_store_round_trip_and_foreign_fingerprint(tmp_path: Path) -> None:
+    path = tmp_path / "pages"
+    page_cache.write_store(path, "tool-a", {"pages": {"a.html": ("k", "d")}})
+    assert page_cache.read_store(path, "tool-a") == {"pages": {"a.html": ("k", "d")}}
+    assert page_cache.read_store(path, "tool-b") is None
+    assert page_cache.read_store(tmp_path / "missing", "tool-a") is None
+
+
+def test_keys_change_only_for_what_shows_the_paper(make_site: SiteFactory) -> None:
+    root = make_site(FILES, CONFIG)
+
+    def keys() -> tuple[dict[str, str], dict[str, str], dict[str, str], str]:
+        content = build.load_content(root)
+        config, _ = load_config(root)
+        assert config is not None
+        library = organise(config, content.issues, content.papers, include_drafts=False)
+        made = page_cache.PageKeys(library, "site")
+        papers = {paper_id: made.paper(entry) for paper_id, entry in library.papers.items()}
+        issues = {view.slug: made.issue(view) for view in library.issues}
+        topics = {topic.theme.slug: made.topic(topic) for topic in library.topics}
+        return papers, issues, topics, made.whole()
+
+    papers, issues, topics, whole = keys()
+    (root / "entries/2026-01-03/alpha.yaml").write_text(
+        paper_yaml(title='"Paper alpha"', themes="[safety]", tagline='"New tagline"')
+    )
+    papers2, issues2, topics2, whole2 = keys()
+    assert {k for k in papers if papers[k] != papers2[k]} == {"alpha"}
+    assert {k for k in issues if issues[k] != issues2[k]} == {"2026-01-03"}
+    assert {k for k in topics if topics[k] != topics2[k]} == {"safety"}
+    assert whole != whole2
