@@ -37,6 +37,7 @@ import pickle
 import sys
 import tempfile
 import time
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +54,7 @@ MAGIC = b"digest-cache\n"
 FORMAT = 1
 RACY_SECONDS = 2.0  # an mtime this close to when it was recorded is re-hashed next time
 SKIP = frozenset({"__pycache__", ".git"})
+SHARDS = 32  # files per sharded store (see `Shards`)
 
 
 def content_digest(data: bytes) -> str:
@@ -77,34 +79,41 @@ def tool_fingerprint() -> str:
 # ------------------------------------------------------------------ cache files
 
 
-def read_payload(path: Path, fingerprint: str) -> Any:
-    """The payload of one cache file, or None when it is missing, stale or corrupt."""
+def read_payload(path: Path, fingerprint: str, checksum: str | None = None) -> Any:
+    """The payload of one cache file, or None when it is missing, stale or corrupt.
+
+    With `checksum`, the file must also be the one whose payload has that checksum (a
+    shard named by the file that indexes it: see `read_shards`)."""
     try:
         data = path.read_bytes()
         header, _, rest = data.partition(b"\n\n")
-        magic, form, tool, checksum = header.split(b"\n")
+        magic, form, tool, stored = header.split(b"\n")
         payload = rest
         if magic + b"\n" != MAGIC or form != str(FORMAT).encode() or tool != fingerprint.encode():
             return None
-        if content_digest(payload).encode() != checksum:
+        if content_digest(payload).encode() != stored:
+            return None
+        if checksum is not None and stored != checksum.encode():
             return None
         return pickle.loads(payload)
     except Exception:  # noqa: BLE001 - any failure to read the cache means "no cache"
         return None
 
 
-def write_payload(path: Path, fingerprint: str, value: Any) -> None:
+def write_payload(path: Path, fingerprint: str, value: Any) -> str:
     """Write atomically (temporary file + rename), so a crash never leaves half a file.
 
-    Never fails: a folder that cannot be written (read-only, full disk) means no cache.
+    Returns the payload's checksum, or "" when nothing was written: a folder that cannot
+    be written (read-only, full disk) means no cache, never a failed build.
     """
     payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    header = MAGIC + f"{FORMAT}\n{fingerprint}\n{content_digest(payload)}\n\n".encode()
+    checksum = content_digest(payload)
+    header = MAGIC + f"{FORMAT}\n{fingerprint}\n{checksum}\n\n".encode()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
     except OSError:
-        return
+        return ""
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(header)
@@ -112,6 +121,70 @@ def write_payload(path: Path, fingerprint: str, value: Any) -> None:
         os.replace(temporary, path)
     except OSError:
         Path(temporary).unlink(missing_ok=True)
+        return ""
+    return checksum
+
+
+# ------------------------------------------------------------------ sharded stores
+
+
+def shard_path(path: Path, number: int) -> Path:
+    return path.with_name(f"{path.name}.{number}")
+
+
+def shard_of(key: str, shards: int = SHARDS) -> int:
+    return zlib.crc32(key.encode()) % shards
+
+
+@dataclass
+class Shards:
+    """A big mapping kept in `SHARDS` files, so a change to one key rewrites one file.
+
+    The file that indexes the store keeps `checksums` (one per shard, "" for none) and
+    a shard is read only when its own checksum is the indexed one: a shard left from
+    another build, or damaged, reads as empty.
+    """
+
+    parts: list[dict[str, Any]] = field(default_factory=list)
+    checksums: list[str] = field(default_factory=list)
+
+    def merged(self) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for part in self.parts:
+            found.update(part)
+        return found
+
+
+def read_shards(path: Path, fingerprint: str, checksums: Any) -> Shards:
+    """The shards indexed by `checksums` (anything else: no shards)."""
+    if not isinstance(checksums, list) or len(checksums) != SHARDS:
+        return Shards([{} for _ in range(SHARDS)], [""] * SHARDS)
+    parts: list[dict[str, Any]] = []
+    good: list[str] = []
+    for number, checksum in enumerate(checksums):
+        value = read_payload(shard_path(path, number), fingerprint, str(checksum or "-"))
+        valid = isinstance(value, dict)
+        parts.append(value if valid else {})
+        good.append(str(checksum) if valid else "")
+    return Shards(parts, good)
+
+
+def write_shards(
+    path: Path, fingerprint: str, value: dict[str, Any], previous: Shards
+) -> list[str]:
+    """Store `value`, rewriting only the shards that differ from `previous`; returns the
+    checksums to index them by ("" for a shard that could not be written)."""
+    parts: list[dict[str, Any]] = [{} for _ in range(SHARDS)]
+    for key, item in value.items():
+        parts[shard_of(key)][key] = item
+    checksums: list[str] = []
+    for number, part in enumerate(parts):
+        old = previous.checksums[number] if number < len(previous.checksums) else ""
+        if old and previous.parts[number] == part:
+            checksums.append(old)
+        else:
+            checksums.append(write_payload(shard_path(path, number), fingerprint, part))
+    return checksums
 
 
 # ------------------------------------------------------------------ stamps

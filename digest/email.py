@@ -23,23 +23,9 @@ from digest import permalinks
 from digest.markdown import first_sentence, plain_text, render_markdown
 from digest.models import PaperEntry, SiteConfig
 from digest.organise import IssueView, Library
+from digest.views import LINK_LABELS, format_date
 
 WIDTH = 72
-MONTHS = (
-    "Jan.",
-    "Feb.",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "Aug.",
-    "Sept.",
-    "Oct.",
-    "Nov.",
-    "Dec.",
-)
-LINK_LABELS = {"paper": "Paper", "code": "Code", "project": "Project page", "data": "Data"}
 _LIST_ITEM = re.compile(r"^\s*([-*+]|\d+[.)])\s+")
 
 
@@ -126,7 +112,7 @@ def email_context(library: Library, issue: IssueView) -> EmailContext:
     config = library.config
     path = permalinks.issue_path(issue.date)
     papers = {entry.id: _paper(config, entry, path) for entry in issue.papers}
-    when = f"{MONTHS[issue.date.month - 1]} {issue.date.day}, {issue.date.year}"
+    when = format_date(issue.date)
     count = len(issue.papers)
     noun = "paper" if count == 1 else "papers"
     return {

@@ -38,10 +38,13 @@ from digest.cache import (
     CACHE_DIR,
     Stamp,
     content_digest,
+    Shards,
     read_payload,
+    read_shards,
     tool_fingerprint,
     unchanged_since,
     write_payload,
+    write_shards,
 )
 from digest.load import MAX_FILE_BYTES
 from digest.models import SiteConfig
@@ -64,7 +67,7 @@ class Stored:
 
     key: str  # tool fingerprint + configuration
     recorded_ns: int  # when the files were stat'ed
-    records: dict[str, Record]  # display path → record
+    shards: list[str]  # the checksum of each shard of records (display path → record)
 
 
 Job = tuple[str, str, str]  # (issue folder, path, display path)
@@ -82,10 +85,12 @@ class EntryCache:
         self.key = content_digest(f"{self.fingerprint}\n{config.model_dump_json()}".encode())
         self.previous: dict[str, Record] = {}
         self.recorded_ns = 0
+        self.shards = Shards()
         if enabled:
             stored = read_payload(self.path, self.fingerprint)
             if isinstance(stored, Stored) and stored.key == self.key:
-                self.previous, self.recorded_ns = stored.records, stored.recorded_ns
+                self.shards = read_shards(self.path, self.fingerprint, stored.shards)
+                self.previous, self.recorded_ns = self.shards.merged(), stored.recorded_ns
         self.now_ns = time.time_ns()
         self.records: dict[str, Record] = {}
         self.changed = not self.previous
@@ -145,7 +150,8 @@ class EntryCache:
         """Write the records of this run when anything changed (never fails a command)."""
         if not self.enabled or not self.changed:
             return
-        write_payload(self.path, self.fingerprint, Stored(self.key, self.now_ns, self.records))
+        shards = write_shards(self.path, self.fingerprint, dict(self.records), self.shards)
+        write_payload(self.path, self.fingerprint, Stored(self.key, self.now_ns, shards))
 
 
 def _check_serially(

@@ -27,64 +27,24 @@ file is ignored: the build renders everything.
 from __future__ import annotations
 
 import hashlib
-import os
-import pickle
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+from digest.cache import read_payload, read_shards, write_payload, write_shards
 from digest.markdown import Analysed
 from digest.models import PaperEntry
 from digest.organise import IssueView, Library, Topic
 
 PAGES_FILE = "pages"
-MAGIC = b"digest-pages\n"
-FORMAT = 1
+MARKDOWN = "markdown"
+PIECES = "pieces"
 
 T = TypeVar("T")
 
 
 def _hash(*parts: str) -> str:
     return hashlib.blake2b("\0".join(parts).encode(), digest_size=16).hexdigest()
-
-
-def _checksum(payload: bytes) -> bytes:
-    return hashlib.blake2b(payload, digest_size=20).hexdigest().encode()
-
-
-def read_store(path: Path, fingerprint: str) -> dict[str, Any] | None:
-    """The stored payload, or None when the file is missing, corrupt or from another tool."""
-    try:
-        data = path.read_bytes()
-        header, _, payload = data.partition(b"\n\n")
-        magic, form, tool, checksum = header.split(b"\n")
-        if magic + b"\n" != MAGIC or form != str(FORMAT).encode() or tool != fingerprint.encode():
-            return None
-        if _checksum(payload) != checksum:
-            return None
-        value = pickle.loads(payload)
-    except Exception:  # noqa: BLE001 - any failure to read the store means "no store"
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def write_store(path: Path, fingerprint: str, value: dict[str, Any]) -> None:
-    """Write atomically (temporary file, then rename); a failure leaves no file behind."""
-    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    header = MAGIC + f"{FORMAT}\n{fingerprint}\n".encode() + _checksum(payload) + b"\n\n"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    except OSError:
-        return
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(header)
-            stream.write(payload)
-        os.replace(temporary, path)
-    except OSError:
-        Path(temporary).unlink(missing_ok=True)
 
 
 def site_fingerprint(
@@ -162,11 +122,17 @@ class PageCache:
         the last build left it (else None: no page can be kept)."""
         self.path = folder / PAGES_FILE
         self.fingerprint = fingerprint
-        stored = read_store(self.path, fingerprint) or {}
+        loaded = read_payload(self.path, fingerprint)
+        stored: dict[str, Any] = loaded if isinstance(loaded, dict) else {}
         self.previous: dict[str, tuple[str, str]] = stored.get("pages", {})
-        parses = stored.get("markdown", {})  # text → Analysed's fields: plain tuples pickle fast
+        # The parses and pieces are content-addressed (by text, by paper hash), so any
+        # shard that reads back whole holds good values; only the shards with a changed
+        # key are written again (digest.cache.Shards).
+        self.markdown_shards = read_shards(self._shard(MARKDOWN), fingerprint, stored.get(MARKDOWN))
+        self.pieces_shards = read_shards(self._shard(PIECES), fingerprint, stored.get(PIECES))
+        parses = self.markdown_shards.merged()  # text → Analysed's fields: plain tuples
         self.stored_markdown = {text: Analysed(*fields) for text, fields in parses.items()}
-        self.stored_pieces: dict[str, Any] = stored.get("pieces", {})
+        self.stored_pieces: dict[str, Any] = self.pieces_shards.merged()
         self.on_disk = on_disk
         self.keys: dict[str, str] = {}  # url → key, for every page of this build
         self.pieces: dict[str, Any] = {}  # the pieces this build used
@@ -194,5 +160,16 @@ class PageCache:
         hash of every file in the output folder."""
         pages = {url: (key, written[url]) for url, key in self.keys.items() if url in written}
         parses = {t: (a.html, a.top, a.links, a.plain, a.first) for t, a in self.markdown.items()}
-        value = {"pages": pages, "markdown": parses, "pieces": self.pieces}
-        write_store(self.path, self.fingerprint, value)
+        value = {
+            "pages": pages,
+            MARKDOWN: write_shards(
+                self._shard(MARKDOWN), self.fingerprint, parses, self.markdown_shards
+            ),
+            PIECES: write_shards(
+                self._shard(PIECES), self.fingerprint, self.pieces, self.pieces_shards
+            ),
+        }
+        write_payload(self.path, self.fingerprint, value)
+
+    def _shard(self, kind: str) -> Path:
+        return self.path.with_name(f"{self.path.name}-{kind}")

@@ -159,14 +159,6 @@ def test_a_corrupt_page_store_is_ignored(
     assert tree(root / "site") == clean_build(root, tmp_path)
 
 
-def test_store_round_trip_and_foreign_fingerprint(tmp_path: Path) -> None:
-    path = tmp_path / "pages"
-    page_cache.write_store(path, "tool-a", {"pages": {"a.html": ("k", "d")}})
-    assert page_cache.read_store(path, "tool-a") == {"pages": {"a.html": ("k", "d")}}
-    assert page_cache.read_store(path, "tool-b") is None
-    assert page_cache.read_store(tmp_path / "missing", "tool-a") is None
-
-
 def test_keys_change_only_for_what_shows_the_paper(make_site: SiteFactory) -> None:
     root = make_site(FILES, CONFIG)
 
