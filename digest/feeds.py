@@ -110,12 +110,6 @@ def _content_html(entry: PaperEntry, page_url: str, to_html: MarkdownToHtml = su
     return f"{body}\n<p>{anchors}</p>"
 
 
-def _attr(text: str) -> str:
-    return (
-        text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
-    )
-
-
 def feed_item(
     library: Library, entry: PaperEntry, to_html: MarkdownToHtml = summary_html
 ) -> FeedItem:

@@ -86,10 +86,6 @@ class LoadError(Exception):
         self.code, self.message, self.line, self.col, self.hint = code, message, line, col, hint
 
 
-def _position(mark: Any) -> Position:
-    return Position(mark.line + 1, mark.column + 1)
-
-
 @dataclass(slots=True)
 class _Open:
     """A collection being composed: its value, where it sits, and the key awaiting a value."""

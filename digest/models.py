@@ -320,6 +320,3 @@ class IssueEntry:
     date: date
     issue: Issue
     source: str
-
-
-Contribution = Literal["architecture", "technique", "dataset", "benchmark"]

@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
@@ -301,17 +300,6 @@ def check_file(
     return FileResult(folder, loaded.path, kind, path.stem, False, None, (loaded,))
 
 
-def validate_all(
-    entries: list[RawEntry], files: list[tuple[str, str]], config: SiteConfig
-) -> Validated:
-    """Validate every entry, then the rules that span files.
-
-    `files` lists every (issue folder, display path) the loader saw, including files
-    that failed to load, so a broken `_issue.yaml` is not also reported as missing.
-    """
-    return combine([check_entry(raw, config) for raw in entries], files)
-
-
 def combine(results: list[FileResult], files: list[tuple[str, str]]) -> Validated:
     """The per-file results of every loaded entry plus the checks that span files.
 
@@ -406,14 +394,3 @@ def _repeated_paper(checked: FileResult, first_reference: dict[str, str]) -> lis
         else:
             first_reference[marker] = checked.shown
     return found
-
-
-def raw_value(data: dict[str, Any], location: Location) -> Any:
-    """The raw value at `location`, or None (used by tools that report on raw data)."""
-    value: Any = data
-    for part in location:
-        try:
-            value = value[part]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return value
