@@ -168,7 +168,7 @@ def run(
         )
         outputs = previous.previous.outputs
         on_disk = {url: s.digest for url, s in outputs.items()} if previous.intact() else None
-        kept = PageCache(previous.folder, previous.fingerprint, on_disk)
+        kept = PageCache(previous.folder, previous.fingerprint, on_disk, previous.inputs)
     stage = new_stage(target)  # a first build writes each page as soon as it is rendered
     pages, problems, seconds = render_pages(
         library, templates, chosen, seconds, kept, site_key, stage

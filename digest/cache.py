@@ -5,7 +5,9 @@ A successful `digest build` records, under the content root's `.digest-cache/`:
 - `state`: the content hash of every input (each entry file, the config, every template
   and asset of the content root's templates/ and of the default theme), a fingerprint
   of the tool itself (its version and the size and mtime of each of its modules), the
-  build options, and the size, mtime and hash of every file it wrote;
+  build options, and the size, mtime and hash of every file it wrote (and the times of
+  every output folder, so the next build need not list a folder whose times did not
+  change: adding, removing or renaming a file in it would have changed them);
 - `markdown`: the HTML of every Markdown field it rendered, keyed by the text and the
   heading level (rendering Markdown is the most expensive step of a build).
 
@@ -30,6 +32,7 @@ and the mtime is older than the record by more than a clock tick (git's "racy" r
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import importlib.metadata
 import os
@@ -95,7 +98,13 @@ def read_payload(path: Path, fingerprint: str, checksum: str | None = None) -> A
             return None
         if checksum is not None and stored != checksum.encode():
             return None
-        return pickle.loads(payload)
+        collecting = gc.isenabled()
+        gc.disable()  # many new objects and no garbage: a collection would only scan them
+        try:
+            return pickle.loads(payload)
+        finally:
+            if collecting:
+                gc.enable()
     except Exception:  # noqa: BLE001 - any failure to read the cache means "no cache"
         return None
 
@@ -204,14 +213,16 @@ class Stamp:
     ctime_ns: int = 0
 
 
-def unchanged_since(known: Stamp, stat: os.stat_result, recorded_ns: int) -> bool:
+def unchanged_since(
+    known: Stamp, stat: os.stat_result, recorded_ns: int, *, size: bool = True
+) -> bool:
     """True when `stat` proves the file still holds what `known` recorded.
 
     Times within a clock tick of the record may hide a later edit (git's "racy" rule),
     so such files are re-hashed.
     """
     return (
-        known.size == stat.st_size
+        (known.size == stat.st_size or not size)
         and known.mtime_ns == stat.st_mtime_ns
         and known.ctime_ns == stat.st_ctime_ns
         and recorded_ns - max(stat.st_mtime_ns, stat.st_ctime_ns) > int(RACY_SECONDS * 1e9)
@@ -302,6 +313,30 @@ class State:
     loaded: list[Diagnostic] = field(default_factory=list)  # found while loading the content
     counts: tuple[int, int] = (0, 0)  # papers and issues loaded
     folders: tuple[str, ...] = ()  # the template folders the build read
+    dirs: dict[str, tuple[int, int]] = field(default_factory=dict)  # output folder → times
+    dirs_ns: int = 0  # when `dirs` was taken
+
+
+_LAST_STATE: list[tuple[tuple[str, str, int, int, int, int], State]] = []
+
+
+def read_state(path: Path, fingerprint: str) -> State | None:
+    """The `state` file's payload, or None. A build reads it twice (first to see whether
+    anything changed at all, then to reuse it), so the last one read is kept while the
+    file's identity (inode, size, times) stays the same; nothing changes a `State`."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    ident = (str(path), fingerprint, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+    if _LAST_STATE and _LAST_STATE[0][0] == ident:
+        return _LAST_STATE[0][1]
+    loaded = read_payload(path, fingerprint)
+    _LAST_STATE.clear()
+    if not isinstance(loaded, State):
+        return None
+    _LAST_STATE.append((ident, loaded))
+    return loaded
 
 
 class BuildCache:
@@ -322,8 +357,7 @@ class BuildCache:
         self.folders = folders
         self.fingerprint = tool_fingerprint()
         if previous is None:
-            loaded = read_payload(self.folder / STATE_FILE, self.fingerprint)
-            previous = loaded if isinstance(loaded, State) else State()
+            previous = read_state(self.folder / STATE_FILE, self.fingerprint) or State()
         self.previous = previous
         self.now_ns = time.time_ns()
         self.inputs = stamp_files(inputs, self.previous.inputs, self.previous.recorded_ns)
@@ -351,12 +385,52 @@ class BuildCache:
         recorded = self.previous.outputs
         if not recorded or not self.out.is_dir():
             return False
+        dirs, tick = self.previous.dirs, int(RACY_SECONDS * 1e9)
+        racy = sum(1 for times in dirs.values() if self.previous.dirs_ns - max(times) <= tick)
+        if dirs and racy * 4 < len(dirs):  # else most folders need listing anyway: walk
+            return self._check_by_folders()
         now = dict(_walk(self.out))
         if now.keys() != recorded.keys():
             return False
         for url, stamp in recorded.items():
             try:
                 stat = os.stat(now[url])
+            except OSError:
+                return False
+            if stat.st_size != stamp.size or stat.st_mtime_ns != stamp.mtime_ns:
+                return False
+        return True
+
+    def _check_by_folders(self) -> bool:
+        """`_check_outputs` without listing every folder: a folder whose times are the
+        recorded ones (and older than the record by more than a clock tick) still holds
+        the same names, since adding, removing or renaming an entry changes them; any
+        other folder is listed and compared with the names recorded in it."""
+        previous = self.previous
+        names: dict[str, set[str]] = {folder: set() for folder in previous.dirs}
+        for name in (*previous.outputs, *previous.dirs):
+            if name:
+                parent, _, base = name.rpartition("/")
+                if parent not in names:
+                    return False
+                names[parent].add(base)
+        out = str(self.out)
+        for folder, (mtime_ns, ctime_ns) in previous.dirs.items():
+            path = f"{out}/{folder}" if folder else out
+            try:
+                stat = os.stat(path)
+            except OSError:
+                return False
+            stamp = Stamp(0, mtime_ns, "", ctime_ns)
+            if not unchanged_since(stamp, stat, previous.dirs_ns, size=False):
+                try:
+                    if set(os.listdir(path)) != names[folder]:
+                        return False
+                except OSError:
+                    return False
+        for url, stamp in previous.outputs.items():
+            try:
+                stat = os.stat(f"{out}/{url}")
             except OSError:
                 return False
             if stat.st_size != stamp.size or stat.st_mtime_ns != stamp.mtime_ns:
@@ -401,6 +475,18 @@ class BuildCache:
             if digest is None:  # not written by this build: hash it
                 digest = content_digest(_read_bytes(path))
             outputs[url] = Stamp(stat.st_size, stat.st_mtime_ns, digest)
+        dirs: dict[str, tuple[int, int]] = {}
+        dirs_ns = time.time_ns()
+        out = str(self.out)
+        for folder in {"", *(url.rpartition("/")[0] for url in outputs)}:
+            while folder not in dirs:
+                try:
+                    stat = os.stat(f"{out}/{folder}" if folder else out)
+                except OSError:
+                    dirs.clear()  # no folder stamps: the next build lists every folder
+                    break
+                dirs[folder] = (stat.st_mtime_ns, stat.st_ctime_ns)
+                folder = folder.rpartition("/")[0]
         state = State(
             self.key,
             self.inputs,
@@ -413,6 +499,8 @@ class BuildCache:
             list(loaded or []),
             counts,
             self.folders,
+            dirs,
+            dirs_ns,
         )
         write_payload(self.folder / STATE_FILE, self.fingerprint, state)
 
@@ -439,8 +527,8 @@ def unchanged_build(root: Path, config: SiteConfig, out: Path, options: str) -> 
     no template engine is started. The template folders are the ones the last build
     read, provided the content root's own templates/ is still there or still absent.
     """
-    previous = read_payload(root / CACHE_DIR / STATE_FILE, tool_fingerprint())
-    if not isinstance(previous, State) or not previous.key or not previous.folders:
+    previous = read_state(root / CACHE_DIR / STATE_FILE, tool_fingerprint())
+    if previous is None or not previous.key or not previous.folders:
         return None
     folders = [Path(folder) for folder in previous.folders]
     own = (root / config.templates).resolve()

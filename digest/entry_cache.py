@@ -12,6 +12,9 @@ diagnostics, plus the positions the cross-file checks need). Next time:
 - a file whose stat changed is read and hashed; the same bytes reuse the result;
 - any other file is loaded and validated again.
 
+The records are kept in `SHARDS` files next to the index (digest.cache's `Shards`), so
+a run that re-checked one file rewrites one shard, not every record.
+
 The cross-file checks (duplicate ids, missing `_issue.yaml`, the same paper twice) run on
 every result every time: they are cheap. The cache's key is the tool fingerprint plus the
 whole configuration, so a changed config (a theme removed) re-validates every entry. The
@@ -36,9 +39,9 @@ from pathlib import Path
 
 from digest.cache import (
     CACHE_DIR,
+    Shards,
     Stamp,
     content_digest,
-    Shards,
     read_payload,
     read_shards,
     tool_fingerprint,
@@ -89,7 +92,9 @@ class EntryCache:
         if enabled:
             stored = read_payload(self.path, self.fingerprint)
             if isinstance(stored, Stored) and stored.key == self.key:
-                self.shards = read_shards(self.path, self.fingerprint, stored.shards)
+                self.shards = read_shards(
+                    self.path, self.fingerprint, getattr(stored, "shards", None)
+                )
                 self.previous, self.recorded_ns = self.shards.merged(), stored.recorded_ns
         self.now_ns = time.time_ns()
         self.records: dict[str, Record] = {}

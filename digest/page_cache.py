@@ -17,21 +17,28 @@ recorded one, the output folder is exactly as the last build left it (digest.cac
 rendered. So a kept page holds what a clean build would write, and an incremental build
 stays byte-identical to a clean one (tests/test_incremental.py).
 
-The file also keeps what is costly to make and depends on one text or one paper only:
+It also indexes what is costly to make and depends on one text or one paper only:
 the parse of every Markdown text (digest.markdown's `Analysed`) and per-paper pieces
-(its BibTeX record, its search-index words), each keyed by the paper's hash. Only what
-this build used is saved, so the file never grows stale. A missing, corrupt or foreign
-file is ignored: the build renders everything.
+(its BibTeX record, its search-index words), each keyed by the paper's hash. Those live
+in sharded stores (`pages-markdown.N`, `pages-pieces.N`: digest.cache's `Shards`), so a
+one-entry edit rewrites a few small files, not tens of megabytes. Only what this build
+used is saved, so the stores never grow stale. A missing, corrupt or foreign file is
+ignored: the build renders everything (a bad shard: its texts are parsed again).
+
+With the build's input stamps, a paper's hash is its entry file's content hash (the
+paper is made from that file alone; the site fingerprint covers the config and the
+tool), which saves dumping every paper's model in every render process.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from digest.cache import read_payload, read_shards, write_payload, write_shards
+from digest.cache import Stamp, read_payload, read_shards, write_payload, write_shards
 from digest.markdown import Analysed
 from digest.models import PaperEntry
 from digest.organise import IssueView, Library, Topic
@@ -65,9 +72,14 @@ def site_fingerprint(
 class PageKeys:
     """The content key of each page of one library (see the module docstring)."""
 
-    def __init__(self, library: Library, site: str):
+    def __init__(self, library: Library, site: str, files: Mapping[str, Stamp] | None = None):
+        """`files`: the build's input stamps (digest.cache's `BuildCache.inputs`), by name.
+        A paper is then known by its entry file's content hash instead of a dump of its
+        model (the model is made from that file alone, and `site` covers the config and
+        the tool)."""
         self.library = library
         self.site = site
+        self.files = files or {}
         self._papers: dict[str, str] = {}
         self._issues: dict[str, str] = {}
         self._issue_keys: dict[str, str] = {}
@@ -76,7 +88,11 @@ class PageKeys:
     def paper_hash(self, entry: PaperEntry) -> str:
         found = self._papers.get(entry.id)
         if found is None:
-            dump = entry.paper.model_dump_json()
+            stamp = self.files.get(f"entry:{entry.source}")
+            if stamp is not None and stamp.size >= 0:
+                dump = f"file:{stamp.digest}"
+            else:
+                dump = entry.paper.model_dump_json()
             found = _hash(entry.id, entry.issue_date.isoformat(), entry.source, dump)
             self._papers[entry.id] = found
         return found
@@ -117,11 +133,32 @@ class PageKeys:
 class PageCache:
     """One build's use of the `pages` file: keys to keep pages by, and stored pieces."""
 
-    def __init__(self, folder: Path, fingerprint: str, on_disk: Mapping[str, str] | None):
+    def __init__(
+        self,
+        folder: Path,
+        fingerprint: str,
+        on_disk: Mapping[str, str] | None,
+        files: Mapping[str, Stamp] | None = None,
+    ):
         """`on_disk`: url → hash of each file in the output folder, when it is exactly as
-        the last build left it (else None: no page can be kept)."""
+        the last build left it (else None: no page can be kept). `files`: the build's
+        input stamps, for `PageKeys`."""
+        self.files = files
         self.path = folder / PAGES_FILE
         self.fingerprint = fingerprint
+        collecting = gc.isenabled()
+        gc.disable()  # tens of thousands of new objects, none of them garbage
+        try:
+            self._load(fingerprint)
+        finally:
+            if collecting:
+                gc.enable()
+        self.on_disk = on_disk
+        self.keys: dict[str, str] = {}  # url → key, for every page of this build
+        self.pieces: dict[str, Any] = {}  # the pieces this build used
+        self.markdown: dict[str, Analysed] = {}  # the parses this build used
+
+    def _load(self, fingerprint: str) -> None:
         loaded = read_payload(self.path, fingerprint)
         stored: dict[str, Any] = loaded if isinstance(loaded, dict) else {}
         self.previous: dict[str, tuple[str, str]] = stored.get("pages", {})
@@ -130,13 +167,9 @@ class PageCache:
         # key are written again (digest.cache.Shards).
         self.markdown_shards = read_shards(self._shard(MARKDOWN), fingerprint, stored.get(MARKDOWN))
         self.pieces_shards = read_shards(self._shard(PIECES), fingerprint, stored.get(PIECES))
-        parses = self.markdown_shards.merged()  # text → Analysed's fields: plain tuples
-        self.stored_markdown = {text: Analysed(*fields) for text, fields in parses.items()}
+        self.stored_parses = self.markdown_shards.merged()  # text → Analysed's fields
+        self.stored_markdown = {t: Analysed(*fields) for t, fields in self.stored_parses.items()}
         self.stored_pieces: dict[str, Any] = self.pieces_shards.merged()
-        self.on_disk = on_disk
-        self.keys: dict[str, str] = {}  # url → key, for every page of this build
-        self.pieces: dict[str, Any] = {}  # the pieces this build used
-        self.markdown: dict[str, Analysed] = {}  # the parses this build used
 
     def kept(self, url: str, key: str) -> bool:
         """Record `url`'s key; True when the file the last build wrote for it can stay."""
@@ -159,7 +192,11 @@ class PageCache:
         """Record this build: call only after its site is in place. `written` is url →
         hash of every file in the output folder."""
         pages = {url: (key, written[url]) for url, key in self.keys.items() if url in written}
-        parses = {t: (a.html, a.top, a.links, a.plain, a.first) for t, a in self.markdown.items()}
+        stored, old = self.stored_markdown, self.stored_parses
+        parses = {  # a stored parse keeps its stored tuple: its shard compares equal at once
+            t: old[t] if stored.get(t) is a else (a.html, a.top, a.links, a.plain, a.first)
+            for t, a in self.markdown.items()
+        }
         value = {
             "pages": pages,
             MARKDOWN: write_shards(

@@ -194,7 +194,8 @@ class Renderer:
     rendered: int = 0  # templates rendered (pages kept are not)
 
     def __post_init__(self) -> None:
-        self.keys = PageKeys(self.library, self.site_key)
+        files = self.cache.files if self.cache is not None else None
+        self.keys = PageKeys(self.library, self.site_key, files)
         self.views = Views(self.library, self.cache, self.keys)
 
     def markdown(self, text: str, top_heading: int = 1) -> Markup:

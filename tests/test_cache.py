@@ -79,6 +79,40 @@ def test_nothing_changed_is_recognised_and_everything_else_is_not(root: Path) ->
     assert make_cache(root, out).unchanged() is None
 
 
+def test_folders_whose_times_are_unchanged_are_not_listed(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = root / "site"
+    first = make_cache(root, out)
+    write_site(out, {"index.html": b"home", "papers/a/index.html": b"a"}, first)
+    first.save(pages=2, files=2, diagnostics=[])
+    time.sleep(0.05)  # past the file system's clock tick
+    monkeypatch.setattr(cache, "RACY_SECONDS", 0.0)  # trust the times at once
+    listed: list[str] = []
+    listdir = os.listdir
+
+    def counting(path: str) -> list[str]:
+        listed.append(path)
+        return listdir(path)
+
+    monkeypatch.setattr(os, "listdir", counting)
+    again = make_cache(root, out)
+    assert set(again.previous.dirs) == {"", "papers", "papers/a"}
+    assert again.unchanged() is not None
+    assert listed == []
+
+    (out / "papers" / "a" / "stray.txt").write_text("not ours")
+    assert make_cache(root, out).unchanged() is None
+    assert listed == [str(out / "papers" / "a")]
+    (out / "papers" / "a" / "stray.txt").unlink()
+    (out / "papers" / "b").mkdir()  # even an empty folder is not what the build left
+    assert make_cache(root, out).unchanged() is None
+    (out / "papers" / "b").rmdir()
+    assert make_cache(root, out).unchanged() is not None  # listed again: the same names
+    (out / "papers" / "a" / "index.html").unlink()
+    assert make_cache(root, out).unchanged() is None
+
+
 def test_an_edited_input_changes_the_key(root: Path) -> None:
     first = make_cache(root, root / "site")
     (root / "entries" / "a.yaml").write_text("title: B\n")
@@ -147,3 +181,30 @@ def test_an_edit_that_puts_the_old_mtime_back_is_still_seen(tmp_path: Path) -> N
     os.utime(entry, ns=(before.st_atime_ns, before.st_mtime_ns))
     second = stamp_files([("a", entry)], first, time.time_ns() + 10**10)
     assert second["a"].digest != first["a"].digest
+
+
+def test_a_sharded_store_rewrites_only_the_shards_that_changed(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    value = {f"key{number}": ("value", number) for number in range(200)}
+    checksums = cache.write_shards(path, "tool", value, cache.Shards())
+    assert len(checksums) == cache.SHARDS and all(checksums)
+    stored = cache.read_shards(path, "tool", checksums)
+    assert stored.merged() == value
+    times = {n: cache.shard_path(path, n).stat().st_mtime_ns for n in range(cache.SHARDS)}
+    time.sleep(0.05)  # past the file system's clock tick
+    changed = {**value, "key7": ("edited", 7)}
+    again = cache.write_shards(path, "tool", changed, stored)
+    edited = cache.shard_of("key7")
+    assert [n for n in range(cache.SHARDS) if again[n] != checksums[n]] == [edited]
+    after = {n: cache.shard_path(path, n).stat().st_mtime_ns for n in range(cache.SHARDS)}
+    assert [n for n in times if times[n] != after[n]] == [edited]
+    assert cache.read_shards(path, "tool", again).merged() == changed
+    # A shard the index does not name (left from another build) reads as empty; the
+    # others are still good. Another tool, or no index: nothing at all.
+    mixed = cache.read_shards(
+        path, "tool", [*again[:edited], checksums[edited], *again[edited + 1 :]]
+    )
+    assert mixed.checksums[edited] == "" and "key7" not in mixed.merged()
+    assert len(mixed.merged()) == len(value) - len(stored.parts[edited])
+    assert cache.read_shards(path, "other-tool", again).merged() == {}
+    assert cache.read_shards(path, "tool", None).merged() == {}

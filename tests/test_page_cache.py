@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from digest import build, page_cache
+from digest.cache import Stamp
 from digest.config import load_config
 from digest.organise import organise
 from digest.render import RenderedPage, Renderer
@@ -182,3 +183,22 @@ def test_keys_change_only_for_what_shows_the_paper(make_site: SiteFactory) -> No
     assert {k for k in issues if issues[k] != issues2[k]} == {"2026-01-03"}
     assert {k for k in topics if topics[k] != topics2[k]} == {"safety"}
     assert whole != whole2
+
+
+def test_with_input_stamps_a_paper_is_known_by_its_file(make_site: SiteFactory) -> None:
+    root = make_site(FILES, CONFIG)
+    content = build.load_content(root)
+    config, _ = load_config(root)
+    assert config is not None
+    library = organise(config, content.issues, content.papers, include_drafts=False)
+    entry = library.papers["alpha"]
+    name = f"entry:{entry.source}"
+    files = {name: Stamp(10, 1, "first-digest")}
+    first = page_cache.PageKeys(library, "site", files).paper_hash(entry)
+    same = page_cache.PageKeys(library, "site", files).paper_hash(entry)
+    edited = page_cache.PageKeys(library, "site", {name: Stamp(10, 2, "other-digest")})
+    unreadable = page_cache.PageKeys(library, "site", {name: Stamp(-1, 0, "unreadable")})
+    dumped = page_cache.PageKeys(library, "site").paper_hash(entry)
+    assert first == same
+    assert edited.paper_hash(entry) != first
+    assert unreadable.paper_hash(entry) == dumped != first  # no usable stamp: the model's dump
