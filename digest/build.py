@@ -132,9 +132,18 @@ def run(
     from digest.parallel import render_pages
     from digest.permalinks import missing_base_url
     from digest.readers import READER_BUILDERS
-    from digest.render import PAGE_BUILDERS, load_templates
+    from digest.render import PAGE_BUILDERS, load_templates, template_folders
     from digest.write import discard, new_stage, write_site
 
+    # The inputs are stamped before anything is read: an entry edited while this build
+    # runs then looks changed to the next build, instead of being taken as built.
+    stamped = None
+    if cache and builders is None:
+        early, _ = load_config(root)
+        if early is not None:
+            early_target = out if out is not None else root / early.out
+            folders = template_folders(early, root)
+            stamped = (early, open_cache(root, early, early_target, folders, options))
     content = load_content(root, cache=cache)
     config = content.config
     if config is None:
@@ -153,7 +162,11 @@ def run(
     loaded = len(content.report.diagnostics)
     previous = None  # the cache, when asked for and the page set is the default one
     if cache and builders is None:
-        previous = open_cache(root, config, target, templates.folders, options)
+        same_folders = stamped and stamped[1].folders == tuple(map(str, templates.folders))
+        if stamped and stamped[0] == config and same_folders:
+            previous = stamped[1]
+        else:  # the config or the template folders changed since they were stamped
+            previous = open_cache(root, config, target, templates.folders, options)
         state = previous.unchanged()
         if state is not None:  # same inputs, options and tool; the site as it was left
             content.report.extend(state.diagnostics)

@@ -117,11 +117,16 @@ class Templates:
         return dict(sorted(found.items()))
 
 
-def load_templates(config: SiteConfig, root: Path) -> tuple[Templates | None, list[Diagnostic]]:
-    """Build the environment and parse every template; None when any fails to parse."""
-    folders = tuple(
+def template_folders(config: SiteConfig, root: Path) -> tuple[Path, ...]:
+    """Where templates are looked up, first match wins: the content root's, then the theme."""
+    return tuple(
         dict.fromkeys(p.resolve() for p in (root / config.templates, theme_dir()) if p.is_dir())
     )
+
+
+def load_templates(config: SiteConfig, root: Path) -> tuple[Templates | None, list[Diagnostic]]:
+    """Build the environment and parse every template; None when any fails to parse."""
+    folders = template_folders(config, root)
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(f)) for f in folders]),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),

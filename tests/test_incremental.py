@@ -6,14 +6,16 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from digest import build, cache, write
+from digest import organise as organise_module
 from digest.render import RenderedPage
-from tests.conftest import MINIMAL_ISSUE, paper_yaml
+from tests.conftest import MINIMAL_ISSUE, SiteFactory, paper_yaml
 
 ISSUES = ("2026-01-03", "2026-01-10")
 IDS = ("alpha", "beta", "gamma", "delta", "epsilon")
@@ -273,3 +275,31 @@ def test_in_place_update_removes_folders_left_empty(tmp_path: Path) -> None:
     assert written == 2
     assert tree(out) == {"index.html": b"home", "new": None, "new/index.html": b"new"}
     assert (out / "index.html").stat().st_mtime_ns == kept
+
+
+def test_an_entry_edited_while_a_build_runs_is_rebuilt_next_time(
+    make_site: SiteFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The inputs are stamped before they are read, so a late edit is never taken as built."""
+    root = make_site(
+        {
+            "entries/2026-02-28/_issue.yaml": MINIMAL_ISSUE,
+            "entries/2026-02-28/a.yaml": paper_yaml(title='"Before the edit"'),
+        },
+        config='base_url = "https://digest-demo.github.io/t"\n',
+    )
+    assert build.run(root, cache=True).ok
+    entry = root / "entries/2026-02-28/a.yaml"
+    entry.write_text(paper_yaml(title='"Second version"'))
+    real_organise = organise_module.organise
+
+    def edit_then_organise(*args: Any, **kwargs: Any) -> Any:
+        entry.write_text(paper_yaml(title='"Third version"'))  # after loading, mid-build
+        return real_organise(*args, **kwargs)
+
+    monkeypatch.setattr(organise_module, "organise", edit_then_organise)
+    assert build.run(root, cache=True).ok
+    monkeypatch.setattr(organise_module, "organise", real_organise)
+    assert build.run(root, cache=True).ok
+    page = (root / "site/papers/a/index.html").read_text(encoding="utf-8")
+    assert "Third version" in page
