@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from digest.cache import State, open_cache, unchanged_build
-from digest.config import load_config
+from digest.cache import BuildCache, State, open_cache
+from digest.config import load_config, template_folders
 from digest.diagnostics import Diagnostic, Report
 from digest.entry_cache import EntryCache
 from digest.load import scan_entries
@@ -122,28 +122,29 @@ def run(
     `.digest-cache/` (digest.cache) and its output is byte-identical to a clean build.
     """
     options = f"drafts={drafts} strict={strict} epoch={os.environ.get('SOURCE_DATE_EPOCH')}"
+    # With the cache, the inputs are stamped first, before anything is read, so an entry
+    # edited while this build runs looks changed to the next one. When nothing changed
+    # since the last build, that is all the work: no entry is parsed, no renderer imported.
+    stamped: tuple[SiteConfig, BuildCache] | None = None
     if cache and builders is None:
-        unchanged = _unchanged(root, out, options)
-        if unchanged is not None:
-            return unchanged
+        early, _ = load_config(root)
+        if early is not None:
+            early_target = out if out is not None else root / early.out
+            folders = template_folders(early, root)
+            opened = open_cache(root, early, early_target, folders, options)
+            state = opened.unchanged()
+            if state is not None:
+                return _replayed(root, early, early_target, state)
+            stamped = (early, opened)
     # Rendering needs Jinja, Markdown and the page builders: imported only when it happens.
     from digest.organise import organise
     from digest.page_cache import PageCache, site_fingerprint
     from digest.parallel import render_pages
     from digest.permalinks import missing_base_url
     from digest.readers import READER_BUILDERS
-    from digest.render import PAGE_BUILDERS, load_templates, template_folders
+    from digest.render import PAGE_BUILDERS, load_templates
     from digest.write import discard, new_stage, write_site
 
-    # The inputs are stamped before anything is read: an entry edited while this build
-    # runs then looks changed to the next build, instead of being taken as built.
-    stamped = None
-    if cache and builders is None:
-        early, _ = load_config(root)
-        if early is not None:
-            early_target = out if out is not None else root / early.out
-            folders = template_folders(early, root)
-            stamped = (early, open_cache(root, early, early_target, folders, options))
     content = load_content(root, cache=cache)
     config = content.config
     if config is None:
@@ -164,14 +165,14 @@ def run(
     if cache and builders is None:
         same_folders = stamped and stamped[1].folders == tuple(map(str, templates.folders))
         if stamped and stamped[0] == config and same_folders:
-            previous = stamped[1]
-        else:  # the config or the template folders changed since they were stamped
+            previous = stamped[1]  # found changed before loading
+        else:  # the config or the template folders changed while loading: stamp them again
             previous = open_cache(root, config, target, templates.folders, options)
-        state = previous.unchanged()
-        if state is not None:  # same inputs, options and tool; the site as it was left
-            content.report.extend(state.diagnostics)
-            result.pages, result.files, result.ok = state.pages, state.files, True
-            return result
+            state = previous.unchanged()
+            if state is not None:  # same inputs, options and tool; the site as it was left
+                content.report.extend(state.diagnostics)
+                result.pages, result.files, result.ok = state.pages, state.files, True
+                return result
     chosen = builders if builders is not None else [*PAGE_BUILDERS, *READER_BUILDERS]
     seconds = previous.previous.seconds if previous else {}
     kept, site_key = None, ""  # pages whose inputs did not change (digest.page_cache)
@@ -216,18 +217,8 @@ def run(
     return result
 
 
-def _unchanged(root: Path, out: Path | None, options: str) -> BuildResult | None:
-    """The last build's result when no input, option or output changed since (digest.cache).
-
-    Decided from file stats alone, before any entry is read or the renderer imported.
-    """
-    config, _ = load_config(root)
-    if config is None:
-        return None
-    target = out if out is not None else root / config.out
-    state: State | None = unchanged_build(root, config, target, options)
-    if state is None:
-        return None
+def _replayed(root: Path, config: SiteConfig, target: Path, state: State) -> BuildResult:
+    """The last build's result, for a build in which no input, option or output changed."""
     content = Content(root, config, counts=state.counts)
     content.report.levels = config.checks
     content.report.extend([*state.loaded, *state.diagnostics])

@@ -518,20 +518,3 @@ def open_cache(
     files = [path for _, path in entry_paths(root / config.entries)]
     inputs = build_inputs(root / CONFIG_FILE, files, folders, root)
     return BuildCache(root, out, inputs, options, tuple(map(str, folders)), previous)
-
-
-def unchanged_build(root: Path, config: SiteConfig, out: Path, options: str) -> State | None:
-    """The last build's state when a build now would change nothing, else None.
-
-    Uses only stats and the hashes of files whose stat changed: no entry is parsed and
-    no template engine is started. The template folders are the ones the last build
-    read, provided the content root's own templates/ is still there or still absent.
-    """
-    previous = read_state(root / CACHE_DIR / STATE_FILE, tool_fingerprint())
-    if previous is None or not previous.key or not previous.folders:
-        return None
-    folders = [Path(folder) for folder in previous.folders]
-    own = (root / config.templates).resolve()
-    if own.is_dir() != (own in folders) or not all(folder.is_dir() for folder in folders):
-        return None
-    return open_cache(root, config, out, folders, options, previous).unchanged()

@@ -15,7 +15,6 @@ to `render_site`): a function `(library, renderer) -> Iterable[RenderedPage]`.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,6 +25,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from digest.config import template_folders
 from digest.diagnostics import Diagnostic, error
 from digest.markdown import html_at
 from digest.models import PaperEntry, SiteConfig
@@ -63,15 +63,6 @@ class RenderedPage:
 
 
 # ------------------------------------------------------------------ templates
-
-
-def theme_dir() -> Path:
-    """The default theme: the repository's templates/, installed as `digest.templates`."""
-    spec = importlib.util.find_spec("digest.templates")
-    locations = list(spec.submodule_search_locations or []) if spec else []
-    if not locations:
-        raise RuntimeError("digest's default theme (digest.templates) is not installed")
-    return Path(locations[0])
 
 
 def _date_filter(value: date) -> str:
@@ -115,13 +106,6 @@ class Templates:
                     if path.is_file():
                         found[path.relative_to(folder).as_posix()] = path
         return dict(sorted(found.items()))
-
-
-def template_folders(config: SiteConfig, root: Path) -> tuple[Path, ...]:
-    """Where templates are looked up, first match wins: the content root's, then the theme."""
-    return tuple(
-        dict.fromkeys(p.resolve() for p in (root / config.templates, theme_dir()) if p.is_dir())
-    )
 
 
 def load_templates(config: SiteConfig, root: Path) -> tuple[Templates | None, list[Diagnostic]]:
