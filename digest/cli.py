@@ -21,6 +21,7 @@ from digest.build import Content, load_content
 from digest.build import run as run_build
 from digest.config import load_config
 from digest.diagnostics import did_you_mean, render
+from digest.models import SiteConfig
 
 # The network tools, the scaffolder and the server (httpx, http.server) are imported by
 # the commands that use them, so `digest check` and `digest build` start faster.
@@ -95,6 +96,15 @@ def report(content: Content, output_format: Format, strict: bool) -> int:
         printed = f"{head}\n{counted}: {last}" if head else f"{counted}: {last}"
     typer.echo(printed)
     return 1 if content.report.failed(strict) else 0
+
+
+def _config_or_exit(root: Path) -> SiteConfig:
+    """The site's settings, or their problems printed and exit 1."""
+    config, problems = load_config(root)
+    if config is None:
+        typer.echo(render(problems, "text"))
+        raise typer.Exit(1)
+    return config
 
 
 @dataclass(frozen=True)
@@ -181,10 +191,7 @@ def new(
     from digest.importer import open_importer
     from digest.scaffold import create_entries, requests_from
 
-    config, problems = load_config(root)
-    if config is None:
-        typer.echo(render(problems, "text"))
-        raise typer.Exit(1)
+    config = _config_or_exit(root)
     try:
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", issue):
             raise ValueError("write it YYYY-MM-DD")
@@ -249,10 +256,7 @@ def schema(
     root: RootOption = Path("."),
 ) -> None:
     """Print the JSON Schema of paper or issue files, for editors' YAML tooling."""
-    config, problems = load_config(root)
-    if config is None:
-        typer.echo(render(problems, "text"))
-        raise typer.Exit(1)
+    config = _config_or_exit(root)
     from digest import schema as schema_module
 
     document = schema_module.json_schema(kind.value, config)
