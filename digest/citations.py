@@ -59,8 +59,19 @@ def escape(text: str) -> str:
     return _SPECIAL_PATTERN.sub(lambda match: _SPECIAL[match.group(0)], text)
 
 
+# The rule below for an ASCII word: a capital right after a word character, or a letter and
+# a digit in one run of word characters, which then has the two next to each other, or apart
+# by underscores only (the only word characters that are neither).
+_KEEPS_CASE_ASCII = re.compile(r"\w[A-Z]|[A-Za-z]_*[0-9]|[0-9]_*[A-Za-z]", re.ASCII)
+
+
 def _keeps_case(word: str) -> bool:
-    """DPCache, MRI, 3D, DP-aware: capitals after the first letter, or letters with digits."""
+    """DPCache, MRI, 3D, DP-aware: capitals after the first letter, or letters with digits.
+
+    Judged per run of word characters. ASCII words (nearly all) take one regex search; the
+    rest keep the general rule, whose `\\w`, `isupper`, `isdigit` and `isalpha` know Unicode."""
+    if word.isascii():
+        return _KEEPS_CASE_ASCII.search(word) is not None
     for part in re.split(r"[^\w]+", word):
         if any(c.isupper() for c in part[1:]) or (
             any(c.isdigit() for c in part) and any(c.isalpha() for c in part)

@@ -146,13 +146,47 @@ def email_context(library: Library, issue: IssueView) -> EmailContext:
 # ---------------------------------------------------------------- plain text
 
 
+# textwrap's own split of a word into the pieces it may break between ("state-", "of-", ...).
+# Split alone, a word gives the pieces it gives inside the text: the regex's lookarounds
+# only test for letters, punctuation or hyphens, which the spaces around a word are not.
+_HYPHEN_PIECES = textwrap.TextWrapper.wordsep_re
+
+
 def _wrap(text: str, indent: str = "") -> str:
-    """`textwrap.fill` at WIDTH; a short single-spaced line (most of them) is returned as it
-    would be, without the cost of textwrap."""
-    line = indent + text
-    if len(line) <= WIDTH and text and text == " ".join(text.split()) and "\t" not in line:
-        return line
-    return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent)
+    """`textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent)`, cheaply.
+
+    textwrap splits the whole text into chunks with a regex and fills them one by one, which
+    dominates the plain-text editions of a large build. For text made of words separated by
+    single spaces (nearly every paragraph) its greedy fill is the same as ending each line at
+    the last space that fits, or inside the word that does not fit, after one of the hyphens
+    textwrap breaks at. Anything else (tabs, newlines, other spaces, a word too long for a
+    line) goes to textwrap itself.
+    """
+    room = WIDTH - len(indent)
+    plain = text.isprintable() and "  " not in text  # no whitespace but single ASCII spaces
+    if not plain or room < 1 or text[:1] in ("", " ") or text[-1] == " ":
+        return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent)
+    lines = []
+    start = 0
+    while len(text) - start > room:
+        space = text.rfind(" ", start, start + room + 1)
+        if space < 0:  # the line starts with a word longer than it: textwrap splits that
+            return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent)
+        end, after = space, space + 1
+        word_end = text.find(" ", after)
+        word = text[after:] if word_end < 0 else text[after:word_end]
+        if "-" in word:  # textwrap fills the hyphenated pieces of the next word that fit
+            used = after
+            for piece in _HYPHEN_PIECES.split(word):
+                if used + len(piece) - start > room:
+                    break
+                used += len(piece)
+            if used > after:
+                end = after = used
+        lines.append(indent + text[start:end])
+        start = after
+    lines.append(indent + text[start:])
+    return "\n".join(lines)
 
 
 def _blocks(markdown: str) -> list[tuple[bool, list[str]]]:

@@ -9,6 +9,8 @@ Headings inside a field are shifted to fit the page around them (`top_heading`):
 summary's shallowest heading (`# Results` or `## Results`) becomes an `<h4>` under a
 paper's `<h3>`, so pages keep one `<h1>` and an unbroken heading order.
 
+Plain prose (paragraphs with emphasis and links, most fields) is rendered by
+digest.plain_prose without a full parse; its HTML is what markdown-it-py would make.
 Each distinct text is parsed once (`analyse`, memoised by text): the HTML with headings
 as written, the links, the plain text and the first sentence all come from that one
 parse, and a heading level is applied afterwards by renaming the `<hN>` tags. Pages,
@@ -28,6 +30,8 @@ from markdown_it.common.utils import escapeHtml
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
+
+from digest.plain_prose import render_prose
 
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 _CONTROL = re.compile(r"[\x00-\x20\x7f]+")
@@ -145,6 +149,15 @@ _MEMO: dict[str, Analysed] = {}
 
 
 def _analyse(text: str) -> Analysed:
+    prose = render_prose(text)
+    if prose is None:
+        return parse_fully(text)
+    html, links, plain = prose
+    return Analysed(html, None, tuple(links), plain, _first(plain))
+
+
+def parse_fully(text: str) -> Analysed:
+    """`text` parsed by markdown-it-py, even when it is plain prose (for tests to compare)."""
     parser = _parser()
     tokens = parser.parse(text)
     levels = [int(t.tag[1]) for t in tokens if t.type == "heading_open"]

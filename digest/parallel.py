@@ -17,9 +17,12 @@ order and sorted by url. Anything unusual (a template error, a duplicate url, a 
 that reports a diagnostic, a worker that dies) makes the parallel result void and the
 build renders serially instead, so error reports read exactly as in a serial build.
 
-Shares are balanced by each builder's time in the last build (kept in the cache), else
-by a fixed guess. Not used where forking is unsafe or unavailable (Windows, macOS' spawn
-default, a process running other threads such as `digest serve`), nor for small sites.
+The builders that make one page per paper or per issue (`SPLIT_BUILDERS`) run in one part
+per worker, each part taking every n-th paper or issue, so the biggest builders never
+weigh on one process alone. Shares are balanced by each builder's time in the last build
+(kept in the cache), else by a fixed guess. Not used where forking is unsafe or
+unavailable (Windows, macOS' spawn default, a process running other threads such as
+`digest serve`), nor for small sites.
 """
 
 from __future__ import annotations
@@ -40,12 +43,30 @@ from digest.email import block_texts
 from digest.markdown import Analysed, analyse, known, remember
 from digest.organise import Library
 from digest.page_cache import PageCache
-from digest.render import PageBuilder, RenderedPage, Renderer, Templates, render_site
+from digest.readers import READER_SPLITTABLE
+from digest.render import (
+    SPLITTABLE,
+    PageBuilder,
+    RenderedPage,
+    Renderer,
+    Templates,
+    render_site,
+)
 from digest.write import stage_page
 
+SPLIT_BUILDERS = SPLITTABLE | READER_SPLITTABLE  # each runs in one part per worker
 MIN_PAPERS = 1_000  # below this, forking costs more than it saves
 WORKERS_VARIABLE = "DIGEST_WORKERS"
 DEFAULT_WEIGHT = 1.0
+
+
+@dataclass(frozen=True)
+class Work:
+    """One run of a builder: all of it, or part `which` of `count` (render.SPLITTABLE)."""
+
+    builder: int  # index into Job.builders
+    which: int = 0
+    count: int = 1
 
 
 @dataclass(frozen=True)
@@ -53,6 +74,7 @@ class Job:
     library: Library
     templates: Templates
     builders: tuple[PageBuilder, ...]
+    work: tuple[Work, ...]
     cache: PageCache | None
     site_key: str
     stage: Path | None
@@ -62,7 +84,7 @@ class Job:
 class Share:
     """What one worker sends back."""
 
-    pages: list[tuple[int, list[RenderedPage]]]  # (builder index, its pages in order)
+    pages: list[tuple[int, list[RenderedPage]]]  # (builder index, pages of one run)
     diagnostics: list[Diagnostic]
     seconds: dict[str, float]  # builder name → time
     keys: dict[str, str]  # url → content key (digest.page_cache), with a cache
@@ -152,13 +174,16 @@ def _render_share(indexes: list[int]) -> Share:
     cache = job.cache
     renderer = Renderer(job.templates, job.library, cache=cache, site_key=job.site_key)
     pages = []
-    seconds = {}
+    seconds: dict[str, float] = {}
     for index in indexes:
-        builder = job.builders[index]
+        work = job.work[index]
+        builder = job.builders[work.builder]
+        renderer.part = (work.which, work.count)
         started = time.perf_counter()
         made = [_finished(page, job.stage) for page in builder(job.library, renderer) if page]
-        pages.append((index, made))
-        seconds[builder_name(builder)] = time.perf_counter() - started
+        pages.append((work.builder, made))
+        name = builder_name(builder)
+        seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - started
     problems = renderer.diagnostics + renderer.failures()
     keys = cache.keys if cache else {}
     pieces = cache.pieces if cache else {}
@@ -182,11 +207,17 @@ def render(
     """
     global _JOB
     known = seconds or {}
-    weights = [known.get(builder_name(b), DEFAULT_WEIGHT) for b in builders]
+    work: list[Work] = []
+    weights: list[float] = []
+    for index, builder in enumerate(builders):
+        count = workers if builder in SPLIT_BUILDERS else 1
+        for which in range(count):
+            work.append(Work(index, which, count))
+            weights.append(known.get(builder_name(builder), DEFAULT_WEIGHT) / count)
     shares = split(weights, workers)
     if len(shares) < 2:
         return None
-    _JOB = Job(library, templates, tuple(builders), cache, site_key, stage)
+    _JOB = Job(library, templates, tuple(builders), tuple(work), cache, site_key, stage)
     try:
         results = fork_map(_render_share, shares)
     except Exception:  # noqa: BLE001 - a worker that fails means "render serially"
@@ -195,16 +226,20 @@ def render(
         _JOB = None
     if any(share.diagnostics for share in results):
         return None
-    by_builder = dict(pair for share in results for pair in share.pages)
+    by_builder: dict[int, list[RenderedPage]] = {}
+    for share in results:
+        for index, made in share.pages:
+            by_builder.setdefault(index, []).extend(made)
     pages: dict[str, RenderedPage] = {}
     for index in range(len(builders)):
-        for page in by_builder[index]:
+        for page in by_builder.get(index, []):
             if page.url in pages:
                 return None
             pages[page.url] = page
     timings: dict[str, float] = {}
     for share in results:
-        timings.update(share.seconds)
+        for name, spent in share.seconds.items():
+            timings[name] = timings.get(name, 0.0) + spent
         if cache is not None:
             cache.keys.update(share.keys)
             cache.pieces.update(share.pieces)

@@ -88,7 +88,7 @@ def email_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage |
     """<YYYY-MM-DD>/email.html and email.txt for every issue; needs base_url."""
     if library.config.base_url is None:
         return
-    for issue in library.issues:
+    for issue in renderer.share(library.issues):
         html_url = permalinks.email_html_path(issue.date)
         text_url = permalinks.email_text_path(issue.date)
         html = renderer.kept(html_url, "email.html", _of_issue(issue))
@@ -114,6 +114,8 @@ def sitemap_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage
         "robots.txt", sitemap.robots_txt(library)
     )
 
+
+READER_SPLITTABLE: set[PageBuilder] = {email_pages}  # see digest.render.SPLITTABLE
 
 READER_BUILDERS: list[PageBuilder] = [
     feed_pages,

@@ -15,12 +15,12 @@ to `render_site`): a function `(library, renderer) -> Iterable[RenderedPage]`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import jinja2
 from markupsafe import Markup
@@ -41,6 +41,7 @@ from digest.pages import (
 )
 from digest.views import BaseContext, Views, format_date, plural
 
+T = TypeVar("T")
 TEMPLATE_SUFFIXES = (".html", ".xml", ".txt")
 ASSETS = "assets"
 
@@ -181,6 +182,13 @@ class Renderer:
     views: Views = field(init=False)
     keys: PageKeys = field(init=False)
     rendered: int = 0  # templates rendered (pages kept are not)
+    part: tuple[int, int] = (0, 1)  # (which, of how many) when a builder is split
+
+    def share(self, items: Sequence[T]) -> Sequence[T]:
+        """The items a splittable builder makes pages of in this run: all of them, or
+        every n-th when parallel rendering split it in n parts (digest.parallel)."""
+        which, count = self.part
+        return items if count == 1 else items[which::count]
 
     def __post_init__(self) -> None:
         files = self.cache.files if self.cache is not None else None
@@ -256,7 +264,7 @@ def home_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage | 
 
 
 def issue_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage | None]:
-    for view in library.issues:
+    for view in renderer.share(library.issues):
         url = f"{view.slug}/index.html"
         yield renderer.kept(url, "issue.html", _of_issue(view)) or renderer.page(
             url, "issue.html", issue_context(view, renderer.views)
@@ -276,7 +284,7 @@ def topic_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage |
 
 
 def paper_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage | None]:
-    for paper_id in sorted(library.papers):
+    for paper_id in renderer.share(sorted(library.papers)):
         entry = library.papers[paper_id]
         url = f"papers/{paper_id}/index.html"
         yield renderer.kept(url, "paper.html", _of_paper(entry)) or renderer.page(
@@ -292,6 +300,10 @@ def not_found_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPa
 
 
 PageBuilder = Callable[[Library, Renderer], Iterable[RenderedPage | None]]
+
+SPLITTABLE: set[PageBuilder] = {issue_pages, paper_pages}
+"""Builders that make their pages from `renderer.share(...)` of a list, one page (or a
+fixed few) per item: parallel rendering may run each in parts in different processes."""
 
 PAGE_BUILDERS: list[PageBuilder] = [
     home_pages,

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from bibtexparser.entrypoint import parse_string
 from bibtexparser.library import Library as Bibliography
 from bibtexparser.middlewares import LatexDecodingMiddleware
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from digest import citations
 from digest.build import load_content
@@ -147,3 +150,47 @@ def test_json_ld_text_cannot_close_its_script_element() -> None:
     text = citations.json_ld_text({"name": "</script><b>&"})
     assert "<" not in text and ">" not in text and "&" not in text
     assert json.loads(text) == {"name": "</script><b>&"}
+
+
+def reference_keeps_case(word: str) -> bool:
+    """The original, general rule `citations._keeps_case` must agree with."""
+    for part in re.split(r"[^\w]+", word):
+        if any(c.isupper() for c in part[1:]) or (
+            any(c.isdigit() for c in part) and any(c.isalpha() for c in part)
+        ):
+            return True
+    return False
+
+
+# ASCII letters, digits and punctuation, and the Unicode characters where `\w`, `isupper`,
+# `isdigit` and `isalpha` disagree with ASCII intuition: accented and Greek capitals, a
+# titlecase letter, a Roman numeral, superscript, Arabic-Indic and fullwidth digits, a
+# combining accent, CJK, and dashes.
+WORD_CHARACTERS = "aZbYq09_-.:'/+()" + "éÉßΣσǅⅫ²٣７\u0301中—\u2013"
+WORD_TEXTS = st.one_of(
+    st.text(alphabet=WORD_CHARACTERS, min_size=1, max_size=12),
+    st.text(alphabet="aBz9_-", min_size=1, max_size=40),
+    st.text(min_size=1, max_size=12),
+)
+
+
+@settings(max_examples=500)
+@given(WORD_TEXTS)
+def test_keeps_case_matches_the_general_rule(word: str) -> None:
+    assert citations._keeps_case(word) == reference_keeps_case(word)
+
+
+@given(st.lists(WORD_TEXTS, max_size=12))
+def test_bib_title_braces_exactly_the_words_that_keep_their_case(words: list[str]) -> None:
+    title = " ".join(words)
+    expected = " ".join(
+        f"{{{citations.escape(w)}}}" if reference_keeps_case(w) else citations.escape(w)
+        for w in title.split()
+    )
+    assert citations.bib_title(title) == expected
+
+
+def test_keeps_case_examples() -> None:
+    kept = ["DPCache", "MRI", "3D", "DP-aware", "x_1B", "a_2", "GPT-4o", "ÜberNet", "bⅫ"]
+    plain = ["Diffusion", "models", "A", "-", "3-D", "x-1", "Schrödinger's", "co-Design", "Ⅻb"]
+    assert [w for w in kept + plain if citations._keeps_case(w)] == kept

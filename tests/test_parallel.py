@@ -16,6 +16,7 @@ from digest.render import (
     Renderer,
     Templates,
     load_templates,
+    paper_pages,
     render_site,
 )
 
@@ -40,17 +41,34 @@ def test_split_balances_by_weight_and_keeps_every_index() -> None:
     assert parallel.split([1.0], 3) == [[0]]
 
 
-def test_parallel_pages_equal_serial_pages(example: tuple[Library, Templates]) -> None:
+@pytest.mark.parametrize("workers", [2, 3])
+def test_parallel_pages_equal_serial_pages(
+    example: tuple[Library, Templates], workers: int
+) -> None:
+    # The paper, issue and email builders run in one part per worker (SPLIT_BUILDERS).
     library, templates = example
     builders = [*PAGE_BUILDERS, *READER_BUILDERS]
     serial, problems = render_site(library, templates, builders)
     assert problems == []
-    done = parallel.render(library, templates, builders, 2)
+    done = parallel.render(library, templates, builders, workers)
     assert done is not None
     pages, seconds = done
     assert [page.url for page in pages] == [page.url for page in serial]
     assert [encoded(page) for page in pages] == [encoded(page) for page in serial]
     assert set(seconds) == {parallel.builder_name(b) for b in builders}
+
+
+def test_a_split_builder_makes_its_pages_once_over_all_parts(
+    example: tuple[Library, Templates],
+) -> None:
+    library, templates = example
+    renderer = Renderer(templates, library)
+    whole = [page.url for page in paper_pages(library, renderer) if page]
+    parts = []
+    for which in range(3):
+        renderer.part = (which, 3)
+        parts.append([page.url for page in paper_pages(library, renderer) if page])
+    assert all(parts) and sorted(url for part in parts for url in part) == sorted(whole)
 
 
 def test_a_template_error_sends_the_build_back_to_serial(

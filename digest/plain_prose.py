@@ -1,0 +1,100 @@
+"""Plain prose: the Markdown most fields are written in, rendered without markdown-it-py.
+
+Summaries, intros and section prose are mostly paragraphs of words with the odd
+`*emphasis*`, `**strong**` text and `[link](https://…)`. Parsing those with
+markdown-it-py is most of a cold build's Markdown time (its block and inline rules are
+Python code run for every line and character), yet their HTML is simple to write down.
+`render_prose` does that for texts made only of that subset and returns None for
+anything else, which markdown-it-py then parses as before.
+
+The subset is drawn tightly so the result is exactly markdown-it-py's (a property test
+compares the two on generated texts): lines that start no block (no indent, list
+marker, heading, quote, fence or table), no trailing spaces (hard breaks), no character
+that starts other inline syntax (backslash, backtick, underscore, brackets outside a
+link, angle brackets, ampersand, tilde, pipe), emphasis only around words with a space,
+start, or bracket before and a space, end or sentence mark after (so each delimiter
+can only open or only close), and links only as `[words](http(s)://host/path)`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from markdown_it.common.utils import escapeHtml
+
+# Whitespace other than the space and the newline (tabs, non-breaking and other Unicode
+# spaces) is treated differently by Markdown's block and inline rules: not handled here.
+_ODD_SPACE = re.compile(r"[^\S \n]|\x00")
+# A line that could start (or underline) a block other than a paragraph.
+_BLOCK_START = re.compile(r"[ #>=+\-<|~`_]|\*(?: |$)|[* ]+$|\d{1,9}[.)](?: |$)")
+# Characters that begin inline syntax this module does not handle, anywhere in a text.
+_OTHER_SYNTAX = re.compile(r"[\\`_<>&~|]")
+_WORDS = r"[A-Za-z0-9](?:[^*\[\]]*[A-Za-z0-9])?"
+# Emphasis and links. The pattern starts with its first character so the regex engine
+# skips ahead to candidates; what must come before one is checked by `_paragraph`.
+_INLINE = re.compile(
+    rf"(?:\*\*(?P<strong>{_WORDS})\*\*|\*(?P<em>{_WORDS})\*)(?![^ \n.,;:!?)])"
+    r"|\[(?P<text>[^*\[\]]+)\]"
+    r"\((?P<url>https?://[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?:/[A-Za-z0-9./?#=+~-]*)?)\)"
+)
+_EMPHASIS_AFTER = " \n("  # an opening `*` after these cannot also close
+
+
+def _paragraph(text: str, html: list[str], plain: list[str], links: list[str]) -> bool:
+    """Append one paragraph's HTML and words; False when it holds syntax outside the subset.
+
+    Its lines are joined by newlines, which is how markdown-it-py renders a soft break
+    (no line starts or ends with a space, so there is none to trim)."""
+    html.append("<p>")
+    end = 0
+    for match in _INLINE.finditer(text):
+        start = match.start()
+        between = text[end:start]
+        if "*" in between or "[" in between or "]" in between:
+            return False
+        before = text[start - 1] if start else " "
+        url = match.group("url")
+        if before == "!" if url is not None else before not in _EMPHASIS_AFTER:
+            return False  # an image, or emphasis that might not open
+        html.append(escapeHtml(between))
+        plain.append(between)
+        strong, em = match.group("strong"), match.group("em")
+        if strong is not None:
+            html.append(f"<strong>{escapeHtml(strong)}</strong>")
+            plain.append(strong)
+        elif em is not None:
+            html.append(f"<em>{escapeHtml(em)}</em>")
+            plain.append(em)
+        else:
+            label = match.group("text")
+            html.append(f'<a href="{escapeHtml(url)}">{escapeHtml(label)}</a>')
+            plain.append(label)
+            links.append(url)
+        end = match.end()
+    rest = text[end:]
+    if "*" in rest or "[" in rest or "]" in rest:
+        return False
+    html.append(escapeHtml(rest))
+    html.append("</p>\n")
+    plain.append(rest + " ")
+    return True
+
+
+def render_prose(text: str) -> tuple[str, list[str], str] | None:
+    """(HTML, link targets, words on one line) of `text`, or None when it is not plain prose."""
+    if _ODD_SPACE.search(text) or _OTHER_SYNTAX.search(text) or "\r" in text:
+        return None
+    html: list[str] = []
+    plain: list[str] = []
+    links: list[str] = []
+    lines: list[str] = []
+    for line in [*text.split("\n"), ""]:
+        if line:
+            if line.endswith(" ") or _BLOCK_START.match(line):
+                return None
+            lines.append(line)
+        elif lines:
+            if not _paragraph("\n".join(lines), html, plain, links):
+                return None
+            lines = []
+    return "".join(html), links, " ".join("".join(plain).split())
