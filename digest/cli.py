@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date
@@ -286,4 +287,19 @@ def serve(
 
 
 def main() -> None:
-    app()
+    """The console script: runs the command, then ends the process at once.
+
+    Exiting normally frees every object of the build one by one, which after a
+    10,000-paper build takes a quarter of a second and shows nothing. Everything the
+    command writes is closed by then; the output streams are flushed here. (Tests and
+    other in-process callers use `app`, which exits normally.)"""
+    try:
+        app()
+        code: object = 0
+    except SystemExit as stop:
+        code = stop.code
+    if isinstance(code, str):
+        print(code, file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code if isinstance(code, int) else 0 if code is None else 1)

@@ -207,11 +207,6 @@ def _blocks(markdown: str) -> list[tuple[bool, list[str]]]:
     return found
 
 
-def block_texts(markdown: str) -> list[str]:
-    """The Markdown texts `text_blocks` makes plain (a build parses them all up front)."""
-    return [text for _, texts in _blocks(markdown) for text in texts]
-
-
 def text_blocks(markdown: str, indent: str = "") -> str:
     """Markdown as wrapped plain text: paragraphs kept apart, list items on their own lines."""
     blocks = []

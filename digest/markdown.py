@@ -20,7 +20,7 @@ feeds, the search index and the e-mail edition all go through it.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -173,7 +173,7 @@ def analyse(text: str) -> Analysed:
     Every Markdown field of a build goes through here, so each distinct text is parsed
     once however many pages, feeds and indexes show it. The memo is bounded: past
     `CACHED_TEXTS` texts (several times the fields of a 100,000-paper site) it starts
-    afresh. `remember` fills it from elsewhere (a previous build, a worker process).
+    afresh.
     """
     found = _MEMO.get(text)
     if found is None:
@@ -181,17 +181,6 @@ def analyse(text: str) -> Analysed:
             _MEMO.clear()
         found = _MEMO[text] = _analyse(text)
     return found
-
-
-def known(text: str) -> bool:
-    return text in _MEMO
-
-
-def remember(found: Mapping[str, Analysed]) -> None:
-    """Add parses made elsewhere (each is what `analyse` would make of its text)."""
-    if len(_MEMO) + len(found) > CACHED_TEXTS:
-        _MEMO.clear()
-    _MEMO.update(found)
 
 
 def forget() -> None:

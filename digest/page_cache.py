@@ -17,13 +17,13 @@ recorded one, the output folder is exactly as the last build left it (digest.cac
 rendered. So a kept page holds what a clean build would write, and an incremental build
 stays byte-identical to a clean one (tests/test_incremental.py).
 
-It also indexes what is costly to make and depends on one text or one paper only:
-the parse of every Markdown text (digest.markdown's `Analysed`) and per-paper pieces
-(its BibTeX record, its search-index words), each keyed by the paper's hash. Those live
-in sharded stores (`pages-markdown.N`, `pages-pieces.N`: digest.cache's `Shards`), so a
-one-entry edit rewrites a few small files, not tens of megabytes. Only what this build
-used is saved, so the stores never grow stale. A missing, corrupt or foreign file is
-ignored: the build renders everything (a bad shard: its texts are parsed again).
+It also keeps what is costly to make and depends on one paper only: per-paper pieces
+(its BibTeX record, its search-index words), each keyed by the paper's hash. They live
+in a sharded store (`pages-pieces.N`: digest.cache's `Shards`), so a one-entry edit
+rewrites a few small files. Only what this build used is saved, so the store never
+grows stale. A missing, corrupt or foreign file is ignored: the build renders
+everything (a bad shard: its pieces are made again). Markdown parses are not kept:
+parsing the texts a rebuild shows costs less than reading every parse back.
 
 With the build's input stamps, a paper's hash is its entry file's content hash (the
 paper is made from that file alone; the site fingerprint covers the config and the
@@ -39,12 +39,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from digest.cache import Stamp, read_payload, read_shards, write_payload, write_shards
-from digest.markdown import Analysed
 from digest.models import PaperEntry
 from digest.organise import IssueView, Library, Topic
 
 PAGES_FILE = "pages"
-MARKDOWN = "markdown"
 PIECES = "pieces"
 
 T = TypeVar("T")
@@ -156,19 +154,15 @@ class PageCache:
         self.on_disk = on_disk
         self.keys: dict[str, str] = {}  # url → key, for every page of this build
         self.pieces: dict[str, Any] = {}  # the pieces this build used
-        self.markdown: dict[str, Analysed] = {}  # the parses this build used
 
     def _load(self, fingerprint: str) -> None:
         loaded = read_payload(self.path, fingerprint)
         stored: dict[str, Any] = loaded if isinstance(loaded, dict) else {}
         self.previous: dict[str, tuple[str, str]] = stored.get("pages", {})
-        # The parses and pieces are content-addressed (by text, by paper hash), so any
-        # shard that reads back whole holds good values; only the shards with a changed
-        # key are written again (digest.cache.Shards).
-        self.markdown_shards = read_shards(self._shard(MARKDOWN), fingerprint, stored.get(MARKDOWN))
+        # The pieces are content-addressed (by paper hash), so any shard that reads back
+        # whole holds good values; only the shards with a changed key are written again
+        # (digest.cache.Shards).
         self.pieces_shards = read_shards(self._shard(PIECES), fingerprint, stored.get(PIECES))
-        self.stored_parses = self.markdown_shards.merged()  # text → Analysed's fields
-        self.stored_markdown = {t: Analysed(*fields) for t, fields in self.stored_parses.items()}
         self.stored_pieces: dict[str, Any] = self.pieces_shards.merged()
 
     def kept(self, url: str, key: str) -> bool:
@@ -192,16 +186,8 @@ class PageCache:
         """Record this build: call only after its site is in place. `written` is url →
         hash of every file in the output folder."""
         pages = {url: (key, written[url]) for url, key in self.keys.items() if url in written}
-        stored, old = self.stored_markdown, self.stored_parses
-        parses = {  # a stored parse keeps its stored tuple: its shard compares equal at once
-            t: old[t] if stored.get(t) is a else (a.html, a.top, a.links, a.plain, a.first)
-            for t, a in self.markdown.items()
-        }
         value = {
             "pages": pages,
-            MARKDOWN: write_shards(
-                self._shard(MARKDOWN), self.fingerprint, parses, self.markdown_shards
-            ),
             PIECES: write_shards(
                 self._shard(PIECES), self.fingerprint, self.pieces, self.pieces_shards
             ),

@@ -8,9 +8,9 @@ On a first build (no output folder yet) each worker writes its pages into the st
 folder as it renders them (digest.write.stage_page), so page contents never gather in
 one process and writing overlaps rendering; otherwise the finished pages come back.
 
-Before rendering, `parse_markdown` parses every Markdown field of the library once
-(split over the same number of processes), so no render worker parses a text another
-one already did, and the page cache (digest.page_cache) can keep the parses.
+Each worker parses the Markdown its pages show (digest.markdown memoises it); a text
+two workers both show is parsed twice, which costs less than parsing every text up
+front in one more round of processes (most texts are plain prose: digest.plain_prose).
 
 The output is the same as `render_site`'s by construction: pages are merged in builder
 order and sorted by url. Anything unusual (a template error, a duplicate url, a builder
@@ -32,15 +32,13 @@ import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
 from digest.diagnostics import Diagnostic
-from digest.email import block_texts
-from digest.markdown import Analysed, analyse, known, remember
 from digest.organise import Library
 from digest.page_cache import PageCache
 from digest.readers import READER_SPLITTABLE
@@ -246,51 +244,6 @@ def render(
     return [pages[url] for url in sorted(pages)], timings
 
 
-def markdown_texts(library: Library) -> list[str]:
-    """Every Markdown field of the library, each once, and the paragraphs of each that the
-    plain-text email edition makes plain (digest.email)."""
-    fields: dict[str, None] = {}
-    for view in library.issues:
-        fields[view.issue.intro] = None
-        if view.issue.outlook:
-            fields[view.issue.outlook] = None
-        for section in view.sections:
-            if section.prose:
-                fields[section.prose] = None
-        for entry in view.papers:
-            fields[entry.paper.summary] = None
-    texts = dict(fields)
-    if library.config.base_url is not None:  # the email edition needs it
-        for text in fields:
-            texts.update(dict.fromkeys(block_texts(text)))
-    return list(texts)
-
-
-def _analyse_share(texts: list[str]) -> dict[str, Analysed]:
-    return {text: analyse(text) for text in texts}
-
-
-def parse_markdown(
-    library: Library, workers: int, stored: Mapping[str, Analysed]
-) -> dict[str, Analysed]:
-    """Parse every Markdown field once, before rendering, over `workers` processes.
-
-    Parses kept from the last build (`stored`) are reused. The memo of digest.markdown
-    ends up holding every field, so forked render workers inherit it and none parses a
-    text again. Returns the parses of this library's fields (for the page cache).
-    """
-    remember(stored)
-    texts = markdown_texts(library)
-    missing = [text for text in texts if not known(text)]
-    if workers > 1 and len(missing) >= MIN_PAPERS:
-        try:
-            for found in fork_map(_analyse_share, [missing[i::workers] for i in range(workers)]):
-                remember(found)
-        except Exception:  # noqa: BLE001 - a worker that fails means "parse here"
-            pass
-    return {text: analyse(text) for text in texts}
-
-
 def render_pages(
     library: Library,
     templates: Templates,
@@ -303,15 +256,11 @@ def render_pages(
     """`render_site`'s result, in parallel where that pays; plus this build's builder times.
 
     With `cache` (digest.page_cache), pages whose inputs did not change come back kept,
-    and the Markdown parses and pieces this build used are recorded in it. With `stage`
+    and the pieces this build used are recorded in it. With `stage`
     (digest.write.new_stage), every page is written there as soon as it is rendered and
     comes back `staged`: no page content stays in memory.
     """
     workers = workers_for(library)
-    if cache is not None or workers > 1:
-        used = parse_markdown(library, workers, cache.stored_markdown if cache else {})
-        if cache is not None:
-            cache.markdown = used
     if workers > 1:
         done = render(library, templates, builders, workers, seconds, cache, site_key, stage)
         if done is not None:

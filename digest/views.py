@@ -125,7 +125,8 @@ class PaperView:
     affiliations: str
     tagline: str | None
     one_liner: str  # the tagline, else the summary's first sentence
-    summary: Markup
+    summary_markdown: str
+    summary_heading: int  # the level the summary's shallowest heading is shown at
     links: tuple[Link, ...]
     themes: tuple[Link, ...]
     contribution: str | None
@@ -138,6 +139,11 @@ class PaperView:
     issue_date: str
     issue_date_iso: str
     issue_url: str
+
+    @property
+    def summary(self) -> Markup:
+        """The summary as HTML, made only when a page shows it (listings show one line)."""
+        return Markup(html_at(self.summary_markdown, self.summary_heading))
 
 
 @dataclass(frozen=True)
@@ -302,7 +308,8 @@ def _paper_view(entry: PaperEntry, views: Views, root: str, top_heading: int) ->
         affiliations=_join(paper.affiliations),
         tagline=paper.tagline,
         one_liner=paper.tagline or views.first_sentence(paper.summary),
-        summary=views.markdown(paper.summary, top_heading),
+        summary_markdown=paper.summary,
+        summary_heading=top_heading,
         links=tuple(links),
         themes=tuple(Link(titles[s], f"{root}topics/{s}/") for s in paper.themes if s in titles),
         contribution=CONTRIBUTION_LABELS[paper.contribution] if paper.contribution else None,
