@@ -1,9 +1,9 @@
 """Parallel rendering: the page builders split over forked worker processes, when it pays.
 
-Rendering is pure CPU work in Python (markdown-it-py and Jinja), so one process uses one
+Rendering is pure CPU work in Python (Markdown and Jinja), so one process uses one
 core. With several cores and a big site, `render` forks workers that each run a share of
-the page builders on their own `Renderer`. Forking hands every worker the library, the
-parsed templates and the parsed Markdown for free (nothing is pickled on the way in).
+the page builders on their own `Renderer`. Forking hands every worker the library and
+the parsed templates for free (nothing is pickled on the way in).
 On a first build (no output folder yet) each worker writes its pages into the staging
 folder as it renders them (digest.write.stage_page), so page contents never gather in
 one process and writing overlaps rendering; otherwise the finished pages come back.
@@ -17,12 +17,12 @@ order and sorted by url. Anything unusual (a template error, a duplicate url, a 
 that reports a diagnostic, a worker that dies) makes the parallel result void and the
 build renders serially instead, so error reports read exactly as in a serial build.
 
-The builders that make one page per paper or per issue (`SPLIT_BUILDERS`) run in one part
-per worker, each part taking every n-th paper or issue, so the biggest builders never
-weigh on one process alone. Shares are balanced by each builder's time in the last build
-(kept in the cache), else by a fixed guess. Not used where forking is unsafe or
-unavailable (Windows, macOS' spawn default, a process running other threads such as
-`digest serve`), nor for small sites.
+The builders that make one page per paper or per issue (`SPLIT_BUILDERS`) run in
+several parts, each taking every n-th paper or issue. Every process takes the next
+part or builder from a shared counter until none is left, longest first by each
+builder's time in the last build (kept in the cache), else whole builders before parts.
+Not used where forking is unsafe or unavailable (Windows, macOS' spawn default, a
+process running other threads such as `digest serve`), nor for small sites.
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ from digest.render import (
 )
 from digest.write import stage_page
 
-SPLIT_BUILDERS = SPLITTABLE | READER_SPLITTABLE  # each runs in one part per worker
+SPLIT_BUILDERS = SPLITTABLE | READER_SPLITTABLE  # each runs in parts
+PARTS_PER_WORKER = 4  # small enough parts for the processes to end close together
 MIN_PAPERS = 1_000  # below this, forking costs more than it saves
 WORKERS_VARIABLE = "DIGEST_WORKERS"
 DEFAULT_WEIGHT = 1.0
@@ -72,7 +73,8 @@ class Job:
     library: Library
     templates: Templates
     builders: tuple[PageBuilder, ...]
-    work: tuple[Work, ...]
+    work: tuple[Work, ...]  # longest first
+    taken: Any  # a shared counter: how many of `work` some process has taken
     cache: PageCache | None
     site_key: str
     stage: Path | None
@@ -126,17 +128,6 @@ def workers_for(library: Library) -> int:
     )
 
 
-def split(weights: Sequence[float], bins: int) -> list[list[int]]:
-    """Indexes into `weights`, in `bins` groups of near-equal total (longest first)."""
-    groups: list[list[int]] = [[] for _ in range(bins)]
-    loads = [0.0] * bins
-    for index in sorted(range(len(weights)), key=lambda i: (-weights[i], i)):
-        lightest = min(range(bins), key=lambda b: (loads[b], b))
-        groups[lightest].append(index)
-        loads[lightest] += weights[index]
-    return [sorted(group) for group in groups if group]
-
-
 def _encoded(page: RenderedPage) -> RenderedPage:
     """The page as UTF-8 bytes, as it will be written: half the memory of a str holding
     any non-ASCII character, and less to send back to the parent."""
@@ -166,15 +157,23 @@ def _finished(page: RenderedPage, stage: Path | None) -> RenderedPage:
     return stage_page(stage, page) if stage is not None else _encoded(page)
 
 
-def _render_share(indexes: list[int]) -> Share:
+def _next_work(job: Job) -> Work | None:
+    with job.taken.get_lock():
+        index = job.taken.value
+        job.taken.value = index + 1
+    return job.work[index] if index < len(job.work) else None
+
+
+def _render_share(_process: int) -> Share:
+    """Take the next piece of work until none is left: a process that finishes early
+    takes more, so the processes end together whatever each piece costs."""
     job = _JOB
     assert job is not None, "render workers are forked after _JOB is set"
     cache = job.cache
     renderer = Renderer(job.templates, job.library, cache=cache, site_key=job.site_key)
     pages = []
     seconds: dict[str, float] = {}
-    for index in indexes:
-        work = job.work[index]
+    while (work := _next_work(job)) is not None:
         builder = job.builders[work.builder]
         renderer.part = (work.which, work.count)
         started = time.perf_counter()
@@ -200,24 +199,24 @@ def render(
 ) -> tuple[list[RenderedPage], dict[str, float]] | None:
     """Every page, sorted by url, rendered by `workers` processes; None to render serially.
 
-    `seconds` (builder name → time in the last build) balances the shares; the builder
-    times of this build are returned with the pages.
+    The work is taken longest first, by `seconds` (builder name → time in the last
+    build); the builder times of this build are returned with the pages.
     """
     global _JOB
-    known = seconds or {}
-    work: list[Work] = []
-    weights: list[float] = []
-    for index, builder in enumerate(builders):
-        count = workers if builder in SPLIT_BUILDERS else 1
-        for which in range(count):
-            work.append(Work(index, which, count))
-            weights.append(known.get(builder_name(builder), DEFAULT_WEIGHT) / count)
-    shares = split(weights, workers)
-    if len(shares) < 2:
+    if workers < 2:
         return None
-    _JOB = Job(library, templates, tuple(builders), tuple(work), cache, site_key, stage)
+    known = seconds or {}
+    work: list[tuple[float, Work]] = []
+    for index, builder in enumerate(builders):
+        count = workers * PARTS_PER_WORKER if builder in SPLIT_BUILDERS else 1
+        weight = known.get(builder_name(builder), DEFAULT_WEIGHT) / count
+        work += [(weight, Work(index, which, count)) for which in range(count)]
+    work.sort(key=lambda item: -item[0])  # stable: ties keep the builders' order
+    taken = multiprocessing.get_context("fork").Value("i", 0)
+    ordered = tuple(item for _, item in work)
+    _JOB = Job(library, templates, tuple(builders), ordered, taken, cache, site_key, stage)
     try:
-        results = fork_map(_render_share, shares)
+        results = fork_map(_render_share, list(range(workers)))
     except Exception:  # noqa: BLE001 - a worker that fails means "render serially"
         return None
     finally:

@@ -35,12 +35,6 @@ def encoded(page: RenderedPage) -> bytes:
     return page.content.encode("utf-8") if isinstance(page.content, str) else page.content
 
 
-def test_split_balances_by_weight_and_keeps_every_index() -> None:
-    assert parallel.split([5.0, 1.0, 1.0, 4.0, 1.0], 2) == [[0, 2], [1, 3, 4]]
-    assert parallel.split([1.0, 1.0, 1.0], 2) == [[0, 2], [1]]
-    assert parallel.split([1.0], 3) == [[0]]
-
-
 @pytest.mark.parametrize("workers", [2, 3])
 def test_parallel_pages_equal_serial_pages(
     example: tuple[Library, Templates], workers: int
