@@ -193,9 +193,9 @@ def run(
         return result
     protected = [root, root / config.entries, root / config.templates, root / "pyproject.toml"]
     reuse = previous.reuse if previous else None
-    in_place = previous.intact() if previous else False
+    present = previous.previous.outputs.keys() if previous and previous.intact() else None
     assets = templates.asset_files()
-    written = write_site(pages, assets, target, protected, reuse, in_place, stage)
+    written = write_site(pages, assets, target, protected, reuse, present, stage)
     content.report.extend(written.diagnostics)
     result.pages = len(pages) if written.ok else 0
     result.files = written.written
@@ -211,6 +211,7 @@ def run(
             seconds,
             content.report.diagnostics[:loaded],
             (content.paper_count, content.issue_count),
+            in_place=written.in_place,
         )
         if kept is not None:
             kept.save(previous.written)

@@ -366,6 +366,7 @@ class BuildCache:
         self.key = content_digest("\n".join(summary).encode())
         self._intact: bool | None = None
         self.written: dict[str, str] = {}  # url → content hash, for every file of this build
+        self.dirs_ns = 0  # when the output folders were stamped (by `save`)
 
     # -- 1. nothing changed
 
@@ -463,30 +464,18 @@ class BuildCache:
         seconds: dict[str, float] | None = None,
         loaded: list[Diagnostic] | None = None,
         counts: tuple[int, int] = (0, 0),
+        *,
+        in_place: bool = False,
     ) -> None:
-        """Record this build (call only after the new site is in place)."""
-        outputs: dict[str, Stamp] = {}
-        for url, path in _walk(self.out):
-            digest = self.written.get(url)
-            try:
-                stat = os.stat(path)
-            except OSError:
-                continue
-            if digest is None:  # not written by this build: hash it
-                digest = content_digest(_read_bytes(path))
-            outputs[url] = Stamp(stat.st_size, stat.st_mtime_ns, digest)
-        dirs: dict[str, tuple[int, int]] = {}
-        dirs_ns = time.time_ns()
-        out = str(self.out)
-        for folder in {"", *(url.rpartition("/")[0] for url in outputs)}:
-            while folder not in dirs:
-                try:
-                    stat = os.stat(f"{out}/{folder}" if folder else out)
-                except OSError:
-                    dirs.clear()  # no folder stamps: the next build lists every folder
-                    break
-                dirs[folder] = (stat.st_mtime_ns, stat.st_ctime_ns)
-                folder = folder.rpartition("/")[0]
+        """Record this build (call only after the new site is in place).
+
+        `in_place`: the site was updated where it stood (digest.write's `_update`), so a
+        file with the hash it had is the very file recorded last time and keeps its
+        stamp; only replaced files and the folders around them are looked at again."""
+        if in_place:
+            outputs, dirs = self._updated_outputs()
+        else:
+            outputs, dirs = self._walked_outputs()
         state = State(
             self.key,
             self.inputs,
@@ -500,9 +489,70 @@ class BuildCache:
             counts,
             self.folders,
             dirs,
-            dirs_ns,
+            self.dirs_ns,
         )
         write_payload(self.folder / STATE_FILE, self.fingerprint, state)
+
+    def _walked_outputs(self) -> tuple[dict[str, Stamp], dict[str, tuple[int, int]]]:
+        """Every file and folder of the output, stamped."""
+        outputs: dict[str, Stamp] = {}
+        for url, path in _walk(self.out):
+            digest = self.written.get(url)
+            try:
+                stat = os.stat(path)
+            except OSError:
+                continue
+            if digest is None:  # not written by this build: hash it
+                digest = content_digest(_read_bytes(path))
+            outputs[url] = Stamp(stat.st_size, stat.st_mtime_ns, digest)
+        self.dirs_ns = time.time_ns()
+        return outputs, self._stamp_folders({"", *(_parent(url) for url in outputs)}, {})
+
+    def _updated_outputs(self) -> tuple[dict[str, Stamp], dict[str, tuple[int, int]]]:
+        """The last build's stamps, with those of the files this build replaced."""
+        before = self.previous.outputs
+        outputs: dict[str, Stamp] = {}
+        touched: set[str] = set()
+        for url, digest in self.written.items():
+            known = before.get(url)
+            if known is not None and known.digest == digest:
+                outputs[url] = known
+                continue
+            touched.add(url)
+            try:
+                stat = os.stat(self.out / url)
+            except OSError:
+                continue
+            outputs[url] = Stamp(stat.st_size, stat.st_mtime_ns, digest)
+        touched.update(before.keys() - outputs.keys())  # removed
+        self.dirs_ns = time.time_ns()
+        folders = {"", *(_parent(url) for url in touched)}
+        return outputs, self._stamp_folders(folders, dict(self.previous.dirs))
+
+    def _stamp_folders(
+        self, folders: set[str], dirs: dict[str, tuple[int, int]]
+    ) -> dict[str, tuple[int, int]]:
+        """`dirs` with `folders` and every folder above them stamped again; a folder that
+        is gone (left empty and removed) and its stamp are dropped."""
+        out = str(self.out)
+        seen: set[str] = set()
+        for folder in folders:
+            while folder not in seen:
+                seen.add(folder)
+                try:
+                    stat = os.stat(f"{out}/{folder}" if folder else out)
+                except OSError:
+                    dirs.pop(folder, None)
+                else:
+                    dirs[folder] = (stat.st_mtime_ns, stat.st_ctime_ns)
+                if not folder:
+                    break
+                folder = _parent(folder)
+        return dirs
+
+
+def _parent(url: str) -> str:
+    return url.rpartition("/")[0]
 
 
 def open_cache(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -27,6 +27,7 @@ from digest.render import RenderedPage
 class WriteResult:
     written: int  # files written: pages plus assets
     diagnostics: list[Diagnostic]
+    in_place: bool = False  # only changed files were replaced; the others were not touched
 
     @property
     def ok(self) -> bool:
@@ -167,18 +168,15 @@ def _fill(
     return written
 
 
-def _files(folder: Path, prefix: str = "") -> set[str]:
-    found: set[str] = set()
-    for item in os.scandir(folder):
-        if item.is_dir(follow_symlinks=False):
-            found |= _files(Path(item.path), f"{prefix}{item.name}/")
-        else:
-            found.add(prefix + item.name)
-    return found
-
-
-def _update(out: Path, pages: list[RenderedPage], assets: Mapping[str, Path], reuse: Reuse) -> int:
-    """Change only what changed in `out`: new and different files, and removed ones.
+def _update(
+    out: Path,
+    pages: list[RenderedPage],
+    assets: Mapping[str, Path],
+    reuse: Reuse,
+    present: Collection[str],
+) -> int:
+    """Change only what changed in `out`, which holds the files `present`: new and
+    different files, and removed ones.
 
     Changed files are first written to a staging folder, then each is renamed into place
     with the file it replaces moved aside; any failure puts every moved file back (and
@@ -194,7 +192,7 @@ def _update(out: Path, pages: list[RenderedPage], assets: Mapping[str, Path], re
     for url in assets:
         produced[url] = assets[url].read_bytes()
     changed = sorted(url for url, data in produced.items() if reuse(url, data) is None)
-    removed = sorted(_files(out) - produced.keys() - kept)
+    removed = sorted(set(present) - produced.keys() - kept)
     if not changed and not removed:
         return len(produced) + len(kept)
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}-tmp-", dir=out.parent))
@@ -255,7 +253,7 @@ def write_site(
     out: Path,
     protected: Iterable[Path] = (),
     reuse: Reuse | None = None,
-    in_place: bool = False,
+    present: Collection[str] | None = None,
     stage: Path | None = None,
 ) -> WriteResult:
     """Write every page and asset into a temporary folder, then swap it in as `out`.
@@ -263,8 +261,9 @@ def write_site(
     `assets` maps output urls (e.g. "assets/style.css") to source files. `protected`
     lists paths the output may not contain (the content root, its entries/). `reuse`
     (from digest.cache) names files of the previous site to hard-link instead of writing.
-    With `in_place` (the cache found `out` exactly as the last build left it) only the
-    files that differ are replaced, each atomically, all or none (see `_update`). A
+    With `present` (the files of `out`, when the cache found it exactly as the last build
+    left it) only the files that differ are replaced, each atomically, all or none (see
+    `_update`). A
     `kept` page (digest.page_cache) is the file `out` already holds for its url. `stage`
     (from `new_stage`) is the temporary folder `staged` pages were already written into;
     it is used (or, on any problem, removed) instead of a new one.
@@ -276,9 +275,9 @@ def write_site(
     if problems:
         discard(stage)
         return WriteResult(0, problems)
-    if in_place and reuse is not None and out.is_dir() and stage is None:
+    if present is not None and reuse is not None and out.is_dir() and stage is None:
         try:
-            return WriteResult(_update(out, pages, assets, reuse), [])
+            return WriteResult(_update(out, pages, assets, reuse, present), [], in_place=True)
         except OSError:
             pass  # every change was rolled back: write the whole site the safe way below
     try:

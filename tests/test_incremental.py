@@ -148,6 +148,25 @@ def assert_same(
     assert (incremental.pages, incremental.files) == (clean.pages, clean.files)
     if clean.ok:
         assert tree(inc_out) == tree(clean_out)
+        assert_state_describes(incremental.content.root, inc_out)
+
+
+def assert_state_describes(root: Path, out: Path) -> None:
+    """The recorded state stamps exactly the files and folders `out` holds (an in-place
+    update records only what it replaced: the rest must still be true)."""
+    state = cache.read_state(root / cache.CACHE_DIR / cache.STATE_FILE, cache.tool_fingerprint())
+    assert state is not None
+    files = {p.relative_to(out).as_posix(): p for p in out.rglob("*") if p.is_file()}
+    assert {
+        url: (stamp.size, stamp.mtime_ns, stamp.digest) for url, stamp in state.outputs.items()
+    } == {
+        url: (p.stat().st_size, p.stat().st_mtime_ns, cache.content_digest(p.read_bytes()))
+        for url, p in files.items()
+    }
+    folders = {"": out} | {p.relative_to(out).as_posix(): p for p in out.rglob("*") if p.is_dir()}
+    assert state.dirs == {
+        name: (p.stat().st_mtime_ns, p.stat().st_ctime_ns) for name, p in folders.items()
+    }
 
 
 @settings(
@@ -210,6 +229,7 @@ def test_one_edit_rewrites_only_the_pages_it_changes(site: Site, tmp_path: Path)
     assert len(changed) < len(after) / 2
     assert build.run(site.root, clean_out, cache=False).ok
     assert tree(out) == tree(clean_out)
+    assert_state_describes(site.root, out)
 
 
 def test_a_corrupted_cache_is_survived(site: Site, tmp_path: Path) -> None:
@@ -250,11 +270,13 @@ def test_in_place_update_rolls_back_when_a_file_cannot_be_placed(tmp_path: Path)
     before = tree(out)
     pages = [RenderedPage("a.html", "new a"), RenderedPage("b", "a file where a folder is")]
     with pytest.raises(IsADirectoryError):
-        write._update(out, pages, {}, lambda url, data: None)
+        write._update(out, pages, {}, lambda url, data: None, {"a.html", "b/c.html"})
     assert tree(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # no staging left behind
     # write_site then falls back to writing the whole site into a fresh folder
-    result = write.write_site(pages, {}, out, reuse=lambda url, data: None, in_place=True)
+    result = write.write_site(
+        pages, {}, out, reuse=lambda url, data: None, present={"a.html", "b/c.html"}
+    )
     assert result.ok
     assert tree(out) == {"a.html": b"new a", "b": b"a file where a folder is"}
 
@@ -271,6 +293,7 @@ def test_in_place_update_removes_folders_left_empty(tmp_path: Path) -> None:
         [RenderedPage("index.html", "home"), RenderedPage("new/index.html", "new")],
         {},
         lambda url, data: out / url if same.get(url) == data else None,
+        {"index.html", "papers/gone/index.html"},
     )
     assert written == 2
     assert tree(out) == {"index.html": b"home", "new": None, "new/index.html": b"new"}
