@@ -18,7 +18,7 @@ rendered. So a kept page holds what a clean build would write, and an incrementa
 stays byte-identical to a clean one (tests/test_incremental.py).
 
 It also keeps what is costly to make and depends on one paper only: per-paper pieces
-(its BibTeX record, its search-index words), each keyed by the paper's hash. They live
+(its BibTeX record, its row of the search index), each keyed by the paper's hash. They live
 in a sharded store (`pages-pieces.N`: digest.cache's `Shards`), so a one-entry edit
 rewrites a few small files. Only what this build used is saved, so the store never
 grows stale. A missing, corrupt or foreign file is ignored: the build renders

@@ -140,6 +140,7 @@ def fork_map(work: Callable[[A], R], shares: list[A]) -> list[R]:
     """`[work(share) for share in shares]`: the first share in this process, the others in
     forked workers at the same time. Working here too saves one copy of everything the
     work touches (a forked worker's memory is shared only until it is written to)."""
+    outermost = gc.get_freeze_count() == 0  # else a caller froze and will unfreeze
     gc.freeze()  # the workers' collector leaves the inherited objects (and their pages) alone
     try:
         context = multiprocessing.get_context("fork")
@@ -148,7 +149,8 @@ def fork_map(work: Callable[[A], R], shares: list[A]) -> list[R]:
             first = work(shares[0])
             return [first, *others.get()]
     finally:
-        gc.unfreeze()
+        if outermost:
+            gc.unfreeze()
 
 
 def _finished(page: RenderedPage, stage: Path | None) -> RenderedPage:

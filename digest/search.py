@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -83,56 +83,56 @@ def summary_words(entry: PaperEntry, line: str) -> str:
     return " ".join(seen)
 
 
-@dataclass(frozen=True)
-class SearchIndex:
-    document: dict[str, Any]
-
-    def to_json(self) -> str:
-        return json.dumps(self.document, ensure_ascii=False, separators=(",", ":")) + "\n"
-
-
 def paper_words(entry: PaperEntry) -> tuple[str, str]:
     """(one-line description, summary words): the costly part of a paper's index row."""
     line = one_liner(entry)
     return line, summary_words(entry, line)
 
 
-def build_index(
-    library: Library, words_of: Callable[[PaperEntry], tuple[str, str]] = paper_words
-) -> SearchIndex:
-    """The index; `words_of` gives a paper's `paper_words` (a build passes its memo)."""
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def paper_row(entry: PaperEntry, topics: Sequence[str]) -> tuple[str, str]:
+    """The paper's row of the index as JSON text, in two parts around its issue number:
+    everything else in it depends on the paper and the configured `topics` alone, so a
+    build can keep the parts of unchanged papers (digest.page_cache)."""
+    paper = entry.paper
+    line, summary = paper_words(entry)
+    before = [
+        entry.id,
+        paper.title,
+        list(paper.authors),
+        int(paper.et_al),
+        list(paper.affiliations),
+        list(paper.tags),
+        [topics.index(slug) for slug in paper.themes if slug in topics],
+        CONTRIBUTIONS.index(paper.contribution) if paper.contribution else -1,
+    ]
+    after = [int(paper.links.code is not None), line, summary]
+    return _json(before)[:-1], _json(after)[1:]
+
+
+def index_json(
+    library: Library,
+    row_of: Callable[[PaperEntry], tuple[str, str]] | None = None,
+) -> str:
+    """The index document as JSON text; `row_of` gives a paper's `paper_row` for this
+    library's topics (a build passes its memo)."""
     topics = [theme.slug for theme in library.config.themes]
-    issues = [view.slug for view in library.issues]
-    rows: list[list[Any]] = []
+    rows: list[str] = []
     for number, view in enumerate(library.issues):
         for entry in view.papers:
-            paper = entry.paper
-            line, summary = words_of(entry)
-            rows.append(
-                [
-                    entry.id,
-                    paper.title,
-                    list(paper.authors),
-                    int(paper.et_al),
-                    list(paper.affiliations),
-                    list(paper.tags),
-                    [topics.index(slug) for slug in paper.themes if slug in topics],
-                    CONTRIBUTIONS.index(paper.contribution) if paper.contribution else -1,
-                    number,
-                    int(paper.links.code is not None),
-                    line,
-                    summary,
-                ]
-            )
-    document = {
+            before, after = row_of(entry) if row_of else paper_row(entry, topics)
+            rows.append(f"{before},{number},{after}")
+    head = {
         "version": 1,
         "topics": [[theme.slug, theme.title] for theme in library.config.themes],
         "contributions": [[kind, CONTRIBUTION_LABELS[kind]] for kind in CONTRIBUTIONS],
-        "issues": issues,
+        "issues": [view.slug for view in library.issues],
         "stop_words": sorted(STOP_WORDS),
-        "papers": rows,
     }
-    return SearchIndex(document)
+    return f'{_json(head)[:-1]},"papers":[{",".join(rows)}]}}\n'
 
 
 MONTHS = (

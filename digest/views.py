@@ -10,6 +10,7 @@ digest.markdown, which parses each distinct text once. Nothing here knows about 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -219,6 +220,14 @@ class Views:
     _papers: dict[tuple[str, str, int], PaperView] = field(default_factory=dict)
     _issues: dict[tuple[str, str, int], IssueSummary] = field(default_factory=dict)
     _bibtex: dict[str, str] = field(default_factory=dict)
+    _topics: list[str] = field(init=False)  # the configured theme slugs, in order
+    _topics_key: str = field(init=False)  # a short name for that list
+
+    def __post_init__(self) -> None:
+        self._topics = [theme.slug for theme in self.library.config.themes]
+        self._topics_key = hashlib.blake2b(
+            " ".join(self._topics).encode(), digest_size=8
+        ).hexdigest()
 
     def markdown(self, text: str, top_heading: int = 1) -> Markup:
         return Markup(html_at(text, top_heading))
@@ -257,12 +266,13 @@ class Views:
             self._bibtex[entry.id] = found
         return found
 
-    def search_words(self, entry: PaperEntry) -> tuple[str, str]:
-        """The paper's one-line description and summary words for the search index."""
+    def search_row(self, entry: PaperEntry) -> tuple[str, str]:
+        """The paper's row of the search index (search.paper_row), for this site's topics."""
         if self.cache is not None and self.keys is not None:
-            name = f"search:{self.keys.paper_hash(entry)}"
-            return self.cache.piece(name, lambda: search.paper_words(entry))
-        return search.paper_words(entry)
+            # The row numbers the topics: the piece is named by their list too.
+            name = f"search:{self.keys.paper_hash(entry)}:{self._topics_key}"
+            return self.cache.piece(name, lambda: search.paper_row(entry, self._topics))
+        return search.paper_row(entry, self._topics)
 
     def base(self, url: str, title: str, section: str, description: str = "") -> BaseContext:
         config = self.library.config
