@@ -139,10 +139,24 @@ def _recent(groups: Iterable[tuple[IssueView, tuple[PaperEntry, ...]]]) -> list[
     return chosen
 
 
+def site_items(library: Library) -> tuple[list[PaperEntry], date]:
+    """The papers the site feed shows and the date it was last updated."""
+    latest = library.latest
+    papers = _recent((view, view.papers) for view in library.issues)
+    return papers, latest.date if latest else date(1970, 1, 1)
+
+
+def topic_items(library: Library, topic: Topic) -> tuple[list[PaperEntry], date]:
+    """The papers a topic's feed shows and the date it was last updated."""
+    papers = _recent((group.issue, group.papers) for group in topic.issues)
+    if topic.issues:
+        return papers, topic.issues[0].issue.date
+    return papers, library.latest.date if library.latest else date(1970, 1, 1)
+
+
 def site_feed(library: Library, to_html: MarkdownToHtml = summary_html) -> Feed:
     config = library.config
-    papers = _recent((view, view.papers) for view in library.issues)
-    latest = library.latest
+    papers, updated = site_items(library)
     return Feed(
         path=permalinks.SITE_FEED,
         json_path=permalinks.SITE_JSON_FEED,
@@ -153,7 +167,7 @@ def site_feed(library: Library, to_html: MarkdownToHtml = summary_html) -> Feed:
         feed_url=permalinks.absolute(config, permalinks.SITE_FEED),
         json_feed_url=permalinks.absolute(config, permalinks.SITE_JSON_FEED),
         author=config.title,
-        updated=rfc3339(latest.date if latest else date(1970, 1, 1)),
+        updated=rfc3339(updated),
         items=tuple(feed_item(library, entry, to_html) for entry in papers),
     )
 
@@ -161,8 +175,7 @@ def site_feed(library: Library, to_html: MarkdownToHtml = summary_html) -> Feed:
 def topic_feed(library: Library, topic: Topic, to_html: MarkdownToHtml = summary_html) -> Feed:
     config = library.config
     slug = topic.theme.slug
-    papers = _recent((group.issue, group.papers) for group in topic.issues)
-    newest = topic.issues[0].issue.date if topic.issues else None
+    papers, updated = topic_items(library, topic)
     return Feed(
         path=permalinks.topic_feed_path(slug),
         json_path=permalinks.topic_json_feed_path(slug),
@@ -173,7 +186,7 @@ def topic_feed(library: Library, topic: Topic, to_html: MarkdownToHtml = summary
         feed_url=permalinks.absolute(config, permalinks.topic_feed_path(slug)),
         json_feed_url=permalinks.absolute(config, permalinks.topic_json_feed_path(slug)),
         author=config.title,
-        updated=rfc3339(newest or (library.latest.date if library.latest else date(1970, 1, 1))),
+        updated=rfc3339(updated),
         items=tuple(feed_item(library, entry, to_html) for entry in papers),
     )
 

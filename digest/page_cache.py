@@ -121,6 +121,22 @@ class PageKeys:
             parts += [self.paper_hash(p) for p in group.papers]
         return _hash(*parts)
 
+    def papers(self, entries: Iterable[PaperEntry], *more: str) -> str:
+        """Some papers, each with its issue (as on its own page), and `more`."""
+        return _hash(*more, *(self.paper(entry) for entry in entries))
+
+    def site_map(self) -> str:
+        """What the sitemap lists: every issue and paper by date and id, every topic's
+        newest issue; not what they say."""
+        library = self.library
+        parts = [library.latest.slug if library.latest else ""]
+        parts += [f"{view.slug}:{','.join(p.id for p in view.papers)}" for view in library.issues]
+        parts += [
+            f"{topic.theme.slug}:{topic.issues[0].issue.slug if topic.issues else ''}"
+            for topic in library.topics
+        ]
+        return _hash(*parts)
+
     def whole(self) -> str:
         """Every issue and paper of the site, in order."""
         if self._whole is None:

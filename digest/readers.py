@@ -10,8 +10,10 @@ only turns it into `RenderedPage`s. Whatever needs absolute URLs is skipped with
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import date
 
 from digest import citations, email, feeds, permalinks, search, sitemap
+from digest.models import PaperEntry
 from digest.organise import IssueView, Library
 from digest.page_cache import PageKeys
 from digest.render import PageBuilder, RenderedPage, Renderer
@@ -25,18 +27,35 @@ def _of_issue(view: IssueView) -> Callable[[PageKeys], str]:
     return lambda keys: keys.issue(view)
 
 
+def _of_feed(items: tuple[list[PaperEntry], date]) -> Callable[[PageKeys], str]:
+    """A feed shows its papers (with their issues) and its date, nothing else of the site."""
+    papers, updated = items
+    return lambda keys: keys.papers(papers, updated.isoformat())
+
+
+def _of_config(keys: PageKeys) -> str:
+    return ""  # made from the config alone, which every key's site part covers
+
+
 def feed_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage | None]:
     """Atom and JSON feeds for the site and every topic, and feeds.opml; needs base_url."""
     if library.config.base_url is None:
         return
     feeds_made: list[feeds.Feed] | None = None
-    paths = [(permalinks.SITE_FEED, permalinks.SITE_JSON_FEED)] + [
-        (permalinks.topic_feed_path(t.theme.slug), permalinks.topic_json_feed_path(t.theme.slug))
+    paths = [(permalinks.SITE_FEED, permalinks.SITE_JSON_FEED, feeds.site_items(library))] + [
+        (
+            permalinks.topic_feed_path(t.theme.slug),
+            permalinks.topic_json_feed_path(t.theme.slug),
+            feeds.topic_items(library, t),
+        )
         for t in library.topics
     ]
     kept = [
-        (renderer.kept(atom, "feed.xml", _whole), renderer.kept(json, "feeds.json", _whole))
-        for atom, json in paths
+        (
+            renderer.kept(atom, "feed.xml", _of_feed(items)),
+            renderer.kept(json, "feeds.json", _of_feed(items)),
+        )
+        for atom, json, items in paths
     ]
     if not all(atom and json for atom, json in kept):
         feeds_made = feeds.all_feeds(library, lambda text: renderer.markdown(text, 2))
@@ -50,7 +69,7 @@ def feed_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage | 
         yield atom or renderer.page(feed.path, "feed.xml", {"feed": feed})
         yield json or RenderedPage(feed.json_path, feeds.json_feed(feed))
     url = permalinks.FEEDS_OPML
-    yield renderer.kept(url, "opml.xml", _whole) or renderer.page(
+    yield renderer.kept(url, "opml.xml", _of_config) or renderer.page(
         url, "opml.xml", {"opml": feeds.opml(library)}
     )
 
@@ -102,15 +121,19 @@ def email_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage |
         yield text or RenderedPage(text_url, email.email_text(context))
 
 
+def _of_site_map(keys: PageKeys) -> str:
+    return keys.site_map()
+
+
 def sitemap_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage | None]:
     """sitemap.xml (needs base_url) and robots.txt."""
     if library.config.base_url is not None:
-        kept = renderer.kept("sitemap.xml", "sitemap.xml", _whole)
+        kept = renderer.kept("sitemap.xml", "sitemap.xml", _of_site_map)
         if kept is None:
             entries = sitemap.sitemap_entries(library)
             kept = renderer.page("sitemap.xml", "sitemap.xml", {"entries": entries})
         yield kept
-    yield renderer.kept("robots.txt", "sitemap.py", _whole) or RenderedPage(
+    yield renderer.kept("robots.txt", "sitemap.py", _of_config) or RenderedPage(
         "robots.txt", sitemap.robots_txt(library)
     )
 

@@ -29,9 +29,7 @@ WHOLE_SITE = {
     "index.html",
     "topics/index.html",
     "404.html",
-    "feeds.opml",
     "search/index.html",
-    "sitemap.xml",
 }
 
 
@@ -88,9 +86,10 @@ def test_an_edit_renders_exactly_the_pages_that_show_the_paper(
         "topics/safety/feed.xml",
     }
     expected = shows_alpha | WHOLE_SITE
-    # Feeds are keyed by the whole site (a feed holds the newest issues, whichever they are).
-    expected |= {url for url in everything if url.startswith("topics/") and url.endswith(".xml")}
     assert set(rendered) == expected
+    # The other topics' feeds do not show alpha; the sitemap and the list of feeds name
+    # the same pages as before (an edit changes what they say, not which there are).
+    assert {"topics/medical/feed.xml", "sitemap.xml", "feeds.opml"} <= everything
     assert len(rendered) == len(set(rendered))  # nothing rendered twice
     for untouched in (
         "papers/beta/index.html",
@@ -202,3 +201,18 @@ def test_with_input_stamps_a_paper_is_known_by_its_file(make_site: SiteFactory) 
     assert first == same
     assert edited.paper_hash(entry) != first
     assert unreadable.paper_hash(entry) == dumped != first  # no usable stamp: the model's dump
+
+
+def test_a_new_paper_renders_the_sitemap_and_its_feeds_again(
+    make_site: SiteFactory, tmp_path: Path, rendered: list[str]
+) -> None:
+    root = make_site(FILES, CONFIG)
+    assert build.run(root, cache=True).ok
+    rendered.clear()
+    (root / "entries/2026-01-10/delta.yaml").write_text(
+        paper_yaml(title='"Paper delta"', themes="[theory]"), encoding="utf-8"
+    )
+    assert build.run(root, cache=True).ok
+    assert {"sitemap.xml", "feed.xml", "topics/theory/feed.xml"} <= set(rendered)
+    assert "topics/safety/feed.xml" not in rendered
+    assert tree(root / "site") == clean_build(root, tmp_path)
