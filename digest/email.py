@@ -20,7 +20,7 @@ from typing import TypedDict
 from markupsafe import Markup
 
 from digest import permalinks
-from digest.markdown import first_sentence, plain_text, render_markdown
+from digest.markdown import analyse, first_sentence, plain_text, render_markdown
 from digest.models import PaperEntry, SiteConfig
 from digest.organise import IssueView, Library
 from digest.views import LINK_LABELS, format_date
@@ -209,6 +209,14 @@ def _blocks(markdown: str) -> list[tuple[bool, list[str]]]:
 
 def text_blocks(markdown: str, indent: str = "") -> str:
     """Markdown as wrapped plain text: paragraphs kept apart, list items on their own lines."""
+    paragraphs = analyse(markdown).paragraphs
+    if paragraphs is not None:  # plain prose: no lists, and its paragraphs' words are known
+        return "\n\n".join(_wrap(words, indent) for words in paragraphs if words)
+    return blocks_as_text(markdown, indent)
+
+
+def blocks_as_text(markdown: str, indent: str = "") -> str:
+    """`text_blocks` for any Markdown: each paragraph and list item made plain on its own."""
     blocks = []
     for is_list, texts in _blocks(markdown):
         if is_list:

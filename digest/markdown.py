@@ -115,6 +115,7 @@ class Analysed:
     links: tuple[str, ...]
     plain: str  # the words without markup, on one line
     first: str  # the first sentence of `plain`
+    paragraphs: tuple[str, ...] | None = None  # each paragraph's words, for plain prose
 
 
 _HEADING_TAG = re.compile(r"<(/?)h([1-6])>")
@@ -152,8 +153,10 @@ def _analyse(text: str) -> Analysed:
     prose = render_prose(text)
     if prose is None:
         return parse_fully(text)
-    html, links, plain = prose
-    return Analysed(html, None, tuple(links), plain, _first(plain))
+    plain = prose.plain
+    return Analysed(
+        prose.html, None, tuple(prose.links), plain, _first(plain), tuple(prose.paragraphs)
+    )
 
 
 def parse_fully(text: str) -> Analysed:

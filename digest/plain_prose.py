@@ -19,6 +19,7 @@ can only open or only close), and links only as `[words](http(s)://host/path)`.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from markdown_it.common.utils import escapeHtml
 
@@ -26,7 +27,9 @@ from markdown_it.common.utils import escapeHtml
 # spaces) is treated differently by Markdown's block and inline rules: not handled here.
 _ODD_SPACE = re.compile(r"[^\S \n]|\x00")
 # A line that could start (or underline) a block other than a paragraph.
-_BLOCK_START = re.compile(r"[ #>=+\-<|~`_]|\*(?: |$)|[* ]+$|\d{1,9}[.)](?: |$)")
+# (Any number of digits, not just a list marker's nine: the email edition's plain text
+# takes such a line for a list item, and digest.email relies on prose having none.)
+_BLOCK_START = re.compile(r"[ #>=+\-<|~`_]|\*(?: |$)|[* ]+$|\d+[.)](?: |$)")
 # Characters that begin inline syntax this module does not handle, anywhere in a text.
 _OTHER_SYNTAX = re.compile(r"[\\`_<>&~|]")
 _WORDS = r"[A-Za-z0-9](?:[^*\[\]]*[A-Za-z0-9])?"
@@ -80,13 +83,21 @@ def _paragraph(text: str, html: list[str], plain: list[str], links: list[str]) -
     return True
 
 
-def render_prose(text: str) -> tuple[str, list[str], str] | None:
-    """(HTML, link targets, words on one line) of `text`, or None when it is not plain prose."""
+class Prose(NamedTuple):
+    html: str
+    links: list[str]  # link targets, in order
+    plain: str  # the words on one line
+    paragraphs: list[str]  # the words of each paragraph on one line
+
+
+def render_prose(text: str) -> Prose | None:
+    """`text` rendered, or None when it is not plain prose."""
     if _ODD_SPACE.search(text) or _OTHER_SYNTAX.search(text) or "\r" in text:
         return None
     html: list[str] = []
     plain: list[str] = []
     links: list[str] = []
+    paragraphs: list[str] = []
     lines: list[str] = []
     for line in [*text.split("\n"), ""]:
         if line:
@@ -94,7 +105,9 @@ def render_prose(text: str) -> tuple[str, list[str], str] | None:
                 return None
             lines.append(line)
         elif lines:
+            start = len(plain)
             if not _paragraph("\n".join(lines), html, plain, links):
                 return None
+            paragraphs.append(" ".join("".join(plain[start:]).split()))
             lines = []
-    return "".join(html), links, " ".join("".join(plain).split())
+    return Prose("".join(html), links, " ".join("".join(plain).split()), paragraphs)

@@ -17,6 +17,7 @@ from digest.organise import Library, organise
 from digest.render import RenderedPage, Renderer, load_templates
 
 from .conftest import MINIMAL_ISSUE, SiteFactory, paper_yaml
+from .test_plain_prose import prose_like
 
 BASE = "https://digest-demo.github.io/diffusion"
 
@@ -197,3 +198,11 @@ def test_wrap_fills_a_hyphenated_paragraph_without_textwrap(
 
     monkeypatch.setattr(textwrap, "fill", no_textwrap)
     assert {indent: email._wrap(text, indent) for indent in expected} == expected
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.one_of(prose_like(), prose_like(other_syntax=False)), st.sampled_from(["", "  "]))
+def test_plain_prose_becomes_the_same_text_from_its_one_parse(text: str, indent: str) -> None:
+    # text_blocks takes a plain-prose text's paragraphs from its one parse instead of
+    # parsing each paragraph again; the result must be the general path's.
+    assert email.text_blocks(text, indent) == email.blocks_as_text(text, indent)

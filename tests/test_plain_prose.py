@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -67,12 +69,14 @@ def test_plain_prose_matches_markdown_it_or_declines(text: str) -> None:
     prose = render_prose(text)
     if prose is None:
         return
-    html, links, plain = prose
+    html, links, plain, paragraphs = prose
     reference = parse_fully(text)
     assert html == reference.html
     assert tuple(links) == reference.links
     assert plain == reference.plain
     assert reference.top is None
+    blocks = [block for block in re.split(r"\n\s*\n", text.strip()) if block]
+    assert paragraphs == [parse_fully(block).plain for block in blocks]
 
 
 def test_generated_summaries_take_the_fast_path() -> None:
