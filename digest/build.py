@@ -156,6 +156,22 @@ def run(
             if state is not None:
                 return _replayed(root, early, early_target, state)
             stamped = (early, opened)
+    with frozen_heap():
+        gc.freeze()  # what exists now lives as long as the build (and makes this outermost)
+        return _build(root, out, drafts, strict, builders, cache, stamped, options)
+
+
+def _build(
+    root: Path,
+    out: Path | None,
+    drafts: bool,
+    strict: bool,
+    builders: list[PageBuilder] | None,
+    cache: bool,
+    stamped: tuple[SiteConfig, BuildCache] | None,
+    options: str,
+) -> BuildResult:
+    """`run` once the inputs are known to have changed: load, render, write, record."""
     # Rendering needs Jinja, Markdown and the page builders: imported only when it happens.
     from digest.organise import organise
     from digest.page_cache import PageCache, site_fingerprint
@@ -165,80 +181,78 @@ def run(
     from digest.render import PAGE_BUILDERS, load_templates
     from digest.write import discard, new_stage, write_site
 
-    with frozen_heap():
-        gc.freeze()  # what exists now lives as long as the build (and makes this outermost)
-        content = load_content(root, cache=cache)
-        config = content.config
-        if config is None:
-            return BuildResult(content, out)
-        target = out if out is not None else root / config.out
-        result = BuildResult(content, target)
-        if config.base_url is None:
-            content.report.extend([missing_base_url(root)])
-        if content.report.failed(strict):
-            return result
-        library = organise(config, content.issues, content.papers, include_drafts=drafts)
-        gc.freeze()  # the library lives as long as the build: see `frozen_heap`
-        templates, problems = load_templates(config, root)
-        content.report.extend(problems)
-        if templates is None:
-            return result
-        loaded = len(content.report.diagnostics)
-        previous = None  # the cache, when asked for and the page set is the default one
-        if cache and builders is None:
-            same_folders = stamped and stamped[1].folders == tuple(map(str, templates.folders))
-            if stamped and stamped[0] == config and same_folders:
-                previous = stamped[1]  # found changed before loading
-            else:  # the config or the template folders changed while loading: stamp them again
-                previous = open_cache(root, config, target, templates.folders, options)
-                state = previous.unchanged()
-                if state is not None:  # same inputs, options and tool; the site as it was left
-                    content.report.extend(state.diagnostics)
-                    result.pages, result.files, result.ok = state.pages, state.files, True
-                    return result
-        chosen = builders if builders is not None else [*PAGE_BUILDERS, *READER_BUILDERS]
-        seconds = previous.previous.seconds if previous else {}
-        kept, site_key = None, ""  # pages whose inputs did not change (digest.page_cache)
-        if previous is not None:
-            site_key = site_fingerprint(
-                previous.fingerprint, config.model_dump_json(), templates.folders, options
-            )
-            outputs = previous.previous.outputs
-            on_disk = {url: s.digest for url, s in outputs.items()} if previous.intact() else None
-            kept = PageCache(previous.folder, previous.fingerprint, on_disk, previous.inputs)
-        stage = new_stage(target)  # a first build writes each page as soon as it is rendered
-        pages, problems, seconds = render_pages(
-            library, templates, chosen, seconds, kept, site_key, stage
-        )
-        content.report.extend(problems)
-        if content.report.failed(strict):
-            discard(stage)
-            return result
-        protected = [root, root / config.entries, root / config.templates, root / "pyproject.toml"]
-        reuse = previous.reuse if previous else None
-        present = previous.previous.outputs.keys() if previous and previous.intact() else None
-        assets = templates.asset_files()
-        written = write_site(pages, assets, target, protected, reuse, present, stage)
-        content.report.extend(written.diagnostics)
-        result.pages = len(pages) if written.ok else 0
-        result.files = written.written
-        result.ok = written.ok
-        if previous is not None and written.ok:
-            outputs = previous.previous.outputs
-            previous.written.update({p.url: outputs[p.url].digest for p in pages if p.kept})
-            previous.written.update({p.url: p.digest for p in pages if p.staged})
-            previous.save(
-                result.pages,
-                result.files,
-                content.report.diagnostics[loaded:],
-                seconds,
-                content.report.diagnostics[:loaded],
-                (content.paper_count, content.issue_count),
-                in_place=written.in_place,
-            )
-            if kept is not None:
-                kept.save(previous.written)
+    content = load_content(root, cache=cache)
+    config = content.config
+    if config is None:
+        return BuildResult(content, out)
+    target = out if out is not None else root / config.out
+    result = BuildResult(content, target)
+    if config.base_url is None:
+        content.report.extend([missing_base_url(root)])
+    if content.report.failed(strict):
         return result
+    library = organise(config, content.issues, content.papers, include_drafts=drafts)
+    gc.freeze()  # the library lives as long as the build: see `frozen_heap`
+    templates, problems = load_templates(config, root)
+    content.report.extend(problems)
+    if templates is None:
+        return result
+    loaded = len(content.report.diagnostics)
+    previous = None  # the cache, when asked for and the page set is the default one
+    if cache and builders is None:
+        same_folders = stamped and stamped[1].folders == tuple(map(str, templates.folders))
+        if stamped and stamped[0] == config and same_folders:
+            previous = stamped[1]  # found changed before loading
+        else:  # the config or the template folders changed while loading: stamp them again
+            previous = open_cache(root, config, target, templates.folders, options)
+            state = previous.unchanged()
+            if state is not None:  # same inputs, options and tool; the site as it was left
+                content.report.extend(state.diagnostics)
+                result.pages, result.files, result.ok = state.pages, state.files, True
+                return result
+    chosen = builders if builders is not None else [*PAGE_BUILDERS, *READER_BUILDERS]
+    seconds = previous.previous.seconds if previous else {}
+    kept, site_key = None, ""  # pages whose inputs did not change (digest.page_cache)
+    if previous is not None:
+        site_key = site_fingerprint(
+            previous.fingerprint, config.model_dump_json(), templates.folders, options
+        )
+        outputs = previous.previous.outputs
+        on_disk = {url: s.digest for url, s in outputs.items()} if previous.intact() else None
+        kept = PageCache(previous.folder, previous.fingerprint, on_disk, previous.inputs)
+    stage = new_stage(target)  # a first build writes each page as soon as it is rendered
+    pages, problems, seconds = render_pages(
+        library, templates, chosen, seconds, kept, site_key, stage
+    )
+    content.report.extend(problems)
+    if content.report.failed(strict):
+        discard(stage)
+        return result
+    protected = [root, root / config.entries, root / config.templates, root / "pyproject.toml"]
+    reuse = previous.reuse if previous else None
+    present = previous.previous.outputs.keys() if previous and previous.intact() else None
+    assets = templates.asset_files()
+    written = write_site(pages, assets, target, protected, reuse, present, stage)
+    content.report.extend(written.diagnostics)
+    result.pages = len(pages) if written.ok else 0
+    result.files = written.written
+    result.ok = written.ok
+    if previous is not None and written.ok:
+        outputs = previous.previous.outputs
+        previous.written.update({p.url: outputs[p.url].digest for p in pages if p.kept})
+        previous.written.update({p.url: p.digest for p in pages if p.staged})
+        previous.save(
+            result.pages,
+            result.files,
+            content.report.diagnostics[loaded:],
+            seconds,
+            content.report.diagnostics[:loaded],
+            (content.paper_count, content.issue_count),
+            in_place=written.in_place,
+        )
+        if kept is not None:
+            kept.save(previous.written)
+    return result
 
 
 def _replayed(root: Path, config: SiteConfig, target: Path, state: State) -> BuildResult:

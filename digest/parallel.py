@@ -61,7 +61,7 @@ DEFAULT_WEIGHT = 1.0
 
 @dataclass(frozen=True)
 class Work:
-    """One run of a builder: all of it, or part `which` of `count` (render.SPLITTABLE)."""
+    """One run of a builder: all of it, or part `which` of `count` (`SPLIT_BUILDERS`)."""
 
     builder: int  # index into Job.builders
     which: int = 0
@@ -257,9 +257,9 @@ def render_pages(
     """`render_site`'s result, in parallel where that pays; plus this build's builder times.
 
     With `cache` (digest.page_cache), pages whose inputs did not change come back kept,
-    and the pieces this build used are recorded in it. With `stage`
-    (digest.write.new_stage), every page is written there as soon as it is rendered and
-    comes back `staged`: no page content stays in memory.
+    and the pieces this build used are recorded in it. With `stage` (digest.write's
+    `new_stage`), every page is written there as soon as it is rendered and comes back
+    `staged`: no page content stays in memory.
     """
     workers = workers_for(library)
     if workers > 1:
