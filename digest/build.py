@@ -23,6 +23,8 @@ from digest.load import scan_entries
 from digest.models import IssueEntry, PaperEntry, SiteConfig
 from digest.validate import combine
 
+FEW_CHANGES = 3  # changed input files a rebuild renders in one process (see `_build`)
+
 if TYPE_CHECKING:
     from digest.render import PageBuilder
 
@@ -221,8 +223,17 @@ def _build(
         on_disk = {url: s.digest for url, s in outputs.items()} if previous.intact() else None
         kept = PageCache(previous.folder, previous.fingerprint, on_disk, previous.inputs)
     stage = new_stage(target)  # a first build writes each page as soon as it is rendered
+    # After an edit or two, most pages are kept and the rest render faster in this
+    # process than forking workers and gathering their results would take.
+    serial = (
+        previous is not None
+        and kept is not None
+        and kept.on_disk is not None
+        and kept.previous_site == site_key
+        and previous.changed_inputs() <= FEW_CHANGES
+    )
     pages, problems, seconds = render_pages(
-        library, templates, chosen, seconds, kept, site_key, stage
+        library, templates, chosen, seconds, kept, site_key, stage, serial=serial
     )
     content.report.extend(problems)
     if content.report.failed(strict):
@@ -251,7 +262,7 @@ def _build(
             in_place=written.in_place,
         )
         if kept is not None:
-            kept.save(previous.written)
+            kept.save(previous.written, site_key)
     return result
 
 

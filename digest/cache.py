@@ -438,6 +438,12 @@ class BuildCache:
                 return False
         return True
 
+    def changed_inputs(self) -> int:
+        """How many input files were added, removed or changed since the last build."""
+        before, now = self.previous.inputs, self.inputs
+        changed = sum(1 for name, stamp in now.items() if before.get(name) != stamp)
+        return changed + sum(1 for name in before if name not in now)
+
     # -- 2. unchanged output files
 
     def reuse(self, url: str, data: bytes) -> Path | None:

@@ -175,6 +175,7 @@ class PageCache:
         loaded = read_payload(self.path, fingerprint)
         stored: dict[str, Any] = loaded if isinstance(loaded, dict) else {}
         self.previous: dict[str, tuple[str, str]] = stored.get("pages", {})
+        self.previous_site: str = stored.get("site", "")  # the last build's site key
         # The pieces are content-addressed (by paper hash), so any shard that reads back
         # whole holds good values; only the shards with a changed key are written again
         # (digest.cache.Shards).
@@ -198,12 +199,14 @@ class PageCache:
         self.pieces[name] = value
         return value
 
-    def save(self, written: Mapping[str, str]) -> None:
+    def save(self, written: Mapping[str, str], site_key: str) -> None:
         """Record this build: call only after its site is in place. `written` is url →
-        hash of every file in the output folder."""
+        hash of every file in the output folder; `site_key` is this build's
+        `site_fingerprint`."""
         pages = {url: (key, written[url]) for url, key in self.keys.items() if url in written}
         value = {
             "pages": pages,
+            "site": site_key,
             PIECES: write_shards(
                 self._shard(PIECES), self.fingerprint, self.pieces, self.pieces_shards
             ),

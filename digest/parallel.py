@@ -253,15 +253,18 @@ def render_pages(
     cache: PageCache | None = None,
     site_key: str = "",
     stage: Path | None = None,
+    *,
+    serial: bool = False,
 ) -> tuple[list[RenderedPage], list[Diagnostic], dict[str, float]]:
     """`render_site`'s result, in parallel where that pays; plus this build's builder times.
 
     With `cache` (digest.page_cache), pages whose inputs did not change come back kept,
     and the pieces this build used are recorded in it. With `stage` (digest.write's
     `new_stage`), every page is written there as soon as it is rendered and comes back
-    `staged`: no page content stays in memory.
+    `staged`: no page content stays in memory. With `serial`, everything is rendered in
+    this process.
     """
-    workers = workers_for(library)
+    workers = 1 if serial else workers_for(library)
     if workers > 1:
         done = render(library, templates, builders, workers, seconds, cache, site_key, stage)
         if done is not None:

@@ -208,3 +208,17 @@ def test_a_sharded_store_rewrites_only_the_shards_that_changed(tmp_path: Path) -
     assert len(mixed.merged()) == len(value) - len(stored.parts[edited])
     assert cache.read_shards(path, "other-tool", again).merged() == {}
     assert cache.read_shards(path, "tool", None).merged() == {}
+
+
+def test_changed_inputs_counts_added_removed_and_edited_files(root: Path) -> None:
+    out = root / "site"
+    (root / "entries" / "b.yaml").write_text("title: B\n")
+    old(root / "entries" / "b.yaml")
+    first = make_cache(root, out)
+    write_site(out, {"index.html": b"home"}, first)
+    first.save(pages=1, files=1, diagnostics=[])
+    assert make_cache(root, out).changed_inputs() == 0
+    (root / "entries" / "a.yaml").write_text("title: A, edited\n")
+    (root / "entries" / "b.yaml").unlink()
+    (root / "entries" / "c.yaml").write_text("title: C\n")
+    assert make_cache(root, out).changed_inputs() == 3

@@ -216,3 +216,31 @@ def test_a_new_paper_renders_the_sitemap_and_its_feeds_again(
     assert {"sitemap.xml", "feed.xml", "topics/theory/feed.xml"} <= set(rendered)
     assert "topics/safety/feed.xml" not in rendered
     assert tree(root / "site") == clean_build(root, tmp_path)
+
+
+def test_an_edit_or_two_renders_in_one_process(
+    make_site: SiteFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Forking render workers costs more than the few pages an edit changes; a changed
+    # template (every page again) or many changed entries still go parallel.
+    from digest import parallel
+
+    asked: list[bool] = []
+    original = parallel.render_pages
+
+    def spy(*args: Any, serial: bool = False) -> Any:
+        asked.append(serial)
+        return original(*args, serial=serial)
+
+    monkeypatch.setattr(parallel, "render_pages", spy)
+    root = make_site(FILES, CONFIG)
+    assert build.run(root, cache=True).ok
+    (root / "entries/2026-01-03/alpha.yaml").write_text(paper_yaml(title='"Alpha, edited"'))
+    assert build.run(root, cache=True).ok
+    (root / "templates").mkdir(exist_ok=True)
+    (root / "templates/404.html").write_text("{% extends 'base.html' %}")
+    assert build.run(root, cache=True).ok
+    for name in ("delta", "epsilon", "zeta", "eta"):
+        (root / f"entries/2026-01-10/{name}.yaml").write_text(paper_yaml(title=f'"{name}"'))
+    assert build.run(root, cache=True).ok
+    assert asked == [False, True, False, False]
