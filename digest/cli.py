@@ -9,7 +9,7 @@ import json
 import os
 import re
 import sys
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -300,6 +300,7 @@ def main() -> None:
         code = stop.code
     if isinstance(code, str):
         print(code, file=sys.stderr)
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(OSError, ValueError):  # a closed pipe (`digest check | head`)
+            stream.flush()
     os._exit(code if isinstance(code, int) else 0 if code is None else 1)

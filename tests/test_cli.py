@@ -165,3 +165,24 @@ def test_configured_check_levels_change_the_outcome(make_site: SiteFactory) -> N
     result = runner.invoke(app, ["check", "--root", str(raised)])
     assert result.exit_code == 1
     assert "b.yaml:1:1: error[W101]: no authors listed" in result.output
+
+
+def test_the_console_script_keeps_exit_codes_and_output(make_site: SiteFactory) -> None:
+    # `main` ends the process with os._exit after flushing; what it printed and its exit
+    # code must be exactly what the command decided, also into a pipe.
+    import subprocess
+    import sys
+
+    good = make_site(
+        {"entries/2026-02-28/_issue.yaml": MINIMAL_ISSUE, "entries/2026-02-28/a.yaml": paper_yaml()}
+    )
+    command = [sys.executable, "-c", "from digest.cli import main; main()"]
+    ok = subprocess.run([*command, "build", "--root", str(good)], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.rstrip().endswith(f"pages into {good / 'site'}/")
+    (good / "entries/2026-02-28/a.yaml").write_text(paper_yaml(themes="[nope]"))
+    bad = subprocess.run([*command, "check", "--root", str(good)], capture_output=True, text=True)
+    assert bad.returncode == 1
+    assert "a.yaml:" in bad.stdout and "unknown theme 'nope'" in bad.stdout
+    usage = subprocess.run([*command, "build", "--nope"], capture_output=True, text=True)
+    assert usage.returncode == 2
