@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from digest.cache import BuildCache, State, open_cache
+from digest.cache import (
+    BuildCache,
+    State,
+    compiled_templates_folder,
+    open_cache,
+    tool_fingerprint,
+)
 from digest.config import load_config, template_folders
 from digest.diagnostics import Diagnostic, Report
 from digest.entry_cache import EntryCache
@@ -195,7 +201,8 @@ def _build(
         return result
     library = organise(config, content.issues, content.papers, include_drafts=drafts)
     gc.freeze()  # the library lives as long as the build: see `frozen_heap`
-    templates, problems = load_templates(config, root)
+    compiled = compiled_templates_folder(root, tool_fingerprint()) if cache else None
+    templates, problems = load_templates(config, root, compiled)
     content.report.extend(problems)
     if templates is None:
         return result

@@ -37,6 +37,7 @@ import hashlib
 import importlib.metadata
 import os
 import pickle
+import shutil
 import sys
 import tempfile
 import time
@@ -77,6 +78,22 @@ def tool_fingerprint() -> str:
         stat = path.stat()
         parts.append(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}")
     return content_digest("\n".join(parts).encode())
+
+
+def compiled_templates_folder(root: Path, fingerprint: str) -> Path | None:
+    """Where this version of digest keeps compiled templates (Jinja's bytecode, which
+    depends on digest's Jinja settings), made if needed; other versions' folders are
+    removed. None when it cannot be made: templates are then compiled every time."""
+    folder = root / CACHE_DIR
+    mine = folder / f"templates-{fingerprint[:16]}"
+    try:
+        mine.mkdir(parents=True, exist_ok=True)
+        for other in folder.glob("templates-*"):
+            if other != mine:
+                shutil.rmtree(other, ignore_errors=True)
+    except OSError:
+        return None
+    return mine
 
 
 # ------------------------------------------------------------------ cache files

@@ -326,3 +326,22 @@ def test_an_entry_edited_while_a_build_runs_is_rebuilt_next_time(
     assert build.run(root, cache=True).ok
     page = (root / "site/papers/a/index.html").read_text(encoding="utf-8")
     assert "Third version" in page
+
+
+def test_compiled_templates_are_kept_and_a_damaged_one_is_compiled_again(
+    site: Site, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    assert build.run(site.root, out, cache=True).ok
+    folders = list((site.root / cache.CACHE_DIR).glob("templates-*"))
+    assert len(folders) == 1
+    compiled = sorted(folders[0].iterdir())
+    assert compiled  # one file per template
+    before = tree(out)
+    for path in compiled:
+        path.write_bytes(path.read_bytes()[:20] + b"\x80garbage")
+    site.paper_path("alpha").write_text(paper_yaml(title='"Paper alpha, again"'))
+    assert build.run(site.root, out, cache=True).ok
+    site.paper_path("alpha").write_text(paper_yaml(title='"Paper alpha"'))
+    assert build.run(site.root, out, cache=True).ok
+    assert tree(out) == before
