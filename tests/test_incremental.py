@@ -236,9 +236,10 @@ def test_a_corrupted_cache_is_survived(site: Site, tmp_path: Path) -> None:
     out, clean_out = tmp_path / "out", tmp_path / "clean"
     assert build.run(site.root, out, cache=True).ok
     folder = site.root / cache.CACHE_DIR
-    for path in folder.iterdir():
-        data = path.read_bytes()
-        path.write_bytes(data[: len(data) // 3] + b"\x00garbage")
+    for path in folder.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            path.write_bytes(data[: len(data) // 3] + b"\x00garbage")
     (folder / "unrelated").write_bytes(os.urandom(64))
     site.paper_path("beta").write_text(paper_yaml(title='"Beta, edited"'))
     result = build.run(site.root, out, cache=True)
