@@ -13,7 +13,8 @@ every installed tool is timed, in the same run, on four scenarios:
 - check: `digest check` alone (digest only; the others have no such command).
 
 Each number is the median of `--runs` runs of a fresh subprocess, timed on the wall
-clock. Peak memory is the largest of the process's own ru_maxrss (from wait4) and the
+clock; the tools take turns run by run (A B A B ...), so a drift of the machine falls
+on all of them alike. Peak memory is the largest of the process's own ru_maxrss (from wait4) and the
 memory of its whole process tree sampled every 20 ms (proportional set size, so forked
 workers are counted together without counting the pages they share twice). A tool that
 is not installed is skipped, and the table says so. Pelican and Hugo come from the
@@ -276,8 +277,8 @@ def _append_sentence(path: Path, run: int) -> None:
     path.write_text(f"{text}{indent}Edited in benchmark run {run}.\n", encoding="utf-8")
 
 
-def time_tool(tool: Tool, papers: int, runs: int, log: Callable[[str], None]) -> Result:
-    result = Result(tool.name, papers)
+def _steps(tool: Tool) -> list[tuple[str, Callable[[int], None], list[str]]]:
+    """(scenario, what to do before each run, the command) in the order they are timed."""
     steps: list[tuple[str, Callable[[int], None], list[str]]] = [
         ("cold", lambda _: _remove(tool.clean), tool.build),
         ("warm", lambda _: None, tool.build),
@@ -285,20 +286,38 @@ def time_tool(tool: Tool, papers: int, runs: int, log: Callable[[str], None]) ->
     ]
     if tool.check is not None:
         steps.append(("check", lambda _: None, tool.check))
-    try:
-        for scenario, prepare, command in steps:
-            for run in range(runs):
-                prepare(run)
-                sample = measure(command, tool.root)
+    return steps
+
+
+def time_tools(
+    tools: list[Tool], papers: int, runs: int, log: Callable[[str], None]
+) -> list[Result]:
+    """Every scenario, run by run, the tools in turn (A B A B ...): a drift of the
+    machine's speed (or of its file system, which slows down after the many files a
+    cold build's clean-up deletes) then falls on every tool alike."""
+    results = {tool.name: Result(tool.name, papers) for tool in tools}
+    steps = {tool.name: _steps(tool) for tool in tools}
+    for scenario in SCENARIOS:
+        for run in range(runs):
+            for tool in tools:
+                result = results[tool.name]
+                found = [step for step in steps[tool.name] if step[0] == scenario]
+                if result.failed or not found:
+                    continue
+                _, prepare, command = found[0]
+                try:
+                    prepare(run)
+                    sample = measure(command, tool.root)
+                except RunFailed as exc:
+                    result.failed = str(exc)
+                    log(f"  {tool.name} failed: {exc}")
+                    continue
                 result.samples.setdefault(scenario, []).append(sample)
                 log(
                     f"  {tool.name:8} {papers:>6} {scenario:5} run {run + 1}: "
                     f"{sample.seconds:7.3f} s {sample.peak_bytes / 1e6:7.1f} MB"
                 )
-    except RunFailed as exc:
-        result.failed = str(exc)
-        log(f"  {tool.name} failed: {exc}")
-    return result
+    return list(results.values())
 
 
 # ---------------------------------------------------------------- reporting
@@ -413,8 +432,7 @@ def run(
         for name, why in skipped.items():
             log(f"  skipping {name}: {why}")
             results.append(Result(name, papers, skipped=why))
-        for tool in measured:
-            results.append(time_tool(tool, papers, runs, log))
+        results += time_tools(measured, papers, runs, log)
     order = {name: index for index, name in enumerate(("digest", "hugo", "pelican"))}
     return sorted(results, key=lambda r: (r.papers, order.get(r.tool, 9)))
 
