@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import importlib.metadata
 import os
 import pickle
 import shutil
@@ -47,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from digest import __version__
 from digest.config import CONFIG_FILE
 from digest.diagnostics import Diagnostic
 from digest.load import entry_paths
@@ -69,11 +69,7 @@ def content_digest(data: bytes) -> str:
 def tool_fingerprint() -> str:
     """Changes whenever digest itself may render differently: version, Python, sources."""
     package = Path(__file__).resolve().parent
-    try:
-        version = importlib.metadata.version("digest")
-    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - running from a checkout
-        version = "unknown"
-    parts = [version, sys.version, str(FORMAT)]
+    parts = [__version__, sys.version, str(FORMAT)]
     for path in sorted(package.glob("*.py")):
         stat = path.stat()
         parts.append(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}")

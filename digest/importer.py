@@ -18,12 +18,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from urllib.parse import quote
 
 import httpx
 
+from digest import __version__
 from digest.http_cache import CACHE_DIR, DiskCache
 from digest.metadata import ImportFailure, Metadata, Source, clean_text, parse_arxiv, parse_crossref
 from digest.models import SiteConfig
@@ -57,10 +57,7 @@ class Services:
 
 def user_agent(contact: str | None) -> str:
     """`digest/0.1.0 (+mailto:editor@example.org)`: who is asking and how to reach them."""
-    try:
-        release = version("digest")
-    except PackageNotFoundError:  # pragma: no cover - running from an uninstalled tree
-        release = "0"
+    release = __version__
     return f"digest/{release} (+mailto:{contact})" if contact else f"digest/{release}"
 
 
