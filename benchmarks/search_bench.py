@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> None:
         assert content.config is not None
         library = organise(content.config, content.issues, content.papers)
         started = time.perf_counter()
-        text = search.build_index(library).to_json()
+        text = search.index_json(library)
         build_ms = (time.perf_counter() - started) * 1000
         index_path = work / "index.json"
         index_path.write_text(text, encoding="utf-8")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import tomllib
 from pathlib import Path
 
@@ -114,3 +116,14 @@ def test_median_of_several_runs() -> None:
     found.samples["cold"] = [bench.Sample(s, 1) for s in (5.0, 1.0, 2.0)]
     assert found.median("cold") == 2.0
     assert found.median("warm") is None
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="search.js runs in Node (CI has it)")
+def test_search_benchmark_smoke_run(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import search_bench
+
+    search_bench.main(["--papers", "60", "--rounds", "1"])
+    found = json.loads(capsys.readouterr().out)
+    assert found["papers"] == 60
+    assert found["index_bytes"] > found["index_gzip_bytes"] > 0
+    assert found["queries_timed"] > 0
