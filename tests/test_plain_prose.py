@@ -49,10 +49,14 @@ def prose_like(draw: st.DrawFn, other_syntax: bool = True) -> str:
             parts.append(draw(st.sampled_from(SYNTAX)))
         elif kind == "em":
             delimiter = draw(st.sampled_from(["*", "**"]))
-            inner = " ".join(draw(st.lists(st.sampled_from(WORDS), min_size=1, max_size=3)))
+            inner = draw(st.sampled_from([" ", "\n"])).join(
+                draw(st.lists(st.sampled_from(WORDS), min_size=1, max_size=3))
+            )
             parts.append(f"{delimiter}{inner}{delimiter}")
         else:
-            text = draw(st.sampled_from(["project page", "code", " x ", "a (b)", '"q"']))
+            text = draw(
+                st.sampled_from(["project page", "code", " x ", "a (b)", '"q"', "on\ngithub"])
+            )
             parts.append(f"[{text}]({draw(st.sampled_from(URLS))})")
     return "".join(parts)
 
