@@ -253,7 +253,46 @@ def _decode(raw: bytes) -> str:
         ) from None
 
 
+_CLOSERS = {"flow sequence": ("list", "]"), "flow mapping": ("mapping", "}")}
+
+
+def _unclosed(exc: yaml.YAMLError) -> LoadError | None:
+    """A quote, '[' or '{' that is never closed, reported where it opens: the parser only
+    notices at the end of the file or some lines later, where nothing looks wrong."""
+    context = getattr(exc, "context", None) or ""
+    opened = getattr(exc, "context_mark", None)
+    found = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or ""
+    if opened is None or found is None:
+        return None
+    line, col = opened.line + 1, opened.column + 1
+    if context == "while scanning a quoted scalar" and "end of stream" in problem:
+        return LoadError(
+            "E004",
+            "YAML syntax error: this quoted value is never closed",
+            line,
+            col,
+            hint="end it with the quote it starts with; for a quote inside the value, "
+            "write \\\" between double quotes or '' between single quotes",
+        )
+    kind = _CLOSERS.get(context.removeprefix("while parsing a "))
+    if kind and problem.startswith("did not find expected"):
+        name, closer = kind
+        return LoadError(
+            "E004",
+            f"YAML syntax error: this {name} is not closed (the parser expected ',' or "
+            f"'{closer}' at {found.line + 1}:{found.column + 1})",
+            line,
+            col,
+            hint=f"close it with '{closer}'",
+        )
+    return None
+
+
 def _syntax_error(exc: yaml.YAMLError, text: str) -> LoadError:
+    unclosed = _unclosed(exc)
+    if unclosed is not None:
+        return unclosed
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None) or str(exc)
     line = col = 1

@@ -110,3 +110,21 @@ def test_load_entries_reads_every_file_and_reports_the_broken(make_site: SiteFac
 def test_missing_entries_folder_loads_nothing(tmp_path: Path) -> None:
     result = load.load_entries(tmp_path / "entries", tmp_path)
     assert result.entries == [] and result.diagnostics == []
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "message"),
+    [
+        ("title: 'Unclosed\nthemes: [safety]\n", (1, 8), "this quoted value is never closed"),
+        ('a: 1\ntitle: "Unclosed\n', (2, 8), "this quoted value is never closed"),
+        ("themes: [safety, theory\nsummary: x\n", (1, 9), "this list is not closed"),
+        ("links: {code: https://x.org\nsummary: x\n", (1, 8), "this mapping is not closed"),
+    ],
+)
+def test_an_unclosed_quote_or_bracket_is_reported_where_it_opens(
+    text: str, where: tuple[int, int], message: str
+) -> None:
+    with pytest.raises(LoadError) as raised:
+        parse_yaml(text)
+    assert (raised.value.line, raised.value.col) == where
+    assert message in raised.value.message
