@@ -197,5 +197,12 @@ def test_search_page_in_chromium(example_root: Path, tmp_path: Path) -> None:
         with_code = {p.id for p in library.papers.values() if p.paper.links.code}
         assert shown() == narrowed & with_code
 
+        # Only stop words: nothing listed, and the status says why.
+        page.goto(server.url_for("search/?q=the+of"))
+        page.wait_for_function(
+            "document.getElementById('search-status').textContent.includes('too common')"
+        )
+        assert results.count() == 0
+
         assert run_axe(page) == []
         assert log.problems(server.origin) == []

@@ -148,8 +148,13 @@
   function show(current) {
     results.textContent = "";
     var filtered = current.topic || current.contribution || current.issue || current.code;
-    if (!current.q && !filtered) {
-      status.textContent = "Type a word or choose a filter to list papers.";
+    var searchable = words(current.q).filter(function (word) { return !prepared.stop[word]; });
+    if (!searchable.length && !filtered) {
+      /* Stop words alone ("the", "of") would match every paper: say so instead. */
+      status.textContent = current.q.trim()
+        ? "“" + current.q.trim() + "” has only words too common to search for; " +
+          "try a more specific word."
+        : "Type a word or choose a filter to list papers.";
       return;
     }
     var hits = search(prepared, current.q, current);
