@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
-from digest import citations
+from digest import citations, permalinks
 from digest.models import PaperEntry
 from digest.organise import CONTRIBUTION_GROUPS as _HOOD_LABELS
 from digest.organise import IssueView, Topic
@@ -87,12 +87,12 @@ def _topic_summary(topic: Topic, root: str) -> TopicSummary:
         count=topic.count,
         count_text=f"{plural(topic.count, 'paper')} in {plural(issues, 'issue')}",
         latest=format_date(topic.issues[0].issue.date) if topic.issues else None,
-        url=f"{root}topics/{topic.theme.slug}/",
+        url=root + permalinks.topic_path(topic.theme.slug),
     )
 
 
 def home_context(views: Views) -> HomeContext:
-    url = "index.html"
+    url = permalinks.page_file(permalinks.HOME)
     library = views.library
     base = views.base(url, library.config.title, "home")
     root = base["root"]
@@ -107,7 +107,7 @@ def home_context(views: Views) -> HomeContext:
 
 
 def issue_context(view: IssueView, views: Views) -> IssueContext:
-    url = f"{view.slug}/index.html"
+    url = permalinks.page_file(permalinks.issue_path(view.date))
     base = views.base(url, f"{view.issue.title} — {format_date(view.date)}", "issue")
     root = base["root"]
     when = format_date(view.date)
@@ -147,12 +147,13 @@ def issue_context(view: IssueView, views: Views) -> IssueContext:
 
 def topics_context(views: Views) -> TopicsContext:
     library = views.library
-    base = views.base("topics/index.html", f"Topics — {library.config.title}", "topics")
+    url = permalinks.page_file(permalinks.TOPICS)
+    base = views.base(url, f"Topics — {library.config.title}", "topics")
     return {**base, "topics": tuple(_topic_summary(t, base["root"]) for t in library.topics)}
 
 
 def topic_context(topic: Topic, views: Views) -> TopicContext:
-    url = f"topics/{topic.theme.slug}/index.html"
+    url = permalinks.page_file(permalinks.topic_path(topic.theme.slug))
     title = f"{topic.theme.title} — {views.library.config.title}"
     base = views.base(url, title, "topics", topic.theme.description)
     root = base["root"]
@@ -167,7 +168,7 @@ def topic_context(topic: Topic, views: Views) -> TopicContext:
 
 
 def paper_context(entry: PaperEntry, views: Views) -> PaperContext:
-    url = f"papers/{entry.id}/index.html"
+    url = permalinks.page_file(permalinks.paper_path(entry.id))
     paper = entry.paper
     base = views.base(
         url, paper.title, "paper", paper.tagline or views.first_sentence(paper.summary)

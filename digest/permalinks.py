@@ -26,6 +26,12 @@ FEEDS_OPML = "feeds.opml"
 BIBLIOGRAPHY = "bibliography.bib"
 
 
+def page_file(path: str) -> str:
+    """The file a page path is written to: a folder (`papers/x/`, or "" for the home
+    page) is served as its index.html; a file path (`feed.xml`) is itself."""
+    return f"{path}index.html" if path.endswith("/") or not path else path
+
+
 def paper_path(paper_id: str) -> str:
     return f"papers/{paper_id}/"
 

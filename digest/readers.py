@@ -76,7 +76,7 @@ def feed_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage | 
 
 def search_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage | None]:
     """search/index.html and the index it reads."""
-    url = f"{permalinks.SEARCH}index.html"
+    url = permalinks.page_file(permalinks.SEARCH)
     kept = renderer.kept(url, "search.html", _whole)
     if kept is None:
         base = renderer.base(url, f"Search — {library.config.title}", "search")

@@ -27,6 +27,7 @@ import jinja2
 import jinja2.bccache
 from markupsafe import Markup
 
+from digest import permalinks
 from digest.config import template_folders
 from digest.diagnostics import Diagnostic, error
 from digest.markdown import html_at
@@ -280,7 +281,7 @@ def _of_topic(topic: Topic) -> Callable[[PageKeys], str]:
 
 
 def home_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage | None]:
-    url = "index.html"
+    url = permalinks.page_file(permalinks.HOME)
     yield renderer.kept(url, "home.html", _whole) or renderer.page(
         url, "home.html", home_context(renderer.views)
     )
@@ -288,19 +289,19 @@ def home_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage | 
 
 def issue_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage | None]:
     for view in renderer.share(library.issues):
-        url = f"{view.slug}/index.html"
+        url = permalinks.page_file(permalinks.issue_path(view.date))
         yield renderer.kept(url, "issue.html", _of_issue(view)) or renderer.page(
             url, "issue.html", issue_context(view, renderer.views)
         )
 
 
 def topic_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage | None]:
-    url = "topics/index.html"
+    url = permalinks.page_file(permalinks.TOPICS)
     yield renderer.kept(url, "topics.html", _whole) or renderer.page(
         url, "topics.html", topics_context(renderer.views)
     )
     for topic in library.topics:
-        url = f"topics/{topic.theme.slug}/index.html"
+        url = permalinks.page_file(permalinks.topic_path(topic.theme.slug))
         yield renderer.kept(url, "topic.html", _of_topic(topic)) or renderer.page(
             url, "topic.html", topic_context(topic, renderer.views)
         )
@@ -309,7 +310,7 @@ def topic_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage |
 def paper_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage | None]:
     for paper_id in renderer.share(sorted(library.papers)):
         entry = library.papers[paper_id]
-        url = f"papers/{paper_id}/index.html"
+        url = permalinks.page_file(permalinks.paper_path(paper_id))
         yield renderer.kept(url, "paper.html", _of_paper(entry)) or renderer.page(
             url, "paper.html", paper_context(entry, renderer.views)
         )

@@ -18,7 +18,7 @@ from typing import TypedDict
 
 from markupsafe import Markup
 
-from digest import citations, search
+from digest import citations, permalinks, search
 from digest.markdown import first_sentence, html_at
 from digest.models import PaperEntry
 from digest.organise import IssueView, Library
@@ -312,7 +312,7 @@ def _paper_view(entry: PaperEntry, views: Views, root: str, top_heading: int) ->
         id=entry.id,
         title=paper.title,
         name=paper.short or paper.title,
-        url=f"{root}papers/{entry.id}/",
+        url=root + permalinks.paper_path(entry.id),
         authors=authors_short(paper.authors, paper.et_al),
         authors_full=full,
         affiliations=_join(paper.affiliations),
@@ -321,7 +321,9 @@ def _paper_view(entry: PaperEntry, views: Views, root: str, top_heading: int) ->
         summary_markdown=paper.summary,
         summary_heading=top_heading,
         links=tuple(links),
-        themes=tuple(Link(titles[s], f"{root}topics/{s}/") for s in paper.themes if s in titles),
+        themes=tuple(
+            Link(titles[s], root + permalinks.topic_path(s)) for s in paper.themes if s in titles
+        ),
         contribution=CONTRIBUTION_LABELS[paper.contribution] if paper.contribution else None,
         arxiv=paper.arxiv,
         doi=paper.doi,
@@ -331,7 +333,7 @@ def _paper_view(entry: PaperEntry, views: Views, root: str, top_heading: int) ->
         citation=citation,
         issue_date=format_date(entry.issue_date),
         issue_date_iso=entry.issue_date.isoformat(),
-        issue_url=f"{root}{entry.issue_date.isoformat()}/",
+        issue_url=root + permalinks.issue_path(entry.issue_date),
     )
 
 
@@ -346,7 +348,7 @@ def _issue_summary(view: IssueView, views: Views, root: str, top_heading: int) -
         subject=view.issue.subject,
         count=count,
         dek=f"Latest {plural(count, 'paper')} on {view.issue.subject}: {when}",
-        url=f"{root}{view.slug}/",
+        url=root + permalinks.issue_path(view.date),
         intro=views.markdown(view.issue.intro, top_heading),
         draft=view.issue.draft,
     )
