@@ -23,16 +23,10 @@ from digest import permalinks
 from digest.markdown import analyse, first_sentence, plain_text, render_markdown
 from digest.models import PaperEntry, SiteConfig
 from digest.organise import IssueView, Library
-from digest.views import LINK_LABELS, format_date
+from digest.views import Link, authors_short, format_date, paper_links
 
 WIDTH = 72
 _LIST_ITEM = re.compile(r"^\s*([-*+]|\d+[.)])\s+")
-
-
-@dataclass(frozen=True)
-class EmailLink:
-    label: str
-    url: str
 
 
 @dataclass(frozen=True)
@@ -43,7 +37,7 @@ class EmailPaper:
     affiliations: str
     summary: Markup
     summary_text: str
-    links: tuple[EmailLink, ...]
+    links: tuple[Link, ...]
     one_liner: str
 
 
@@ -82,27 +76,16 @@ def _html(config: SiteConfig, markdown: str, page_path: str, top_heading: int) -
     return Markup(permalinks.absolutize(html, permalinks.absolute(config, page_path)))
 
 
-def _authors(entry: PaperEntry) -> str:
-    authors = list(entry.paper.authors)
-    if not authors:
-        return ""
-    if entry.paper.et_al or len(authors) > 3:
-        return f"{authors[0]} et al."
-    return authors[0] if len(authors) == 1 else ", ".join(authors[:-1]) + " and " + authors[-1]
-
-
 def _paper(config: SiteConfig, entry: PaperEntry, issue_path: str) -> EmailPaper:
     paper = entry.paper
-    links = [EmailLink(LINK_LABELS["paper"], paper.paper_url)] if paper.paper_url else []
-    links += [EmailLink(LINK_LABELS[k], url) for k, url in paper.links.items() if k != "paper"]
     return EmailPaper(
         title=paper.title,
         url=permalinks.absolute(config, permalinks.paper_path(entry.id)),
-        authors=_authors(entry),
+        authors=authors_short(paper.authors, paper.et_al),
         affiliations=", ".join(paper.affiliations),
         summary=_html(config, paper.summary, issue_path, 4),
         summary_text=paper.summary,
-        links=tuple(links),
+        links=paper_links(paper),
         one_liner=paper.tagline or first_sentence(paper.summary),
     )
 

@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from digest import citations, permalinks, search
 from digest.markdown import first_sentence, html_at
-from digest.models import PaperEntry
+from digest.models import Paper, PaperEntry
 from digest.organise import IssueView, Library
 from digest.page_cache import PageCache, PageKeys
 
@@ -288,12 +288,17 @@ class Views:
 # ------------------------------------------------------------------ shared views
 
 
+def paper_links(paper: Paper) -> tuple[Link, ...]:
+    """The paper itself (arXiv, DOI or its own address) first, then code, project, data."""
+    links = [Link(LINK_LABELS["paper"], paper.paper_url)] if paper.paper_url else []
+    links += [Link(LINK_LABELS[kind], url) for kind, url in paper.links.items() if kind != "paper"]
+    return tuple(links)
+
+
 def _paper_view(entry: PaperEntry, views: Views, root: str, top_heading: int) -> PaperView:
     paper = entry.paper
     library = views.library
     titles = {theme.slug: theme.title for theme in library.config.themes}
-    links = [Link(LINK_LABELS["paper"], paper.paper_url)] if paper.paper_url else []
-    links += [Link(LINK_LABELS[kind], url) for kind, url in paper.links.items() if kind != "paper"]
     full = authors_full(paper.authors, paper.et_al)
     source = f"arXiv:{paper.arxiv}" if paper.arxiv else (f"doi:{paper.doi}" if paper.doi else "")
     year = (paper.published or entry.issue_date).year
@@ -320,7 +325,7 @@ def _paper_view(entry: PaperEntry, views: Views, root: str, top_heading: int) ->
         one_liner=paper.tagline or views.first_sentence(paper.summary),
         summary_markdown=paper.summary,
         summary_heading=top_heading,
-        links=tuple(links),
+        links=paper_links(paper),
         themes=tuple(
             Link(titles[s], root + permalinks.topic_path(s)) for s in paper.themes if s in titles
         ),
