@@ -25,6 +25,13 @@ grows stale. A missing, corrupt or foreign file is ignored: the build renders
 everything (a bad shard: its pieces are made again). Markdown parses are not kept:
 parsing the texts a rebuild shows costs less than reading every parse back.
 
+And it keeps the fragments of a page that lists thousands of papers (a topic page's
+cards: digest.views' `Card`), one file per page (`pages-fragments-<hash of url>`), read
+only when that page renders again. Each fragment is named by all it depends on (the
+site fingerprint, the paper's hash, where it is shown), so the file is written as soon
+as its page rendered, whatever becomes of the build; a page's file holds exactly what
+its last rendering used, and the files of pages the site no longer has are removed.
+
 With the build's input stamps, a paper's hash is its entry file's content hash (the
 paper is made from that file alone; the site fingerprint covers the config and the
 tool), which saves dumping every paper's model in every render process.
@@ -44,6 +51,7 @@ from digest.organise import IssueView, Library, Topic
 
 PAGES_FILE = "pages"
 PIECES = "pieces"
+FRAGMENTS = "fragments"
 
 T = TypeVar("T")
 
@@ -170,6 +178,8 @@ class PageCache:
         self.on_disk = on_disk
         self.keys: dict[str, str] = {}  # url → key, for every page of this build
         self.pieces: dict[str, Any] = {}  # the pieces this build used
+        # url → (the fragments its file holds, those this rendering used)
+        self.fragments: dict[str, tuple[dict[str, str], dict[str, str]]] = {}
 
     def _load(self, fingerprint: str) -> None:
         loaded = read_payload(self.path, fingerprint)
@@ -199,6 +209,29 @@ class PageCache:
         self.pieces[name] = value
         return value
 
+    def fragment(self, url: str, name: str, make: Callable[[], str]) -> str:
+        """The fragment called `name` of the page at `url` (see the module docstring),
+        from that page's file when it holds one, else `make()`."""
+        if url not in self.fragments:
+            loaded = read_payload(self._fragments_file(url), self.fingerprint)
+            good = isinstance(loaded, tuple) and len(loaded) == 2 and loaded[0] == url
+            self.fragments[url] = (loaded[1] if good else {}, {})
+        stored, used = self.fragments[url]
+        found = used.get(name)
+        if found is None:
+            found = used[name] = stored[name] if name in stored else make()
+        return found
+
+    def save_fragments(self, url: str) -> None:
+        """Store what the page at `url` used when it was rendered just now, if anything
+        (a failure to write means it renders in full next time)."""
+        if url in self.fragments:
+            used = self.fragments.pop(url)[1]
+            write_payload(self._fragments_file(url), self.fingerprint, (url, used))
+
+    def _fragments_file(self, url: str) -> Path:
+        return self._shard(f"{FRAGMENTS}-{_hash(url)}")
+
     def save(self, written: Mapping[str, str], site_key: str) -> None:
         """Record this build: call only after its site is in place. `written` is url →
         hash of every file in the output folder; `site_key` is this build's
@@ -212,6 +245,10 @@ class PageCache:
             ),
         }
         write_payload(self.path, self.fingerprint, value)
+        wanted = {self._fragments_file(url).name for url in pages}
+        for path in self.path.parent.glob(f"{self.path.name}-{FRAGMENTS}-*"):
+            if path.name not in wanted:
+                path.unlink(missing_ok=True)
 
     def _shard(self, kind: str) -> Path:
         return self.path.with_name(f"{self.path.name}-{kind}")

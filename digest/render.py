@@ -42,11 +42,12 @@ from digest.pages import (
     topic_context,
     topics_context,
 )
-from digest.views import BaseContext, Views, format_date, plural
+from digest.views import BaseContext, PaperView, Views, format_date, plural
 
 T = TypeVar("T")
 TEMPLATE_SUFFIXES = (".html", ".xml", ".txt")
 ASSETS = "assets"
+CARD_MACROS, CARD_MACRO = "macros/papers.html", "compact"  # how a listing shows a paper
 
 
 @dataclass(frozen=True)
@@ -217,7 +218,13 @@ class Renderer:
     def __post_init__(self) -> None:
         files = self.cache.files if self.cache is not None else None
         self.keys = PageKeys(self.library, self.site_key, files)
-        self.views = Views(self.library, self.cache, self.keys)
+        self.views = Views(self.library, self.cache, self.keys, render_card=self.card)
+
+    def card(self, paper: PaperView) -> str:
+        """A paper as a long listing shows it (digest.views' `Card`): the `compact` macro
+        of macros/papers.html."""
+        macros = self.templates.env.get_template(CARD_MACROS).module
+        return str(getattr(macros, CARD_MACRO)(paper))
 
     def markdown(self, text: str, top_heading: int = 1) -> Markup:
         return self.views.markdown(text, top_heading)
@@ -237,7 +244,10 @@ class Renderer:
         self.rendered += 1
         self.views.page_done()
         try:
-            return RenderedPage(url, self.templates.env.get_template(template).render(context))
+            content = self.templates.env.get_template(template).render(context)
+            if self.cache is not None:
+                self.cache.save_fragments(url)
+            return RenderedPage(url, content)
         except jinja2.TemplateSyntaxError as exc:
             where = (self.templates.display(exc.filename, template), exc.lineno or 1)
             message = f"template syntax error: {exc.message}"

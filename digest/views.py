@@ -11,7 +11,7 @@ digest.markdown, which parses each distinct text once. Nothing here knows about 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TypedDict
@@ -196,9 +196,30 @@ class TopicSummary:
 
 
 @dataclass(frozen=True)
+class Card:
+    """One paper of a long listing (a topic page). `{{ card }}` is its HTML, as the listing
+    macro renders its view (digest.render) or as the last build left it (a topic page
+    lists thousands of papers, and an edit changes one or two); `card.paper` is the view,
+    for a template that lays the paper out itself."""
+
+    entry: PaperEntry
+    root: str
+    top_heading: int
+    page: str  # the url of the page that lists it
+    views: Views
+
+    @property
+    def paper(self) -> PaperView:
+        return self.views.paper(self.entry, self.root, self.top_heading)
+
+    def __html__(self) -> str:
+        return self.views.card_html(self)
+
+
+@dataclass(frozen=True)
 class TopicIssueView:
     issue: IssueSummary
-    papers: tuple[PaperView, ...]
+    cards: tuple[Card, ...]
 
 
 class BaseContext(TypedDict):
@@ -217,6 +238,7 @@ class Views:
     library: Library
     cache: PageCache | None = None  # pieces kept from the last build (digest.page_cache)
     keys: PageKeys | None = None  # with `cache`: names the pieces
+    render_card: Callable[[PaperView], str] | None = None  # set by digest.render
     _papers: dict[tuple[str, str, int], PaperView] = field(default_factory=dict)
     _issues: dict[tuple[str, str, int], IssueSummary] = field(default_factory=dict)
     _bibtex: dict[str, str] = field(default_factory=dict)
@@ -241,6 +263,25 @@ class Views:
         if found is None:
             found = self._papers[key] = _paper_view(entry, self, root, top_heading)
         return found
+
+    def card(self, entry: PaperEntry, root: str, top_heading: int, page: str) -> Card:
+        return Card(entry, root, top_heading, page, self)
+
+    def card_html(self, card: Card) -> str:
+        """The card's HTML: kept from the last build that rendered its page when the
+        paper, the place and the site are the same (digest.page_cache), else rendered."""
+        render = self.render_card
+        if render is None:
+            raise RuntimeError("cards are rendered by digest.render's Renderer")
+
+        def make() -> str:
+            return render(card.paper)
+
+        if self.cache is None or self.keys is None:
+            return make()
+        keys = self.keys
+        name = f"{keys.site}:{keys.paper_hash(card.entry)}:{card.root}:{card.top_heading}"
+        return self.cache.fragment(card.page, name, make)
 
     def page_done(self) -> None:
         """Forget the paper views: a page's root and heading level are its own, so a

@@ -244,3 +244,95 @@ def test_an_edit_or_two_renders_in_one_process(
         (root / f"entries/2026-01-10/{name}.yaml").write_text(paper_yaml(title=f'"{name}"'))
     assert build.run(root, cache=True).ok
     assert asked == [False, True, False, False]
+
+
+@pytest.fixture
+def cards(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The id of every paper whose listing card is rendered (not kept), in order."""
+    ids: list[str] = []
+    original = Renderer.card
+
+    def spy(self: Renderer, paper: Any) -> str:
+        ids.append(paper.id)
+        return original(self, paper)
+
+    monkeypatch.setattr(Renderer, "card", spy)
+    return ids
+
+
+SAFETY = {
+    **FILES,
+    "entries/2026-01-10/delta.yaml": paper_yaml(title='"Paper delta"', themes="[safety]"),
+    "entries/2026-01-10/epsilon.yaml": paper_yaml(
+        title='"Paper epsilon"', themes="[safety, theory]"
+    ),
+}
+
+
+def test_a_topic_page_renders_only_the_cards_that_changed(
+    make_site: SiteFactory, tmp_path: Path, cards: list[str]
+) -> None:
+    root = make_site(SAFETY, CONFIG)
+    assert build.run(root, cache=True).ok
+    assert sorted(cards) == ["alpha", "beta", "delta", "epsilon", "epsilon", "gamma"]
+
+    cards.clear()
+    (root / "entries/2026-01-10/delta.yaml").write_text(
+        paper_yaml(title='"Paper delta, edited"', themes="[safety]")
+    )
+    assert build.run(root, cache=True).ok
+    assert cards == ["delta"]  # alpha and epsilon are the safety page's kept cards
+    assert tree(root / "site") == clean_build(root, tmp_path)
+    assert "Paper delta, edited" in (root / "site/topics/safety/index.html").read_text()
+
+    cards.clear()  # a change to the macro that draws the cards draws them all again
+    (root / "templates/macros").mkdir(parents=True)
+    macros = Path(build.__file__).parent.parent / "templates/macros/papers.html"
+    (root / "templates/macros/papers.html").write_text(
+        macros.read_text().replace('class="paper paper-compact"', 'class="paper listed"')
+    )
+    assert build.run(root, cache=True).ok
+    assert len(cards) == 6
+    assert tree(root / "site") == clean_build(root, tmp_path)
+
+
+def test_a_corrupt_fragment_file_is_rendered_afresh(
+    make_site: SiteFactory, tmp_path: Path, cards: list[str]
+) -> None:
+    root = make_site(SAFETY, CONFIG)
+    assert build.run(root, cache=True).ok
+    found = sorted((root / ".digest-cache").glob("pages-fragments-*"))
+    assert len(found) == 4  # one per topic page with papers
+    for path in found:
+        data = bytearray(path.read_bytes())
+        data[-3] ^= 0xFF
+        path.write_bytes(bytes(data))
+    cards.clear()
+    (root / "entries/2026-01-10/delta.yaml").write_text(
+        paper_yaml(title='"Paper delta, edited"', themes="[safety]")
+    )
+    assert build.run(root, cache=True).ok
+    assert sorted(cards) == ["alpha", "delta", "epsilon"]  # the safety page, in full
+    assert tree(root / "site") == clean_build(root, tmp_path)
+
+
+def test_the_fragments_of_a_page_the_site_no_longer_has_are_removed(
+    make_site: SiteFactory, tmp_path: Path
+) -> None:
+    themes = '[{slug = "safety", title = "Safety"}, {slug = "medical", title = "Medical"}]'
+    files = {**SAFETY, "entries/2026-01-03/beta.yaml": paper_yaml(themes="[safety]")}
+    files["entries/2026-01-10/epsilon.yaml"] = paper_yaml(themes="[safety]")
+    root = make_site(files, f"{CONFIG}themes = {themes}\n")
+    assert build.run(root, cache=True).ok
+    cache = page_cache.PageCache(root / ".digest-cache", "tool", None)
+    medical = cache._fragments_file("topics/medical/index.html")
+    assert medical.is_file()
+
+    (root / "entries/2026-01-10/gamma.yaml").write_text(paper_yaml(themes="[safety]"))
+    (root / "pyproject.toml").write_text(
+        f'[tool.digest]\n{CONFIG}themes = [{{slug = "safety", title = "Safety"}}]\n'
+    )
+    assert build.run(root, cache=True).ok
+    assert not medical.exists()
+    assert cache._fragments_file("topics/safety/index.html").is_file()
+    assert tree(root / "site") == clean_build(root, tmp_path)

@@ -135,3 +135,34 @@ def test_runtime_errors_are_reported_once_per_template_line(make_site: SiteFacto
         "template error: 'nope' is undefined (rendering papers/a-paper/index.html)"
     )
     assert not (root / "site").exists()
+
+
+def test_a_topic_template_can_lay_out_its_cards_itself(make_site: SiteFactory) -> None:
+    topic = (
+        "{% extends 'base.html' %}\n{% block content %}\n"
+        "{% for group in issues %}{% for card in group.cards %}"
+        "<li>{{ card.paper.title }} by {{ card.paper.authors }}</li>\n"
+        "{% endfor %}{% endfor %}\n{% endblock %}\n"
+    )
+    root = _site(make_site, {"topic.html": topic})
+    result = run(root, root / "site", cache=True)
+    assert result.ok, result.report.diagnostics
+    page = (root / "site/topics/acceleration/index.html").read_text()
+    assert "<li>A Paper About Things by Ada Lovelace</li>" in page
+
+
+def test_an_error_in_the_card_macro_is_reported_at_its_line(make_site: SiteFactory) -> None:
+    macros = (REPO / "templates/macros/papers.html").read_text()
+    broken = macros.replace('<p class="one-liner">{{ paper.one_liner }}</p>', "{{ paper.nope }}")
+    assert broken != macros
+    root = _site(make_site, {"macros/papers.html": broken})
+    result = run(root, root / "site", cache=True)
+    assert not result.ok
+    line = broken.splitlines().index("  {{ paper.nope }}") + 1
+    [problem] = result.report.errors
+    assert (problem.path, problem.line, problem.code) == (
+        "templates/macros/papers.html",
+        line,
+        "E402",
+    )
+    assert "rendering topics/acceleration/index.html" in problem.message
