@@ -163,10 +163,15 @@ def run(
             state = opened.unchanged()
             if state is not None:
                 return _replayed(root, early, early_target, state)
+            opened.check_early()
             stamped = (early, opened)
-    with frozen_heap():
-        gc.freeze()  # what exists now lives as long as the build (and makes this outermost)
-        return _build(root, out, drafts, strict, builders, cache, stamped, options)
+    try:
+        with frozen_heap():
+            gc.freeze()  # what exists now lives as long as the build (and makes this outermost)
+            return _build(root, out, drafts, strict, builders, cache, stamped, options)
+    finally:
+        if stamped is not None:
+            stamped[1].close()
 
 
 def _build(

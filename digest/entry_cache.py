@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from digest.cache import (
     CACHE_DIR,
     Shards,
     Stamp,
+    can_fork,
     content_digest,
     read_payload,
     read_shards,
@@ -55,7 +55,6 @@ from digest.validate import FileResult, check_file
 
 ENTRIES_FILE = "entries"
 MIN_PARALLEL = 2_000  # files to check before a second process pays for its start-up
-WORKERS_VARIABLE = "DIGEST_WORKERS"  # "1": never fork (shared with digest.parallel)
 
 
 @dataclass(frozen=True)
@@ -144,7 +143,7 @@ class EntryCache:
         return [result for result in results if result is not None]
 
     def _check_all(self, work: list[tuple[Job, bytes | None]]) -> list[FileResult]:
-        if len(work) >= MIN_PARALLEL and _can_fork():
+        if len(work) >= MIN_PARALLEL and can_fork():
             try:
                 return _check_in_two(work, self.root, self.config)
             except Exception:  # noqa: BLE001 - any trouble in the worker: check here instead
@@ -163,15 +162,6 @@ def _check_serially(
     work: list[tuple[Job, bytes | None]], root: Path, config: SiteConfig
 ) -> list[FileResult]:
     return [check_file(path, root, folder, config, data) for (folder, path, _), data in work]
-
-
-def _can_fork() -> bool:
-    setting = os.environ.get(WORKERS_VARIABLE, "").strip()
-    if setting == "1" or (os.cpu_count() or 1) < 2:
-        return False
-    if threading.active_count() > 1:  # forking a threaded process can deadlock the child
-        return False
-    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def _check_in_two(

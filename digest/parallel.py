@@ -38,6 +38,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from digest.cache import WORKERS_VARIABLE
 from digest.diagnostics import Diagnostic
 from digest.organise import Library
 from digest.page_cache import PageCache
@@ -55,7 +56,6 @@ from digest.write import stage_page
 SPLIT_BUILDERS = SPLITTABLE | READER_SPLITTABLE  # each runs in parts
 PARTS_PER_WORKER = 4  # small enough parts for the processes to end close together
 MIN_PAPERS = 1_000  # below this, forking costs more than it saves
-WORKERS_VARIABLE = "DIGEST_WORKERS"
 DEFAULT_WEIGHT = 1.0
 
 

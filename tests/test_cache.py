@@ -222,3 +222,42 @@ def test_changed_inputs_counts_added_removed_and_edited_files(root: Path) -> Non
     (root / "entries" / "b.yaml").unlink()
     (root / "entries" / "c.yaml").write_text("title: C\n")
     assert make_cache(root, out).changed_inputs() == 3
+
+
+def test_the_output_can_be_checked_early_in_another_process(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = root / "site"
+    first = make_cache(root, out)
+    write_site(out, {"index.html": b"home", "papers/a/index.html": b"a"}, first)
+    first.save(pages=2, files=2, diagnostics=[])
+    monkeypatch.delenv(cache.WORKERS_VARIABLE, raising=False)
+    checked_here: list[bool] = []
+    check = BuildCache._check_outputs
+
+    def spy(self: BuildCache) -> bool:
+        checked_here.append(True)  # in a forked process, the parent's list stays empty
+        return check(self)
+
+    monkeypatch.setattr(BuildCache, "_check_outputs", spy)
+    forked = cache.can_fork()
+
+    early = make_cache(root, out)
+    early.check_early()
+    assert early.intact()
+    (out / "index.html").write_bytes(b"HOME")  # same size, edited output
+    later = make_cache(root, out)
+    later.check_early()
+    assert not later.intact()
+    assert checked_here == ([] if forked else [True, True])
+
+    # A build that fails before it needs the answer stops the process it started.
+    unused = make_cache(root, out)
+    unused.check_early()
+    process = unused._checking[0] if unused._checking else None
+    unused.close()
+    assert unused._checking is None
+    if forked:
+        assert process is not None
+        with pytest.raises(ChildProcessError):
+            os.waitpid(process, os.WNOHANG)  # reaped: nothing left behind

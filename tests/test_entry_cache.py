@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from digest import build, entry_cache, validate
+from digest import build, cache, entry_cache, validate
 from digest.build import Content, load_content
 from digest.cache import CACHE_DIR, read_payload, tool_fingerprint
 from tests.conftest import MINIMAL_ISSUE, paper_yaml
@@ -248,9 +248,9 @@ def test_checking_in_two_processes_gives_the_same_results(
         return real(work, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(entry_cache, "_check_in_two", spy)
-    monkeypatch.delenv(entry_cache.WORKERS_VARIABLE, raising=False)
+    monkeypatch.delenv(cache.WORKERS_VARIABLE, raising=False)
     assert snapshot(load_content(root)) == serial
-    if entry_cache._can_fork():
+    if cache.can_fork():
         assert used == [33]
 
     def failing(*args: object) -> object:
