@@ -24,7 +24,7 @@ from digest.cache import (
 )
 from digest.config import load_config, template_folders
 from digest.diagnostics import Diagnostic, Report
-from digest.entry_cache import EntryCache
+from digest.entry_cache import EntryCache, Stamps
 from digest.load import scan_entries
 from digest.models import IssueEntry, PaperEntry, SiteConfig
 from digest.validate import combine
@@ -59,11 +59,12 @@ class Content:
         return self.counts[1] if self.counts is not None else len(self.issues)
 
 
-def load_content(root: Path, *, cache: bool = False) -> Content:
+def load_content(root: Path, *, cache: bool = False, stamps: Stamps | None = None) -> Content:
     """Config, load and validate: every problem in every file, in one report.
 
     With `cache`, each file's result is reused from `.digest-cache/` when the file did
-    not change (digest.entry_cache); the content and report are the same either way.
+    not change (digest.entry_cache), known by the build's `stamps` of its inputs when
+    there are some; the content and report are the same either way.
     """
     config, config_problems = load_config(root)
     content = Content(root, config)
@@ -78,7 +79,7 @@ def load_content(root: Path, *, cache: bool = False) -> Content:
         gc.disable()  # tens of thousands of new objects, none of them garbage: skip the scans
         try:
             entry_cache = EntryCache(root, config, enabled=cache)
-            checked = iter(entry_cache.check(jobs))
+            checked = iter(entry_cache.check(jobs, stamps))
             results = [
                 item if isinstance(item, Diagnostic) else next(checked) for item in scanned.items
             ]
@@ -194,7 +195,8 @@ def _build(
     from digest.render import PAGE_BUILDERS, load_templates
     from digest.write import discard, new_stage, write_site
 
-    content = load_content(root, cache=cache)
+    stamps = (stamped[1].inputs, stamped[1].now_ns) if stamped else None
+    content = load_content(root, cache=cache, stamps=stamps)
     config = content.config
     if config is None:
         return BuildResult(content, out)

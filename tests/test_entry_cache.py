@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -284,6 +285,37 @@ def test_a_no_change_build_loads_no_entry(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr(build, "load_content", no_loading)
     with pytest.raises(AssertionError, match="entries were loaded"):
         build.run(root, cache=True)  # an edited entry: no shortcut
+
+
+def test_a_build_knows_unchanged_entries_by_its_own_stamps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The build stamps every input before loading; the entry cache takes those stamps
+    # instead of looking at each file again, and stats only what they say changed.
+    root = new_root(tmp_path / "root")
+    (root / "entries" / ISSUES[1] / "beta.yaml").write_text(paper_yaml())
+    for path in paper_files(root):
+        backdate(path)
+    assert build.run(root, cache=True).ok
+    edited = root / "entries" / ISSUES[0] / "alpha.yaml"
+    edited.write_text(paper_yaml(title='"New"'))
+    stats: list[str] = []
+    real_stat = os.stat
+
+    def counting(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        if str(path).endswith(".yaml"):
+            stats.append(Path(path).name)
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", counting)
+    checked = count_checks(monkeypatch)
+    result = build.run(root, cache=True)
+    assert result.ok
+    assert checked == ["alpha.yaml"]
+    assert sorted(stats) == sorted([p.name for p in paper_files(root)] + ["alpha.yaml"])
+    assert {p.paper.title for p in result.content.papers} == {"New", "A Paper About Things"}
+    monkeypatch.undo()
+    assert snapshot(load_content(root, cache=True)) == snapshot(load_content(root))
 
 
 def test_check_and_build_do_not_import_the_network_tools_or_the_renderer() -> None:
