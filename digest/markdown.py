@@ -23,15 +23,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from markdown_it import MarkdownIt
-from markdown_it.common.utils import escapeHtml
-from markdown_it.renderer import RendererHTML
-from markdown_it.token import Token
-from markdown_it.utils import EnvType, OptionsDict
+from digest.plain_prose import escape_html, render_prose
 
-from digest.plain_prose import render_prose
+if TYPE_CHECKING:  # markdown-it-py is imported when a text needs it (see `_parser`)
+    from markdown_it import MarkdownIt
+    from markdown_it.renderer import RendererHTML
+    from markdown_it.token import Token
+    from markdown_it.utils import EnvType, OptionsDict
 
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 _CONTROL = re.compile(r"[\x00-\x20\x7f]+")
@@ -81,11 +82,15 @@ def _render_image(
     if not _is_remote(src):
         return renderer.image(tokens, idx, options, env)
     alt = renderer.renderInlineAsText(token.children or [], options, env) or src
-    return f'<a href="{escapeHtml(src)}">{escapeHtml(alt)}</a>'
+    return f'<a href="{escape_html(src)}">{escape_html(alt)}</a>'
 
 
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
+    """The parser, made (and markdown-it-py imported) the first time a text is not plain
+    prose: a rebuild after an edit often never needs it."""
+    from markdown_it import MarkdownIt
+
     parser = MarkdownIt("commonmark", {"html": False, "xhtmlOut": False}).enable(
         ["table", "strikethrough"]
     )

@@ -21,7 +21,14 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from markdown_it.common.utils import escapeHtml
+
+def escape_html(raw: str) -> str:
+    """markdown-it-py's escaping (`&`, `<`, `>` and `"`; not `'`), without importing it:
+    a build whose prose is all plain never loads the parser."""
+    return (
+        raw.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    )
+
 
 # Whitespace other than the space and the newline (tabs, non-breaking and other Unicode
 # spaces) is treated differently by Markdown's block and inline rules: not handled here.
@@ -59,25 +66,25 @@ def _paragraph(text: str, html: list[str], plain: list[str], links: list[str]) -
         url = match.group("url")
         if before == "!" if url is not None else before not in _EMPHASIS_AFTER:
             return False  # an image, or emphasis that might not open
-        html.append(escapeHtml(between))
+        html.append(escape_html(between))
         plain.append(between)
         strong, em = match.group("strong"), match.group("em")
         if strong is not None:
-            html.append(f"<strong>{escapeHtml(strong)}</strong>")
+            html.append(f"<strong>{escape_html(strong)}</strong>")
             plain.append(strong)
         elif em is not None:
-            html.append(f"<em>{escapeHtml(em)}</em>")
+            html.append(f"<em>{escape_html(em)}</em>")
             plain.append(em)
         else:
             label = match.group("text")
-            html.append(f'<a href="{escapeHtml(url)}">{escapeHtml(label)}</a>')
+            html.append(f'<a href="{escape_html(url)}">{escape_html(label)}</a>')
             plain.append(label)
             links.append(url)
         end = match.end()
     rest = text[end:]
     if "*" in rest or "[" in rest or "]" in rest:
         return False
-    html.append(escapeHtml(rest))
+    html.append(escape_html(rest))
     html.append("</p>\n")
     plain.append(rest + " ")
     return True
