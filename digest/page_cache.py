@@ -7,8 +7,10 @@ template file, the build options) and its url and template. `PageKeys` makes the
 - a paper page: the paper entry, and its issue's entry and paper count;
 - an issue page (and its email edition and .bib): the issue entry and all its papers;
 - a topic page: the topic and, per issue it lists, that issue's entry, count and papers;
-- everything that lists the whole site (home, topics, feeds, search, bibliography,
-  sitemap, 404): every issue's key, so any change renders them again.
+- the home and topics pages: what they summarise (every issue's own entry and paper
+  count, the latest issue's sections and counts, each topic's counts and newest issue);
+- the search page: which issues exist; the 404 page: nothing but the site itself;
+- what shows every paper (search index, bibliography): every issue's key.
 
 The `pages` file under `.digest-cache/` records, per url, the key and the hash of the
 bytes the last good build wrote. A page is kept (not rendered) only when its key is the
@@ -143,6 +145,22 @@ class PageKeys:
             f"{topic.theme.slug}:{topic.issues[0].issue.slug if topic.issues else ''}"
             for topic in library.topics
         ]
+        return _hash(*parts)
+
+    def overview(self) -> str:
+        """What the home and topics pages show: every issue's own entry and paper count,
+        the latest issue's theme sections (how many papers each) and whether it has an
+        "Under the hood", and each topic's paper count, issues and newest issue."""
+        library = self.library
+        parts = [self.issue_hash(view) for view in library.issues]
+        latest = library.latest
+        if latest is not None:
+            parts.append(latest.slug)
+            parts += [f"{s.theme.slug}:{len(s.papers)}" for s in latest.sections]
+            parts.append(str(bool(latest.under_the_hood)))
+        for topic in library.topics:
+            newest = topic.issues[0].issue.slug if topic.issues else ""
+            parts.append(f"{topic.theme.slug}:{topic.count}:{len(topic.issues)}:{newest}")
         return _hash(*parts)
 
     def whole(self) -> str:

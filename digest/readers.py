@@ -77,7 +77,7 @@ def feed_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage | 
 def search_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage | None]:
     """search/index.html and the index it reads."""
     url = permalinks.page_file(permalinks.SEARCH)
-    kept = renderer.kept(url, "search.html", _whole)
+    kept = renderer.kept(url, "search.html", _of_site_map)  # it lists the issues
     if kept is None:
         base = renderer.base(url, f"Search — {library.config.title}", "search")
         kept = renderer.page(url, "search.html", {**base, "search": search.search_page(library)})

@@ -274,8 +274,12 @@ class Renderer:
 # ------------------------------------------------------------------ page builders
 
 
-def _whole(keys: PageKeys) -> str:
-    return keys.whole()
+def _overview(keys: PageKeys) -> str:
+    return keys.overview()
+
+
+def _site_only(keys: PageKeys) -> str:
+    return ""  # the page shows nothing but the site: its fingerprint is in every key
 
 
 def _of_paper(entry: PaperEntry) -> Callable[[PageKeys], str]:
@@ -292,7 +296,7 @@ def _of_topic(topic: Topic) -> Callable[[PageKeys], str]:
 
 def home_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage | None]:
     url = permalinks.page_file(permalinks.HOME)
-    yield renderer.kept(url, "home.html", _whole) or renderer.page(
+    yield renderer.kept(url, "home.html", _overview) or renderer.page(
         url, "home.html", home_context(renderer.views)
     )
 
@@ -307,7 +311,7 @@ def issue_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage |
 
 def topic_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage | None]:
     url = permalinks.page_file(permalinks.TOPICS)
-    yield renderer.kept(url, "topics.html", _whole) or renderer.page(
+    yield renderer.kept(url, "topics.html", _overview) or renderer.page(
         url, "topics.html", topics_context(renderer.views)
     )
     for topic in library.topics:
@@ -328,7 +332,7 @@ def paper_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage |
 
 def not_found_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage | None]:
     url = "404.html"
-    yield renderer.kept(url, "404.html", _whole) or renderer.page(
+    yield renderer.kept(url, "404.html", _site_only) or renderer.page(
         url, "404.html", not_found_context(renderer.views)
     )
 

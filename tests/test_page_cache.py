@@ -24,13 +24,8 @@ FILES = {
     "entries/2026-01-10/_issue.yaml": MINIMAL_ISSUE,
     "entries/2026-01-10/gamma.yaml": paper_yaml(title='"Paper gamma"', themes="[medical]"),
 }
-# What lists every paper of the site, so any edit renders it again.
-WHOLE_SITE = {
-    "index.html",
-    "topics/index.html",
-    "404.html",
-    "search/index.html",
-}
+# What summarises the site: counts, issues and topics, not what a paper says.
+SUMMARIES = {"index.html", "topics/index.html"}
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -85,11 +80,12 @@ def test_an_edit_renders_exactly_the_pages_that_show_the_paper(
         "feed.xml",
         "topics/safety/feed.xml",
     }
-    expected = shows_alpha | WHOLE_SITE
-    assert set(rendered) == expected
-    # The other topics' feeds do not show alpha; the sitemap and the list of feeds name
-    # the same pages as before (an edit changes what they say, not which there are).
-    assert {"topics/medical/feed.xml", "sitemap.xml", "feeds.opml"} <= everything
+    assert set(rendered) == shows_alpha
+    # The other topics' feeds do not show alpha; the sitemap, the list of feeds and the
+    # search page name the same pages as before (an edit changes what they say, not
+    # which there are); the home and topics pages count the same papers.
+    kept = {"topics/medical/feed.xml", "sitemap.xml", "feeds.opml", "search/index.html"}
+    assert kept | SUMMARIES | {"404.html"} <= everything
     assert len(rendered) == len(set(rendered))  # nothing rendered twice
     for untouched in (
         "papers/beta/index.html",
@@ -99,6 +95,46 @@ def test_an_edit_renders_exactly_the_pages_that_show_the_paper(
         "topics/medical/index.html",
     ):
         assert untouched not in rendered
+    assert tree(root / "site") == clean_build(root, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "summaries"),
+    [
+        # Another theme for a paper of the latest issue: its counts change.
+        (
+            "entries/2026-01-10/gamma.yaml",
+            paper_yaml(title='"Paper gamma"', themes="[theory]"),
+            True,
+        ),
+        # A new paper in an older issue: that issue's count and a topic's count change.
+        (
+            "entries/2026-01-03/delta.yaml",
+            paper_yaml(title='"Paper delta"', themes="[safety]"),
+            True,
+        ),
+        # The latest issue's paper says something new: counts stay.
+        ("entries/2026-01-10/gamma.yaml", paper_yaml(title='"New"', themes="[medical]"), False),
+        # An older issue's own text: its summary on the home page changes.
+        ("entries/2026-01-03/_issue.yaml", MINIMAL_ISSUE.replace("A short", "A new"), True),
+    ],
+)
+def test_the_home_and_topics_pages_render_again_when_what_they_summarise_changes(
+    make_site: SiteFactory,
+    tmp_path: Path,
+    rendered: list[str],
+    path: str,
+    text: str,
+    summaries: bool,
+) -> None:
+    root = make_site(FILES, CONFIG)
+    assert build.run(root, cache=True).ok
+    rendered.clear()
+    (root / path).write_text(text)
+    assert build.run(root, cache=True).ok
+    assert (set(rendered) >= SUMMARIES) is summaries
+    assert SUMMARIES.isdisjoint(rendered) is not summaries
+    assert "404.html" not in rendered
     assert tree(root / "site") == clean_build(root, tmp_path)
 
 
