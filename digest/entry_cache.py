@@ -121,8 +121,11 @@ class EntryCache:
             stamp = stamped.get(f"entry:{shown}")
             if known is not None and stamp is not None and stamp.digest == known.stamp.digest:
                 results[index] = known.result
-                self.records[shown] = Record(stamp, known.result)
-                self.changed = self.changed or stamp != known.stamp
+                if stamp == known.stamp:  # the same record: saving compares shards by identity
+                    self.records[shown] = known
+                else:
+                    self.records[shown] = Record(stamp, known.result)
+                    self.changed = True
                 continue
             try:
                 stat = os.stat(path)

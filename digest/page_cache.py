@@ -28,7 +28,7 @@ everything (a bad shard: its pieces are made again). Markdown parses are not kep
 parsing the texts a rebuild shows costs less than reading every parse back.
 
 And it keeps the fragments of a page that lists thousands of papers (a topic page's
-cards: digest.views' `Card`), one file per page (`pages-fragments-<hash of url>`), read
+cards: digest.views' `Card`), one file per page (`pages-fragments-<url, quoted>`), read
 only when that page renders again. Each fragment is named by all it depends on (the
 site fingerprint, the paper's hash, where it is shown), so the file is written as soon
 as its page rendered, whatever becomes of the build; a page's file holds exactly what
@@ -46,6 +46,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote, unquote
 
 from digest.cache import Stamp, read_payload, read_shards, write_payload, write_shards
 from digest.models import PaperEntry
@@ -248,7 +249,8 @@ class PageCache:
             write_payload(self._fragments_file(url), self.fingerprint, (url, used))
 
     def _fragments_file(self, url: str) -> Path:
-        return self._shard(f"{FRAGMENTS}-{_hash(url)}")
+        """`pages-fragments-<url, quoted>`: the name says which page, for `save`."""
+        return self._shard(f"{FRAGMENTS}-{quote(url, safe='')}")
 
     def save(self, written: Mapping[str, str], site_key: str) -> None:
         """Record this build: call only after its site is in place. `written` is url →
@@ -263,9 +265,9 @@ class PageCache:
             ),
         }
         write_payload(self.path, self.fingerprint, value)
-        wanted = {self._fragments_file(url).name for url in pages}
-        for path in self.path.parent.glob(f"{self.path.name}-{FRAGMENTS}-*"):
-            if path.name not in wanted:
+        prefix = self._fragments_file("").name
+        for path in self.path.parent.glob(f"{prefix}*"):
+            if unquote(path.name.removeprefix(prefix)) not in pages:
                 path.unlink(missing_ok=True)
 
     def _shard(self, kind: str) -> Path:

@@ -208,6 +208,14 @@ def test_a_sharded_store_rewrites_only_the_shards_that_changed(tmp_path: Path) -
     assert len(mixed.merged()) == len(value) - len(stored.parts[edited])
     assert cache.read_shards(path, "other-tool", again).merged() == {}
     assert cache.read_shards(path, "tool", None).merged() == {}
+    # A removed and an added key rewrite their shards, and a shard that read as empty
+    # is written again whole; every other shard stays as it was.
+    fewer = {key: item for key, item in changed.items() if key != "key3"} | {"new": ("n", 0)}
+    fixed = cache.write_shards(path, "tool", fewer, mixed)
+    assert cache.read_shards(path, "tool", fixed).merged() == fewer
+    rewritten = {cache.shard_of("key3"), cache.shard_of("new"), edited}
+    assert all(fixed[n] == again[n] for n in range(cache.SHARDS) if n not in rewritten)
+    assert all(fixed)
 
 
 def test_changed_inputs_counts_added_removed_and_edited_files(root: Path) -> None:
