@@ -51,7 +51,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from digest import __version__
 from digest.config import CONFIG_FILE
@@ -250,18 +250,28 @@ def write_shards(
 # ------------------------------------------------------------------ stamps
 
 
-@dataclass(frozen=True)
-class Stamp:
+class Stamp(NamedTuple):
     """A file as last seen: size and times (to skip re-hashing) and the content hash.
 
     `ctime_ns` is there because a program can put an old mtime back (`os.utime`) but
-    cannot set the ctime: an edit that restores the mtime is still noticed.
+    cannot set the ctime: an edit that restores the mtime is still noticed. A tuple, so
+    the 21,000 stamps of a 10,000-paper build's state are saved and read back as plain
+    tuples (see `State`).
     """
 
     size: int
     mtime_ns: int
     digest: str
     ctime_ns: int = 0
+
+
+def _as_tuples(stamps: dict[str, Stamp]) -> dict[str, tuple[int, int, str, int]]:
+    return {name: tuple.__new__(tuple, stamp) for name, stamp in stamps.items()}
+
+
+def _as_stamps(tuples: dict[str, tuple[int, int, str, int]]) -> dict[str, Stamp]:
+    make = tuple.__new__
+    return {name: make(Stamp, value) for name, value in tuples.items()}
 
 
 def unchanged_since(
@@ -366,6 +376,20 @@ class State:
     folders: tuple[str, ...] = ()  # the template folders the build read
     dirs: dict[str, tuple[int, int]] = field(default_factory=dict)  # output folder → times
     dirs_ns: int = 0  # when `dirs` was taken
+
+    # Pickled with the stamps as plain tuples: unpickling a named tuple calls its
+    # Python-level __new__, 21,000 times at 10,000 papers.
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["inputs"], state["outputs"] = _as_tuples(self.inputs), _as_tuples(self.outputs)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state["inputs"], state["outputs"] = (
+            _as_stamps(state["inputs"]),
+            _as_stamps(state["outputs"]),
+        )
+        self.__dict__.update(state)
 
 
 _LAST_STATE: list[tuple[tuple[str, str, int, int, int, int], State]] = []
