@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 from digest.models import Issue, IssueEntry, PaperEntry, SiteConfig, Theme
 
@@ -46,8 +47,8 @@ class IssueView:
     sections: tuple[ThemeSection, ...]  # configured theme order, themes without papers left out
     under_the_hood: tuple[ContributionGroup, ...]  # groups without papers left out
 
-    @property
-    def slug(self) -> str:
+    @cached_property
+    def slug(self) -> str:  # asked for by every key and link to the issue
         return self.date.isoformat()
 
 

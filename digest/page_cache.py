@@ -89,22 +89,30 @@ class PageKeys:
         self.library = library
         self.site = site
         self.files = files or {}
-        self._papers: dict[str, str] = {}
+        self._papers: dict[str, str] | None = None  # id → hash, every paper (`_hashes`)
+        self._paper_keys: dict[str, str] = {}
         self._issues: dict[str, str] = {}
         self._issue_keys: dict[str, str] = {}
         self._whole: str | None = None
 
+    def _hashes(self) -> dict[str, str]:
+        """Every paper's hash by id, made in one go: every rebuild needs them all (topic
+        pages, the issues' keys), so the loops below look them up directly."""
+        if self._papers is None:
+            self._papers = {e.id: self._paper_hash(e) for e in self.library.papers.values()}
+        return self._papers
+
+    def _paper_hash(self, entry: PaperEntry) -> str:
+        stamp = self.files.get(f"entry:{entry.source}")
+        if stamp is not None and stamp.size >= 0:
+            dump = f"file:{stamp.digest}"
+        else:
+            dump = entry.paper.model_dump_json()
+        return _hash(entry.id, entry.issue_date.isoformat(), entry.source, dump)
+
     def paper_hash(self, entry: PaperEntry) -> str:
-        found = self._papers.get(entry.id)
-        if found is None:
-            stamp = self.files.get(f"entry:{entry.source}")
-            if stamp is not None and stamp.size >= 0:
-                dump = f"file:{stamp.digest}"
-            else:
-                dump = entry.paper.model_dump_json()
-            found = _hash(entry.id, entry.issue_date.isoformat(), entry.source, dump)
-            self._papers[entry.id] = found
-        return found
+        found = self._hashes().get(entry.id)
+        return found if found is not None else self._paper_hash(entry)
 
     def issue_hash(self, view: IssueView) -> str:
         """The issue's own entry and its paper count (what an issue summary shows)."""
@@ -116,20 +124,26 @@ class PageKeys:
         return found
 
     def paper(self, entry: PaperEntry) -> str:
-        return _hash(self.paper_hash(entry), self.issue_hash(self.library.issue_of[entry.id]))
+        found = self._paper_keys.get(entry.id)
+        if found is None:
+            issue = self.issue_hash(self.library.issue_of[entry.id])
+            found = self._paper_keys[entry.id] = _hash(self.paper_hash(entry), issue)
+        return found
 
     def issue(self, view: IssueView) -> str:
         found = self._issue_keys.get(view.slug)
         if found is None:
-            papers = (self.paper_hash(p) for p in view.papers)
+            hashes = self._hashes()
+            papers = [hashes.get(p.id) or self._paper_hash(p) for p in view.papers]
             found = self._issue_keys[view.slug] = _hash(self.issue_hash(view), *papers)
         return found
 
     def topic(self, topic: Topic) -> str:
+        hashes = self._hashes()
         parts = [topic.theme.slug]
         for group in topic.issues:
             parts.append(self.issue_hash(group.issue))
-            parts += [self.paper_hash(p) for p in group.papers]
+            parts += [hashes.get(p.id) or self._paper_hash(p) for p in group.papers]
         return _hash(*parts)
 
     def papers(self, entries: Iterable[PaperEntry], *more: str) -> str:
