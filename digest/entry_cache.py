@@ -37,7 +37,7 @@ import multiprocessing
 import os
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from digest.cache import (
@@ -54,7 +54,7 @@ from digest.cache import (
     write_shards,
 )
 from digest.load import MAX_FILE_BYTES
-from digest.models import SiteConfig
+from digest.models import PackedPaper, Paper, SiteConfig
 from digest.validate import FileResult, check_file
 
 ENTRIES_FILE = "entries"
@@ -175,8 +175,17 @@ class EntryCache:
         """Write the records of this run when anything changed (never fails a command)."""
         if not self.enabled or not self.changed:
             return
-        shards = write_shards(self.path, self.fingerprint, dict(self.records), self.shards)
+        records = {shown: _packed(record) for shown, record in self.records.items()}
+        shards = write_shards(self.path, self.fingerprint, records, self.shards)
         write_payload(self.path, self.fingerprint, Stored(self.key, self.now_ns, shards))
+
+
+def _packed(record: Record) -> Record:
+    """The record as it is stored: its paper packed (digest.models' `PackedPaper`)."""
+    value = record.result.value
+    if not isinstance(value, Paper):
+        return record
+    return Record(record.stamp, replace(record.result, value=PackedPaper.of(value)))
 
 
 def _check_serially(

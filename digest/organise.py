@@ -84,7 +84,7 @@ class Library:
 
 
 def paper_order(entry: PaperEntry) -> tuple[str, str]:
-    return (entry.paper.title.casefold(), entry.id)
+    return (entry.outline.title.casefold(), entry.id)
 
 
 def _issue_view(
@@ -93,12 +93,12 @@ def _issue_view(
     ordered = tuple(sorted(papers, key=paper_order))
     sections = []
     for theme in themes:
-        in_theme = tuple(p for p in ordered if theme.slug in p.paper.themes)
+        in_theme = tuple(p for p in ordered if theme.slug in p.outline.themes)
         if in_theme:
             sections.append(ThemeSection(theme, issue.issue.themes.get(theme.slug), in_theme))
     groups = []
     for label, kinds in CONTRIBUTION_GROUPS:
-        members = tuple(p for p in ordered if p.paper.contribution in kinds)
+        members = tuple(p for p in ordered if p.outline.contribution in kinds)
         if members:
             groups.append(ContributionGroup(label, members))
     return IssueView(issue.date, issue.issue, issue.source, ordered, tuple(sections), tuple(groups))

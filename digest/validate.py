@@ -23,6 +23,7 @@ from digest.models import (
     Issue,
     IssueEntry,
     Links,
+    PackedPaper,
     Paper,
     PaperEntry,
     SiteConfig,
@@ -262,7 +263,7 @@ class FileResult:
     kind: EntryKind
     stem: str
     loaded: bool
-    value: Paper | Issue | None
+    value: Paper | PackedPaper | Issue | None  # packed as the entry cache keeps it
     diagnostics: tuple[Diagnostic, ...]
     references: tuple[tuple[str, str, int, int], ...] = ()  # (arxiv|doi, value, line, col)
 

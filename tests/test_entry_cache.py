@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 from digest import build, cache, entry_cache, validate
 from digest.build import Content, load_content
 from digest.cache import CACHE_DIR, read_payload, tool_fingerprint
+from digest.models import PackedPaper
+from digest.organise import organise
 from tests.conftest import MINIMAL_ISSUE, paper_yaml
 
 ISSUES = ("2026-01-03", "2026-01-10")
@@ -285,6 +287,35 @@ def test_a_no_change_build_loads_no_entry(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr(build, "load_content", no_loading)
     with pytest.raises(AssertionError, match="entries were loaded"):
         build.run(root, cache=True)  # an edited entry: no shortcut
+
+
+def test_cached_papers_stay_packed_until_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Checking and organising need a paper's title, themes and contribution only; the
+    # model itself is unpickled when a page shows it.
+    root = new_root(tmp_path / "root")
+    (root / "entries" / ISSUES[1] / "beta.yaml").write_text(
+        paper_yaml(title='"Beta"', themes="[safety, theory]", contribution="dataset")
+    )
+    for path in paper_files(root):
+        backdate(path)
+    fresh = load_content(root, cache=True)
+    cached = load_content(root, cache=True)
+    assert all(isinstance(entry.stored, PackedPaper) for entry in cached.papers)
+
+    def refused(self: PackedPaper) -> object:
+        raise AssertionError("unpacked")
+
+    monkeypatch.setattr(PackedPaper, "unpack", refused)
+    assert cached.config is not None
+    library = organise(cached.config, cached.issues, cached.papers, include_drafts=False)
+    assert [t.count for t in library.topics] == [1, 1, 0, 1]
+    assert [g.label for g in library.issues[0].under_the_hood] == ["Datasets & benchmarks"]
+    monkeypatch.undo()
+    assert cached.papers == fresh.papers  # the same papers, packed or not
+    beta = next(entry for entry in cached.papers if entry.id == "beta")
+    assert beta.paper.themes == ["safety", "theory"] and beta.paper.contribution == "dataset"
 
 
 def test_a_build_knows_unchanged_entries_by_its_own_stamps(
