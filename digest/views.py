@@ -157,8 +157,14 @@ class IssueSummary:
     count: int
     dek: str  # "Latest 44 papers on diffusion models: Feb. 28, 2026"
     url: str
-    intro: Markup
+    intro_markdown: str
+    intro_heading: int  # the level the intro's shallowest heading is shown at
     draft: bool
+
+    @property
+    def intro(self) -> Markup:
+        """The intro as HTML, made only when a page shows it (topic pages do not)."""
+        return Markup(html_at(self.intro_markdown, self.intro_heading))
 
 
 @dataclass(frozen=True)
@@ -395,6 +401,7 @@ def _issue_summary(view: IssueView, views: Views, root: str, top_heading: int) -
         count=count,
         dek=f"Latest {plural(count, 'paper')} on {view.issue.subject}: {when}",
         url=root + permalinks.issue_path(view.date),
-        intro=views.markdown(view.issue.intro, top_heading),
+        intro_markdown=view.issue.intro,
+        intro_heading=top_heading,
         draft=view.issue.draft,
     )
