@@ -233,7 +233,9 @@ def write_shards(
         k for k, item in value.items() if (old := known.get(k, missing)) is not item and old != item
     ]
     moved += [key for key in known if key not in value]
-    dirty = {shard_of(key) for key in moved}
+    dirty: dict[int, list[str]] = {}
+    for key in moved:
+        dirty.setdefault(shard_of(key), []).append(key)
     checksums: list[str] = []
     for number in range(SHARDS):
         old_checksum = previous.checksums[number] if number < len(previous.checksums) else ""
@@ -242,7 +244,7 @@ def write_shards(
             continue
         before = previous.parts[number] if number < len(previous.parts) else {}
         part = {key: value[key] for key in before if key in value}
-        part.update((key, value[key]) for key in moved if key in value and shard_of(key) == number)
+        part.update((key, value[key]) for key in dirty.get(number, ()) if key in value)
         checksums.append(write_payload(shard_path(path, number), fingerprint, part))
     return checksums
 
