@@ -59,12 +59,20 @@ class Content:
         return self.counts[1] if self.counts is not None else len(self.issues)
 
 
-def load_content(root: Path, *, cache: bool = False, stamps: Stamps | None = None) -> Content:
+def load_content(
+    root: Path,
+    *,
+    cache: bool = False,
+    stamps: Stamps | None = None,
+    listing: tuple[Path, list[tuple[str, str]]] | None = None,
+) -> Content:
     """Config, load and validate: every problem in every file, in one report.
 
     With `cache`, each file's result is reused from `.digest-cache/` when the file did
     not change (digest.entry_cache), known by the build's `stamps` of its inputs when
-    there are some; the content and report are the same either way.
+    there are some; the content and report are the same either way. `listing` is the
+    entry files a build stamped, with their folder (digest.cache's `open_cache`): used
+    when the configuration names the same folder.
     """
     config, config_problems = load_config(root)
     content = Content(root, config)
@@ -72,7 +80,9 @@ def load_content(root: Path, *, cache: bool = False, stamps: Stamps | None = Non
     if config is None:
         return content
     content.report.levels = config.checks
-    scanned = scan_entries(root / config.entries, root)
+    entries = root / config.entries
+    listed = listing[1] if listing is not None and listing[0] == entries else None
+    scanned = scan_entries(entries, root, listed)
     jobs = [item for item in scanned.items if not isinstance(item, Diagnostic)]
     with frozen_heap():
         collecting = gc.isenabled()
@@ -196,7 +206,8 @@ def _build(
     from digest.write import discard, new_stage, write_site
 
     stamps = (stamped[1].inputs, stamped[1].now_ns) if stamped else None
-    content = load_content(root, cache=cache, stamps=stamps)
+    listing = stamped[1].listing if stamped else None
+    content = load_content(root, cache=cache, stamps=stamps, listing=listing)
     config = content.config
     if config is None:
         return BuildResult(content, out)

@@ -445,6 +445,7 @@ class BuildCache:
         self._checking: tuple[int, int] | None = None  # (process, pipe) of `check_early`
         self.written: dict[str, str] = {}  # url → content hash, for every file of this build
         self.dirs_ns = 0  # when the output folders were stamped (by `save`)
+        self.listing: tuple[Path, list[tuple[str, str]]] | None = None  # see `open_cache`
 
     # -- 1. nothing changed
 
@@ -701,8 +702,14 @@ def open_cache(
     options: str,
     previous: State | None = None,
 ) -> BuildCache:
-    """The cache for one build of `root` into `out`, its inputs stamped."""
+    """The cache for one build of `root` into `out`, its inputs stamped.
+
+    `listing` is the entry files it stamped (digest.load's `entry_paths`), with their
+    folder: the build loads exactly those (and need not list them again)."""
     folders = list(template_folders)
-    files = [path for _, path in entry_paths(root / config.entries)]
-    inputs = build_inputs(root / CONFIG_FILE, files, folders, root)
-    return BuildCache(root, out, inputs, options, tuple(map(str, folders)), previous)
+    entries = root / config.entries
+    listed = entry_paths(entries)
+    inputs = build_inputs(root / CONFIG_FILE, [path for _, path in listed], folders, root)
+    opened = BuildCache(root, out, inputs, options, tuple(map(str, folders)), previous)
+    opened.listing = (entries, listed)
+    return opened

@@ -422,11 +422,15 @@ class Scanned:
     files: list[tuple[str, str]]  # (issue folder, display path) of every file in a folder
 
 
-def scan_entries(entries_dir: Path, root: Path) -> Scanned:
-    """Every YAML file under entries/, in order; an E204 for each one in the wrong place."""
+def scan_entries(
+    entries_dir: Path, root: Path, listed: list[tuple[str, str]] | None = None
+) -> Scanned:
+    """Every YAML file under entries/, in order; an E204 for each one in the wrong place.
+
+    `listed` is `entry_paths(entries_dir)` when the caller has it already."""
     items: list[tuple[str, str, str] | Diagnostic] = []
     files: list[tuple[str, str]] = []
-    for folder, path in entry_paths(entries_dir):
+    for folder, path in entry_paths(entries_dir) if listed is None else listed:
         shown = display_path(path, root)
         name = os.path.basename(path)
         if not folder:

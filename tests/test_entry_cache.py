@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from digest import build, cache, entry_cache, validate
+from digest import build, cache, entry_cache, load, validate
 from digest.build import Content, load_content
 from digest.cache import CACHE_DIR, read_payload, tool_fingerprint
 from digest.models import PackedPaper
@@ -340,9 +340,19 @@ def test_a_build_knows_unchanged_entries_by_its_own_stamps(
 
     monkeypatch.setattr(os, "stat", counting)
     checked = count_checks(monkeypatch)
+    listings: list[Path] = []
+    real_listing = load.entry_paths
+
+    def listing(folder: Path) -> list[tuple[str, str]]:
+        listings.append(folder)
+        return real_listing(folder)
+
+    monkeypatch.setattr(load, "entry_paths", listing)
+    monkeypatch.setattr(cache, "entry_paths", listing)
     result = build.run(root, cache=True)
     assert result.ok
     assert checked == ["alpha.yaml"]
+    assert listings == [root / "entries"]  # listed once, for the stamps and the loading
     assert sorted(stats) == sorted([p.name for p in paper_files(root)] + ["alpha.yaml"])
     assert {p.paper.title for p in result.content.papers} == {"New", "A Paper About Things"}
     monkeypatch.undo()
