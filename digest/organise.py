@@ -23,6 +23,11 @@ CONTRIBUTION_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
+_GROUP_OF: dict[str | None, int] = {
+    kind: number for number, (_, kinds) in enumerate(CONTRIBUTION_GROUPS) for kind in kinds
+}
+
+
 @dataclass(frozen=True)
 class ThemeSection:
     """One theme's part of an issue: the editor's prose, then the papers."""
@@ -91,17 +96,28 @@ def _issue_view(
     issue: IssueEntry, papers: list[PaperEntry], themes: tuple[Theme, ...]
 ) -> IssueView:
     ordered = tuple(sorted(papers, key=paper_order))
-    sections = []
-    for theme in themes:
-        in_theme = tuple(p for p in ordered if theme.slug in p.outline.themes)
-        if in_theme:
-            sections.append(ThemeSection(theme, issue.issue.themes.get(theme.slug), in_theme))
-    groups = []
-    for label, kinds in CONTRIBUTION_GROUPS:
-        members = tuple(p for p in ordered if p.outline.contribution in kinds)
-        if members:
-            groups.append(ContributionGroup(label, members))
-    return IssueView(issue.date, issue.issue, issue.source, ordered, tuple(sections), tuple(groups))
+    # One pass over the papers, each put in its themes' and its contribution's lists.
+    by_theme: dict[str, list[PaperEntry]] = {theme.slug: [] for theme in themes}
+    in_group: list[list[PaperEntry]] = [[] for _ in CONTRIBUTION_GROUPS]
+    for paper in ordered:
+        outline = paper.outline
+        for slug in outline.themes:
+            if slug in by_theme:
+                by_theme[slug].append(paper)
+        group = _GROUP_OF.get(outline.contribution)
+        if group is not None:
+            in_group[group].append(paper)
+    sections = tuple(
+        ThemeSection(theme, issue.issue.themes.get(theme.slug), tuple(by_theme[theme.slug]))
+        for theme in themes
+        if by_theme[theme.slug]
+    )
+    groups = tuple(
+        ContributionGroup(label, tuple(members))
+        for (label, _), members in zip(CONTRIBUTION_GROUPS, in_group, strict=True)
+        if members
+    )
+    return IssueView(issue.date, issue.issue, issue.source, ordered, sections, groups)
 
 
 def organise(
