@@ -368,7 +368,8 @@ def combine(results: list[FileResult], files: list[tuple[str, str]]) -> Validate
         if isinstance(value, Issue):
             result.issues.append(IssueEntry(issue_date, value, checked.shown))
             continue
-        result.diagnostics.extend(_repeated_paper(checked, first_reference))
+        if checked.references:
+            result.diagnostics.extend(_repeated_paper(checked, first_reference))
         result.papers.append(PaperEntry(checked.stem, issue_date, value, checked.shown))
     return result
 
@@ -377,9 +378,11 @@ def _repeated_paper(checked: FileResult, first_reference: dict[str, str]) -> lis
     """The same arXiv id or DOI in two entries is almost always a paper entered twice."""
     found: list[Diagnostic] = []
     for key, reference, line, col in checked.references:
-        normalised = (
-            re.sub(r"v\d+$", "", reference.lower()) if key == "arxiv" else reference.lower()
-        )
+        normalised = reference.lower()
+        if key == "arxiv":  # without its version: "2401.12345v2" is "2401.12345"
+            head, v, version = normalised.rpartition("v")
+            if v and version.isdigit():
+                normalised = head
         marker = f"{key}:{normalised}"
         if marker in first_reference:
             found.append(
