@@ -246,7 +246,7 @@ def _build(
         )
         outputs = previous.previous.outputs
         on_disk = {url: s.digest for url, s in outputs.items()} if previous.intact() else None
-        kept = PageCache(previous.folder, previous.fingerprint, on_disk, previous.inputs)
+        kept = PageCache(previous.folder, previous.fingerprint, on_disk, previous.inputs, site_key)
     stage = new_stage(target)  # a first build writes each page as soon as it is rendered
     # After an edit or two, most pages are kept and the rest render faster in this
     # process than forking workers and gathering their results would take.
@@ -254,7 +254,7 @@ def _build(
         previous is not None
         and kept is not None
         and kept.on_disk is not None
-        and kept.previous_site == site_key
+        and kept.same_site
         and previous.changed_inputs() <= FEW_CHANGES
     )
     pages, problems, seconds = render_pages(
@@ -287,7 +287,7 @@ def _build(
             in_place=written.in_place,
         )
         if kept is not None:
-            kept.save(previous.written, site_key)
+            kept.save(previous.written)
     return result
 
 

@@ -1,8 +1,7 @@
 """Page cache: pages whose inputs did not change are left as the last build wrote them.
 
-Every page gets a content key: a hash of exactly the inputs its context is made from,
-plus a fingerprint of everything that can change any page (the tool, the config, every
-template file, the build options) and its url and template. `PageKeys` makes them:
+Every page gets a content key: its template and a hash of exactly the inputs its
+context is made from. `PageKeys` makes them:
 
 - a paper page: the paper entry, and its issue's entry and paper count;
 - an issue page (and its email edition and .bib): the issue entry and all its papers;
@@ -13,8 +12,10 @@ template file, the build options) and its url and template. `PageKeys` makes the
 - what shows every paper (search index, bibliography): every issue's key.
 
 The `pages` file under `.digest-cache/` records, per url, the key and the hash of the
-bytes the last good build wrote. A page is kept (not rendered) only when its key is the
-recorded one, the output folder is exactly as the last build left it (digest.cache's
+bytes the last good build wrote, and once the fingerprint of everything that can change
+any page (`site_fingerprint`: the tool, the config, every template file, the build
+options). A page is kept (not rendered) only when that fingerprint and its key are the
+recorded ones, the output folder is exactly as the last build left it (digest.cache's
 `intact`) and the recorded hash is the file's hash in that folder; otherwise it is
 rendered. So a kept page holds what a clean build would write, and an incremental build
 stays byte-identical to a clean one (tests/test_incremental.py).
@@ -124,10 +125,11 @@ class PageKeys:
         return found
 
     def paper(self, entry: PaperEntry) -> str:
+        """The paper and its issue's own entry and count (as on the paper's page)."""
         found = self._paper_keys.get(entry.id)
         if found is None:
             issue = self.issue_hash(self.library.issue_of[entry.id])
-            found = self._paper_keys[entry.id] = _hash(self.paper_hash(entry), issue)
+            found = self._paper_keys[entry.id] = self.paper_hash(entry) + issue
         return found
 
     def issue(self, view: IssueView) -> str:
@@ -194,11 +196,14 @@ class PageCache:
         fingerprint: str,
         on_disk: Mapping[str, str] | None,
         files: Mapping[str, Stamp] | None = None,
+        site_key: str = "",
     ):
         """`on_disk`: url → hash of each file in the output folder, when it is exactly as
         the last build left it (else None: no page can be kept). `files`: the build's
-        input stamps, for `PageKeys`."""
+        input stamps, for `PageKeys`. `site_key`: this build's `site_fingerprint`; no
+        page is kept from a build with another."""
         self.files = files
+        self.site_key = site_key
         self.path = folder / PAGES_FILE
         self.fingerprint = fingerprint
         collecting = gc.isenabled()
@@ -209,6 +214,7 @@ class PageCache:
             if collecting:
                 gc.enable()
         self.on_disk = on_disk
+        self.same_site = self.previous_site == site_key
         self.keys: dict[str, str] = {}  # url → key, for every page of this build
         self.pieces: dict[str, Any] = {}  # the pieces this build used
         # url → (the fragments its file holds, those this rendering used)
@@ -228,7 +234,7 @@ class PageCache:
     def kept(self, url: str, key: str) -> bool:
         """Record `url`'s key; True when the file the last build wrote for it can stay."""
         self.keys[url] = key
-        if self.on_disk is None:
+        if self.on_disk is None or not self.same_site:
             return False
         old = self.previous.get(url)
         return old is not None and old[0] == key and self.on_disk.get(url) == old[1]
@@ -266,14 +272,13 @@ class PageCache:
         """`pages-fragments-<url, quoted>`: the name says which page, for `save`."""
         return self._shard(f"{FRAGMENTS}-{quote(url, safe='')}")
 
-    def save(self, written: Mapping[str, str], site_key: str) -> None:
+    def save(self, written: Mapping[str, str]) -> None:
         """Record this build: call only after its site is in place. `written` is url →
-        hash of every file in the output folder; `site_key` is this build's
-        `site_fingerprint`."""
+        hash of every file in the output folder."""
         pages = {url: (key, written[url]) for url, key in self.keys.items() if url in written}
         value = {
             "pages": pages,
-            "site": site_key,
+            "site": self.site_key,
             PIECES: write_shards(
                 self._shard(PIECES), self.fingerprint, self.pieces, self.pieces_shards
             ),

@@ -235,7 +235,7 @@ class Renderer:
         `template` names what makes the page (a template, or a module for other files)."""
         if self.cache is None:
             return None
-        if self.cache.kept(url, f"{self.site_key}:{template}:{key(self.keys)}"):
+        if self.cache.kept(url, f"{template}:{key(self.keys)}"):
             return RenderedPage(url, b"", kept=True)
         return None
 
