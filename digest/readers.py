@@ -83,7 +83,7 @@ def search_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage 
         kept = renderer.page(url, "search.html", {**base, "search": search.search_page(library)})
     yield kept
     yield renderer.kept(search.INDEX_PATH, "search.py", _whole) or RenderedPage(
-        search.INDEX_PATH, search.index_json(library, renderer.views.search_row)
+        search.INDEX_PATH, search.index_json(library, renderer.views.search_rows)
     )
 
 

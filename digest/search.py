@@ -30,12 +30,13 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 
 from digest import permalinks
 from digest.markdown import first_sentence
 from digest.models import CONTRIBUTIONS, PaperEntry
-from digest.organise import Library
+from digest.organise import IssueView, Library
 
 INDEX_PATH = "search/index.json"
 SCRIPT_PATH = "assets/search.js"
@@ -113,18 +114,24 @@ def paper_row(entry: PaperEntry, topics: Sequence[str]) -> tuple[str, str]:
     return _json(before)[:-1], _json(after)[1:]
 
 
+def issue_rows(
+    view: IssueView, number: int, row_of: Callable[[PaperEntry], tuple[str, str]]
+) -> str:
+    """The rows of one issue's papers, joined; `number` is the issue's place in the index
+    and `row_of` gives a paper's `paper_row`."""
+    return ",".join(f"{before},{number},{after}" for before, after in map(row_of, view.papers))
+
+
 def index_json(
     library: Library,
-    row_of: Callable[[PaperEntry], tuple[str, str]] | None = None,
+    rows_of: Callable[[IssueView, int], str] | None = None,
 ) -> str:
-    """The index document as JSON text; `row_of` gives a paper's `paper_row` for this
+    """The index document as JSON text; `rows_of` gives an issue's `issue_rows` for this
     library's topics (a build passes its memo)."""
-    topics = [theme.slug for theme in library.config.themes]
-    rows: list[str] = []
-    for number, view in enumerate(library.issues):
-        for entry in view.papers:
-            before, after = row_of(entry) if row_of else paper_row(entry, topics)
-            rows.append(f"{before},{number},{after}")
+    if rows_of is None:
+        topics = [theme.slug for theme in library.config.themes]
+        rows_of = partial(_issue_rows_for, topics=topics)
+    chunks = [rows_of(view, number) for number, view in enumerate(library.issues) if view.papers]
     head = {
         "version": 1,
         "topics": [[theme.slug, theme.title] for theme in library.config.themes],
@@ -132,7 +139,11 @@ def index_json(
         "issues": [view.slug for view in library.issues],
         "stop_words": sorted(STOP_WORDS),
     }
-    return f'{_json(head)[:-1]},"papers":[{",".join(rows)}]}}\n'
+    return f'{_json(head)[:-1]},"papers":[{",".join(chunks)}]}}\n'
+
+
+def _issue_rows_for(view: IssueView, number: int, topics: Sequence[str]) -> str:
+    return issue_rows(view, number, partial(paper_row, topics=topics))
 
 
 MONTHS = (

@@ -321,6 +321,14 @@ class Views:
             return self.cache.piece(name, lambda: search.paper_row(entry, self._topics))
         return search.paper_row(entry, self._topics)
 
+    def search_rows(self, view: IssueView, number: int) -> str:
+        """An issue's rows of the search index (search.issue_rows), `number` its place in
+        the index: kept whole while its papers and its place stay the same."""
+        if self.cache is not None and self.keys is not None:
+            name = f"search-issue:{self.keys.issue(view)}:{number}:{self._topics_key}"
+            return self.cache.piece(name, lambda: search.issue_rows(view, number, self.search_row))
+        return search.issue_rows(view, number, self.search_row)
+
     def base(self, url: str, title: str, section: str, description: str = "") -> BaseContext:
         config = self.library.config
         canonical_path = url.removesuffix("index.html")

@@ -372,3 +372,26 @@ def test_the_fragments_of_a_page_the_site_no_longer_has_are_removed(
     assert not medical.exists()
     assert cache._fragments_file("topics/safety/index.html").is_file()
     assert tree(root / "site") == clean_build(root, tmp_path)
+
+
+def test_the_search_index_makes_rows_only_for_the_edited_issue(
+    make_site: SiteFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from digest import search
+
+    made: list[str] = []
+    paper_row = search.paper_row
+
+    def spy(entry: Any, topics: Any) -> tuple[str, str]:
+        made.append(entry.id)
+        return paper_row(entry, topics)
+
+    monkeypatch.setattr(search, "paper_row", spy)
+    root = make_site(FILES, CONFIG)
+    assert build.run(root, cache=True).ok
+    assert sorted(made) == ["alpha", "beta", "gamma"]
+    made.clear()
+    (root / "entries/2026-01-03/alpha.yaml").write_text(paper_yaml(title='"Alpha, edited"'))
+    assert build.run(root, cache=True).ok
+    assert made == ["alpha"]  # beta's row is kept, and gamma's issue is kept whole
+    assert tree(root / "site") == clean_build(root, tmp_path)
