@@ -279,7 +279,7 @@ def _overview(keys: PageKeys) -> str:
 
 
 def _site_only(keys: PageKeys) -> str:
-    return ""  # the page shows nothing but the site: its fingerprint is in every key
+    return ""  # the page shows nothing but the site, whose fingerprint the cache checks
 
 
 def _of_paper(entry: PaperEntry) -> Callable[[PageKeys], str]:
