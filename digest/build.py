@@ -173,6 +173,7 @@ def run(
             opened = open_cache(root, early, early_target, folders, options)
             state = opened.unchanged()
             if state is not None:
+                opened.refresh()
                 return _replayed(root, early, early_target, state)
             opened.check_early()
             stamped = (early, opened)

@@ -49,7 +49,7 @@ import time
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -443,6 +443,8 @@ class BuildCache:
         self.key = content_digest("\n".join(summary).encode())
         self._intact: bool | None = None
         self._checking: tuple[int, int] | None = None  # (process, pipe) of `check_early`
+        self._listed: dict[str, tuple[int, int]] = {}  # folders `intact` listed: their times
+        self._listed_ns = 0  # when it began
         self.written: dict[str, str] = {}  # url → content hash, for every file of this build
         self.dirs_ns = 0  # when the output folders were stamped (by `save`)
         self.listing: tuple[Path, list[tuple[str, str]]] | None = None  # see `open_cache`
@@ -519,11 +521,9 @@ class BuildCache:
         recorded = self.previous.outputs
         if not recorded or not self.out.is_dir():
             return False
-        dirs, tick = self.previous.dirs, int(RACY_SECONDS * 1e9)
-        racy = sum(1 for times in dirs.values() if self.previous.dirs_ns - max(times) <= tick)
-        if dirs and racy * 4 < len(dirs):  # else most folders need listing anyway: walk
+        if self.previous.dirs:
             return self._check_by_folders()
-        now = dict(_walk(self.out))
+        now = dict(_walk(self.out))  # a state without folder times: list everything
         if now.keys() != recorded.keys():
             return False
         for url, stamp in recorded.items():
@@ -549,6 +549,8 @@ class BuildCache:
                     return False
                 names[parent].add(base)
         out = str(self.out)
+        started = time.time_ns()
+        listed: dict[str, tuple[int, int]] = {}
         for folder, (mtime_ns, ctime_ns) in previous.dirs.items():
             path = f"{out}/{folder}" if folder else out
             try:
@@ -562,6 +564,7 @@ class BuildCache:
                         return False
                 except OSError:
                     return False
+                listed[folder] = (stat.st_mtime_ns, stat.st_ctime_ns)
         for url, stamp in previous.outputs.items():
             try:
                 stat = os.stat(f"{out}/{url}")
@@ -569,7 +572,28 @@ class BuildCache:
                 return False
             if stat.st_size != stamp.size or stat.st_mtime_ns != stamp.mtime_ns:
                 return False
+        self._listed, self._listed_ns = listed, started
         return True
+
+    def refresh(self) -> None:
+        """After a no-change check, record again what it had to look at closely: the
+        folders it listed (their times were within a clock tick of the record, as right
+        after the build that wrote them) and the inputs it hashed again. The state is
+        the same otherwise; without this, every no-change build after a first build
+        would list all 10,000 folders of a big site again."""
+        hashed = any(
+            self.inputs[name] is not self.previous.inputs.get(name) for name in self.inputs
+        )
+        if not self._listed and not hashed:
+            return
+        state = replace(
+            self.previous,
+            inputs=self.inputs,
+            recorded_ns=self.now_ns,
+            dirs={**self.previous.dirs, **self._listed},
+            dirs_ns=self._listed_ns if self._listed else self.previous.dirs_ns,
+        )
+        write_payload(self.folder / STATE_FILE, self.fingerprint, state)
 
     def changed_inputs(self) -> int:
         """How many input files were added, removed or changed since the last build."""

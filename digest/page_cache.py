@@ -20,14 +20,13 @@ recorded ones, the output folder is exactly as the last build left it (digest.ca
 rendered. So a kept page holds what a clean build would write, and an incremental build
 stays byte-identical to a clean one (tests/test_incremental.py).
 
-It also keeps what is costly to make: per-paper pieces (its BibTeX record, its row of
-the search index), each keyed by the paper's hash, and each issue's rows of the search
-index joined, keyed by the issue's key. They live in a sharded store
-(`pages-pieces.N`: digest.cache's `Shards`), so a one-entry edit rewrites a few small
-files. Only what this build used is saved, so the store never grows stale. A missing,
-corrupt or foreign file is ignored: the build renders everything (a bad shard: its
-pieces are made again). Markdown parses are not kept: parsing the texts a rebuild shows
-costs less than reading every parse back.
+It also keeps what is costly to make: each paper's BibTeX record, keyed by the paper's
+hash, and each issue's rows of the search index joined, keyed by the issue's key. They
+live in a sharded store (`pages-pieces.N`: digest.cache's `Shards`), so a one-entry edit
+rewrites a few small files. Only what this build used is saved, so the store never grows
+stale. A missing, corrupt or foreign file is ignored: the build renders everything (a
+bad shard: its pieces are made again). Markdown parses are not kept: parsing the texts a
+rebuild shows costs less than reading every parse back.
 
 And it keeps the fragments of a page that lists thousands of papers (a topic page's
 cards: digest.views' `Card`), one file per page (`pages-fragments-<url, quoted>`), read

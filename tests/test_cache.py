@@ -269,3 +269,36 @@ def test_the_output_can_be_checked_early_in_another_process(
         assert process is not None
         with pytest.raises(ChildProcessError):
             os.waitpid(process, os.WNOHANG)  # reaped: nothing left behind
+
+
+def test_a_no_change_build_records_the_folders_it_had_to_list(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Right after a build, its folders' times are too close to the record to be trusted,
+    # so the next check lists them; it then records them again, and the one after that
+    # trusts them.
+    monkeypatch.setattr(cache, "RACY_SECONDS", 0.5)
+    out = root / "site"
+    first = make_cache(root, out)
+    write_site(out, {"index.html": b"home", "papers/a/index.html": b"a"}, first)
+    first.save(pages=2, files=2, diagnostics=[])
+    time.sleep(0.6)
+    listed: list[str] = []
+    listdir = os.listdir
+
+    def counting(path: str) -> list[str]:
+        listed.append(path)
+        return listdir(path)
+
+    monkeypatch.setattr(os, "listdir", counting)
+    again = make_cache(root, out)
+    assert again.unchanged() is not None
+    assert sorted(listed) == sorted([str(out), str(out / "papers"), str(out / "papers" / "a")])
+    again.refresh()
+    listed.clear()
+    third = make_cache(root, out)
+    assert third.unchanged() is not None
+    assert listed == []
+    assert (third.previous.key, third.previous.outputs) == (first.key, again.previous.outputs)
+    (out / "papers" / "a" / "stray.txt").write_text("not ours")  # still noticed
+    assert make_cache(root, out).unchanged() is None
