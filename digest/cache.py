@@ -728,8 +728,8 @@ def open_cache(
 ) -> BuildCache:
     """The cache for one build of `root` into `out`, its inputs stamped.
 
-    `listing` is the entry files it stamped (digest.load's `entry_paths`), with their
-    folder: the build loads exactly those (and need not list them again)."""
+    Its `listing` is the entry files it stamped (digest.load's `entry_paths`) and their
+    folder: the build loads exactly those, without listing them again."""
     folders = list(template_folders)
     entries = root / config.entries
     listed = entry_paths(entries)
