@@ -59,6 +59,19 @@ def write_site(out: Path, files: dict[str, bytes], built: BuildCache) -> None:
             (out / url).write_bytes(data)
 
 
+def count_listings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every folder that `os.listdir` is asked for, in order."""
+    listed: list[str] = []
+    listdir = os.listdir
+
+    def counting(path: str) -> list[str]:
+        listed.append(path)
+        return listdir(path)
+
+    monkeypatch.setattr(os, "listdir", counting)
+    return listed
+
+
 def test_nothing_changed_is_recognised_and_everything_else_is_not(root: Path) -> None:
     out = root / "site"
     first = make_cache(root, out)
@@ -88,14 +101,7 @@ def test_folders_whose_times_are_unchanged_are_not_listed(
     first.save(pages=2, files=2, diagnostics=[])
     time.sleep(0.05)  # past the file system's clock tick
     monkeypatch.setattr(cache, "RACY_SECONDS", 0.0)  # trust the times at once
-    listed: list[str] = []
-    listdir = os.listdir
-
-    def counting(path: str) -> list[str]:
-        listed.append(path)
-        return listdir(path)
-
-    monkeypatch.setattr(os, "listdir", counting)
+    listed = count_listings(monkeypatch)
     again = make_cache(root, out)
     assert set(again.previous.dirs) == {"", "papers", "papers/a"}
     assert again.unchanged() is not None
@@ -283,14 +289,7 @@ def test_a_no_change_build_records_the_folders_it_had_to_list(
     write_site(out, {"index.html": b"home", "papers/a/index.html": b"a"}, first)
     first.save(pages=2, files=2, diagnostics=[])
     time.sleep(0.6)
-    listed: list[str] = []
-    listdir = os.listdir
-
-    def counting(path: str) -> list[str]:
-        listed.append(path)
-        return listdir(path)
-
-    monkeypatch.setattr(os, "listdir", counting)
+    listed = count_listings(monkeypatch)
     again = make_cache(root, out)
     assert again.unchanged() is not None
     assert sorted(listed) == sorted([str(out), str(out / "papers"), str(out / "papers" / "a")])
