@@ -95,9 +95,8 @@ def _json(value: Any) -> str:
 
 
 def paper_row(entry: PaperEntry, topics: Sequence[str]) -> tuple[str, str]:
-    """The paper's row of the index as JSON text, in two parts around its issue number:
-    everything else in it depends on the paper and the configured `topics` alone, so a
-    build can keep the parts of unchanged papers (digest.page_cache)."""
+    """The paper's row of the index as JSON text, in two parts around its issue number
+    (`issue_rows` puts the number between them)."""
     paper = entry.paper
     line, summary = paper_words(entry)
     before = [
@@ -114,12 +113,10 @@ def paper_row(entry: PaperEntry, topics: Sequence[str]) -> tuple[str, str]:
     return _json(before)[:-1], _json(after)[1:]
 
 
-def issue_rows(
-    view: IssueView, number: int, row_of: Callable[[PaperEntry], tuple[str, str]]
-) -> str:
-    """The rows of one issue's papers, joined; `number` is the issue's place in the index
-    and `row_of` gives a paper's `paper_row`."""
-    return ",".join(f"{before},{number},{after}" for before, after in map(row_of, view.papers))
+def issue_rows(view: IssueView, number: int, topics: Sequence[str]) -> str:
+    """The rows of one issue's papers, joined; `number` is the issue's place in the index."""
+    rows = (paper_row(entry, topics) for entry in view.papers)
+    return ",".join(f"{before},{number},{after}" for before, after in rows)
 
 
 def index_json(
@@ -129,8 +126,7 @@ def index_json(
     """The index document as JSON text; `rows_of` gives an issue's `issue_rows` for this
     library's topics (a build passes its memo)."""
     if rows_of is None:
-        topics = [theme.slug for theme in library.config.themes]
-        rows_of = partial(_issue_rows_for, topics=topics)
+        rows_of = partial(issue_rows, topics=[theme.slug for theme in library.config.themes])
     chunks = [rows_of(view, number) for number, view in enumerate(library.issues) if view.papers]
     head = {
         "version": 1,
@@ -140,10 +136,6 @@ def index_json(
         "stop_words": sorted(STOP_WORDS),
     }
     return f'{_json(head)[:-1]},"papers":[{",".join(chunks)}]}}\n'
-
-
-def _issue_rows_for(view: IssueView, number: int, topics: Sequence[str]) -> str:
-    return issue_rows(view, number, partial(paper_row, topics=topics))
 
 
 MONTHS = (

@@ -14,7 +14,6 @@ import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from functools import partial
 from typing import TypedDict
 
 from markupsafe import Markup
@@ -319,14 +318,10 @@ class Views:
         the index: kept whole while its papers and its place stay the same. (Its papers'
         rows are not kept one by one: making the forty rows of an edited issue costs less
         than reading 10,000 rows back on every build.)"""
-
-        def make() -> str:
-            return search.issue_rows(view, number, partial(search.paper_row, topics=self._topics))
-
         if self.cache is not None and self.keys is not None:
             name = f"search-issue:{self.keys.issue(view)}:{number}:{self._topics_key}"
-            return self.cache.piece(name, make)
-        return make()
+            return self.cache.piece(name, lambda: search.issue_rows(view, number, self._topics))
+        return search.issue_rows(view, number, self._topics)
 
     def base(self, url: str, title: str, section: str, description: str = "") -> BaseContext:
         config = self.library.config
