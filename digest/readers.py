@@ -14,27 +14,19 @@ from datetime import date
 
 from digest import citations, email, feeds, permalinks, search, sitemap
 from digest.models import PaperEntry
-from digest.organise import IssueView, Library
+from digest.organise import Library
 from digest.page_cache import PageKeys
-from digest.render import PageBuilder, RenderedPage, Renderer
+from digest.render import PageBuilder, RenderedPage, Renderer, of_issue, of_site
 
 
 def _whole(keys: PageKeys) -> str:
     return keys.whole()
 
 
-def _of_issue(view: IssueView) -> Callable[[PageKeys], str]:
-    return lambda keys: keys.issue(view)
-
-
 def _of_feed(items: tuple[list[PaperEntry], date]) -> Callable[[PageKeys], str]:
     """A feed shows its papers (with their issues) and its date, nothing else of the site."""
     papers, updated = items
     return lambda keys: keys.papers(papers, updated.isoformat())
-
-
-def _of_config(keys: PageKeys) -> str:
-    return ""  # made from the config alone, which every key's site part covers
 
 
 def feed_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage | None]:
@@ -69,7 +61,7 @@ def feed_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage | 
         yield atom or renderer.page(feed.path, "feed.xml", {"feed": feed})
         yield json or RenderedPage(feed.json_path, feeds.json_feed(feed))
     url = permalinks.FEEDS_OPML
-    yield renderer.kept(url, "opml.xml", _of_config) or renderer.page(
+    yield renderer.kept(url, "opml.xml", of_site) or renderer.page(
         url, "opml.xml", {"opml": feeds.opml(library)}
     )
 
@@ -98,7 +90,7 @@ def bibtex_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage 
     for issue in library.issues:
         if issue.papers:
             url = permalinks.issue_bib_path(issue.date)
-            yield renderer.kept(url, "citations.py", _of_issue(issue)) or RenderedPage(
+            yield renderer.kept(url, "citations.py", of_issue(issue)) or RenderedPage(
                 url, citations.issue_bibliography(issue, record)
             )
 
@@ -110,8 +102,8 @@ def email_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage |
     for issue in renderer.share(library.issues):
         html_url = permalinks.email_html_path(issue.date)
         text_url = permalinks.email_text_path(issue.date)
-        html = renderer.kept(html_url, "email.html", _of_issue(issue))
-        text = renderer.kept(text_url, "email.py", _of_issue(issue))
+        html = renderer.kept(html_url, "email.html", of_issue(issue))
+        text = renderer.kept(text_url, "email.py", of_issue(issue))
         if html and text:
             yield html
             yield text
@@ -133,7 +125,7 @@ def sitemap_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage
             entries = sitemap.sitemap_entries(library)
             kept = renderer.page("sitemap.xml", "sitemap.xml", {"entries": entries})
         yield kept
-    yield renderer.kept("robots.txt", "sitemap.py", _of_config) or RenderedPage(
+    yield renderer.kept("robots.txt", "sitemap.py", of_site) or RenderedPage(
         "robots.txt", sitemap.robots_txt(library)
     )
 

@@ -278,15 +278,17 @@ def _overview(keys: PageKeys) -> str:
     return keys.overview()
 
 
-def _site_only(keys: PageKeys) -> str:
-    return ""  # the page shows nothing but the site, whose fingerprint the cache checks
+def of_site(keys: PageKeys) -> str:
+    """For a page made from the configuration and templates alone: no key of its own,
+    since the page cache checks the site's fingerprint for every page."""
+    return ""
 
 
 def _of_paper(entry: PaperEntry) -> Callable[[PageKeys], str]:
     return lambda keys: keys.paper(entry)
 
 
-def _of_issue(view: IssueView) -> Callable[[PageKeys], str]:
+def of_issue(view: IssueView) -> Callable[[PageKeys], str]:
     return lambda keys: keys.issue(view)
 
 
@@ -304,7 +306,7 @@ def home_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage | 
 def issue_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage | None]:
     for view in renderer.share(library.issues):
         url = permalinks.page_file(permalinks.issue_path(view.date))
-        yield renderer.kept(url, "issue.html", _of_issue(view)) or renderer.page(
+        yield renderer.kept(url, "issue.html", of_issue(view)) or renderer.page(
             url, "issue.html", issue_context(view, renderer.views)
         )
 
@@ -332,7 +334,7 @@ def paper_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage |
 
 def not_found_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage | None]:
     url = "404.html"
-    yield renderer.kept(url, "404.html", _site_only) or renderer.page(
+    yield renderer.kept(url, "404.html", of_site) or renderer.page(
         url, "404.html", not_found_context(renderer.views)
     )
 
