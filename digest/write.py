@@ -262,10 +262,9 @@ def write_site(
     (from digest.cache) names files of the previous site to hard-link instead of writing.
     With `present` (the files of `out`, when the cache found it exactly as the last build
     left it) only the files that differ are replaced, each atomically, all or none (see
-    `_update`). A
-    `kept` page (digest.page_cache) is the file `out` already holds for its url. `stage`
-    (from `new_stage`) is the temporary folder `staged` pages were already written into;
-    it is used (or, on any problem, removed) instead of a new one.
+    `_update`). A `kept` page (digest.page_cache) is the file `out` already holds for its
+    url. `stage` (from `new_stage`) is the temporary folder `staged` pages were already
+    written into; it is used (or, on any problem, removed) instead of a new one.
     """
     problems = _check(pages, assets)
     guard = _guard_output(out, protected)
