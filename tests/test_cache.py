@@ -72,6 +72,15 @@ def count_listings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return listed
 
 
+def first_build(root: Path) -> tuple[Path, BuildCache]:
+    """A build of two pages into root/site, recorded: (the output folder, its cache)."""
+    out = root / "site"
+    first = make_cache(root, out)
+    write_site(out, {"index.html": b"home", "papers/a/index.html": b"a"}, first)
+    first.save(pages=2, files=2, diagnostics=[])
+    return out, first
+
+
 def test_nothing_changed_is_recognised_and_everything_else_is_not(root: Path) -> None:
     out = root / "site"
     first = make_cache(root, out)
@@ -95,10 +104,7 @@ def test_nothing_changed_is_recognised_and_everything_else_is_not(root: Path) ->
 def test_folders_whose_times_are_unchanged_are_not_listed(
     root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    out = root / "site"
-    first = make_cache(root, out)
-    write_site(out, {"index.html": b"home", "papers/a/index.html": b"a"}, first)
-    first.save(pages=2, files=2, diagnostics=[])
+    out, _ = first_build(root)
     time.sleep(0.05)  # past the file system's clock tick
     monkeypatch.setattr(cache, "RACY_SECONDS", 0.0)  # trust the times at once
     listed = count_listings(monkeypatch)
@@ -241,10 +247,7 @@ def test_changed_inputs_counts_added_removed_and_edited_files(root: Path) -> Non
 def test_the_output_can_be_checked_early_in_another_process(
     root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    out = root / "site"
-    first = make_cache(root, out)
-    write_site(out, {"index.html": b"home", "papers/a/index.html": b"a"}, first)
-    first.save(pages=2, files=2, diagnostics=[])
+    out, _ = first_build(root)
     monkeypatch.delenv(cache.WORKERS_VARIABLE, raising=False)
     checked_here: list[bool] = []
     check = BuildCache._check_outputs
@@ -284,10 +287,7 @@ def test_a_no_change_build_records_the_folders_it_had_to_list(
     # so the next check lists them; it then records them again, and the one after that
     # trusts them.
     monkeypatch.setattr(cache, "RACY_SECONDS", 0.5)
-    out = root / "site"
-    first = make_cache(root, out)
-    write_site(out, {"index.html": b"home", "papers/a/index.html": b"a"}, first)
-    first.save(pages=2, files=2, diagnostics=[])
+    out, first = first_build(root)
     time.sleep(0.6)
     listed = count_listings(monkeypatch)
     again = make_cache(root, out)

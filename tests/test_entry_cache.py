@@ -62,6 +62,16 @@ def new_root(root: Path) -> Path:
     return root
 
 
+def settled_root(root: Path, beta: str | None = None) -> Path:
+    """`new_root` plus a paper beta in the second issue, every entry old enough for its
+    recorded stat to be trusted."""
+    new_root(root)
+    (root / "entries" / ISSUES[1] / "beta.yaml").write_text(beta or paper_yaml())
+    for path in paper_files(root):
+        backdate(path)
+    return root
+
+
 def paper_files(root: Path) -> list[Path]:
     return sorted((root / "entries").glob("*/*.yaml"))
 
@@ -157,10 +167,7 @@ def count_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_only_changed_files_are_checked_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = new_root(tmp_path / "root")
-    (root / "entries" / ISSUES[1] / "beta.yaml").write_text(paper_yaml())
-    for path in paper_files(root):
-        backdate(path)
+    root = settled_root(tmp_path / "root")
     checked = count_checks(monkeypatch)
     load_content(root, cache=True)
     assert len(checked) == 4
@@ -294,12 +301,8 @@ def test_cached_papers_stay_packed_until_read(
 ) -> None:
     # Checking and organising need a paper's title, themes and contribution only; the
     # model itself is unpickled when a page shows it.
-    root = new_root(tmp_path / "root")
-    (root / "entries" / ISSUES[1] / "beta.yaml").write_text(
-        paper_yaml(title='"Beta"', themes="[safety, theory]", contribution="dataset")
-    )
-    for path in paper_files(root):
-        backdate(path)
+    beta_entry = paper_yaml(title='"Beta"', themes="[safety, theory]", contribution="dataset")
+    root = settled_root(tmp_path / "root", beta_entry)
     fresh = load_content(root, cache=True)
     cached = load_content(root, cache=True)
     assert all(isinstance(entry.stored, PackedPaper) for entry in cached.papers)
@@ -323,10 +326,7 @@ def test_a_build_knows_unchanged_entries_by_its_own_stamps(
 ) -> None:
     # The build stamps every input before loading; the entry cache takes those stamps
     # instead of looking at each file again, and stats only what they say changed.
-    root = new_root(tmp_path / "root")
-    (root / "entries" / ISSUES[1] / "beta.yaml").write_text(paper_yaml())
-    for path in paper_files(root):
-        backdate(path)
+    root = settled_root(tmp_path / "root")
     assert build.run(root, cache=True).ok
     edited = root / "entries" / ISSUES[0] / "alpha.yaml"
     edited.write_text(paper_yaml(title='"New"'))

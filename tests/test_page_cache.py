@@ -36,6 +36,13 @@ def tree(folder: Path) -> dict[str, bytes]:
     }
 
 
+def damage(path: Path) -> None:
+    """Flip the bits of one byte near the end of the file, as a bad disk might."""
+    data = bytearray(path.read_bytes())
+    data[-5] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
 @pytest.fixture
 def rendered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The url of every page a template is rendered for, in order."""
@@ -185,9 +192,7 @@ def test_a_corrupt_page_store_is_ignored(
     assert build.run(root, cache=True).ok
     everything = sorted(rendered)
     store = root / ".digest-cache" / page_cache.PAGES_FILE
-    data = bytearray(store.read_bytes())
-    data[-5] ^= 0xFF
-    store.write_bytes(bytes(data))
+    damage(store)
     rendered.clear()
     (root / "entries/2026-01-03/beta.yaml").write_text(paper_yaml(title='"Paper beta, again"'))
     assert build.run(root, cache=True).ok
@@ -340,9 +345,7 @@ def test_a_corrupt_fragment_file_is_rendered_afresh(
     found = sorted((root / ".digest-cache").glob("pages-fragments-*"))
     assert len(found) == 4  # one per topic page with papers
     for path in found:
-        data = bytearray(path.read_bytes())
-        data[-3] ^= 0xFF
-        path.write_bytes(bytes(data))
+        damage(path)
     cards.clear()
     (root / "entries/2026-01-10/delta.yaml").write_text(
         paper_yaml(title='"Paper delta, edited"', themes="[safety]")
