@@ -14,7 +14,8 @@ diagnostics, plus the positions the cross-file checks need). Next time:
 
 In a build, which stamps every input before loading (digest.cache), a file whose
 stamped hash is the recorded one reuses its result at once: the file is not looked at
-twice. Its record then dates from when the build stamped it.
+twice. Any other stamped file is checked and recorded under its stamp, without another
+stat or hash here. Its record then dates from when the build stamped it.
 
 The records are kept in `SHARDS` files next to the index (digest.cache's `Shards`), so
 a run that re-checked one file rewrites one shard, not every record.
@@ -126,6 +127,13 @@ class EntryCache:
                 else:
                     self.records[shown] = Record(stamp, known.result)
                     self.changed = True
+                continue
+            if stamp is not None and stamp.size >= 0:
+                # The build has just stamped (read and hashed) this file: its stamp is the
+                # record's, and the file is read once more only to be checked, by
+                # whichever process checks it.
+                stats[index] = (stamp, None)
+                todo.append(index)
                 continue
             try:
                 stat = os.stat(path)

@@ -359,6 +359,30 @@ def test_a_build_knows_unchanged_entries_by_its_own_stamps(
     assert snapshot(load_content(root, cache=True)) == snapshot(load_content(root))
 
 
+def test_a_first_build_hashes_each_entry_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The build's stamps carry every entry's hash: the entry cache records them as they
+    # are instead of reading and hashing each file a second time before checking it.
+    root = settled_root(tmp_path / "root")
+    entries = [path.read_bytes() for path in (root / "entries").rglob("*.yaml")]
+    hashed: list[bytes] = []
+    real_digest = cache.content_digest
+
+    def counting(data: bytes) -> str:
+        if data in entries:
+            hashed.append(data)
+        return real_digest(data)
+
+    monkeypatch.setattr(cache, "content_digest", counting)
+    monkeypatch.setattr(entry_cache, "content_digest", counting)
+    assert build.run(root, cache=True).ok
+    assert sorted(hashed) == sorted(entries)
+    monkeypatch.undo()
+    stored = entry_cache.EntryCache(root, load_content(root).config)  # type: ignore[arg-type]
+    assert len(stored.previous) == len(entries)  # and every result was recorded
+
+
 def test_check_and_build_do_not_import_the_network_tools_or_the_renderer() -> None:
     code = (
         "import sys, digest.cli, digest.build; "
