@@ -277,7 +277,10 @@ def _build(
     if previous is not None and written.ok:
         outputs = previous.previous.outputs
         previous.written.update({p.url: outputs[p.url].digest for p in pages if p.kept})
-        previous.written.update({p.url: p.digest for p in pages if p.staged})
+        for page in pages:
+            if page.stamp is not None:
+                previous.written[page.url] = page.stamp.digest
+                previous.stamped[page.url] = page.stamp
         previous.save(
             result.pages,
             result.files,

@@ -446,6 +446,7 @@ class BuildCache:
         self._listed: dict[str, tuple[int, int]] = {}  # folders `intact` listed: their times
         self._listed_ns = 0  # when it began
         self.written: dict[str, str] = {}  # url → content hash, for every file of this build
+        self.stamped: dict[str, Stamp] = {}  # url → stamp, of files stamped as they were written
         self.dirs_ns = 0  # when the output folders were stamped (by `save`)
         self.listing: tuple[Path, list[tuple[str, str]]] | None = None  # see `open_cache`
 
@@ -638,7 +639,7 @@ class BuildCache:
         if in_place:
             outputs, dirs = self._updated_outputs()
         else:
-            outputs, dirs = self._walked_outputs()
+            outputs, dirs = self._written_outputs()
         state = State(
             self.key,
             self.inputs,
@@ -656,18 +657,21 @@ class BuildCache:
         )
         write_payload(self.folder / STATE_FILE, self.fingerprint, state)
 
-    def _walked_outputs(self) -> tuple[dict[str, Stamp], dict[str, tuple[int, int]]]:
-        """Every file and folder of the output, stamped."""
+    def _written_outputs(self) -> tuple[dict[str, Stamp], dict[str, tuple[int, int]]]:
+        """Every file and folder of an output this build wrote whole (into a new folder,
+        swapped in): exactly the files in `written`, stamped when they were written or
+        else now."""
         outputs: dict[str, Stamp] = {}
-        for url, path in _walk(self.out):
-            digest = self.written.get(url)
-            try:
-                stat = os.stat(path)
-            except OSError:
-                continue
-            if digest is None:  # not written by this build: hash it
-                digest = content_digest(_read_bytes(path))
-            outputs[url] = Stamp(stat.st_size, stat.st_mtime_ns, digest)
+        out = str(self.out)
+        for url, digest in self.written.items():
+            stamp = self.stamped.get(url)
+            if stamp is None:
+                try:
+                    stat = os.stat(f"{out}/{url}")
+                except OSError:
+                    continue
+                stamp = Stamp(stat.st_size, stat.st_mtime_ns, digest)
+            outputs[url] = stamp
         self.dirs_ns = time.time_ns()
         return outputs, self._stamp_folders({"", *(_parent(url) for url in outputs)}, {})
 

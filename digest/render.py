@@ -28,6 +28,7 @@ import jinja2.bccache
 from markupsafe import Markup
 
 from digest import permalinks
+from digest.cache import Stamp
 from digest.config import template_folders
 from digest.diagnostics import Diagnostic, error
 from digest.markdown import html_at
@@ -57,14 +58,14 @@ class RenderedPage:
     A `kept` page was not rendered: its inputs are those of the file the last build left
     at `url` (digest.page_cache), which stays as it is; its `content` is empty. A `staged`
     page was written as soon as it was rendered into the folder that becomes the new site
-    (digest.write.stage_page); its `content` is empty too, `digest` the written bytes' hash.
+    (digest.write.stage_page); its `content` is empty too, `stamp` the written file's.
     """
 
     url: str
     content: str | bytes
     kept: bool = False
     staged: bool = False
-    digest: str = ""
+    stamp: Stamp | None = None
 
 
 # ------------------------------------------------------------------ templates

@@ -18,9 +18,11 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from digest.cache import content_digest
+from digest.cache import Stamp, content_digest
 from digest.diagnostics import Diagnostic, error
 from digest.render import RenderedPage
+
+_BINARY = getattr(os, "O_BINARY", 0)  # without it, Windows would translate line ends
 
 
 @dataclass(frozen=True)
@@ -104,10 +106,24 @@ def stage_page(stage: Path, page: RenderedPage) -> RenderedPage:
     path = stage / page.url
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        modified_ns = _write_new(path, data)
     except OSError:
         return page
-    return RenderedPage(page.url, b"", staged=True, digest=content_digest(data))
+    stamp = Stamp(len(data), modified_ns, content_digest(data))
+    return RenderedPage(page.url, b"", staged=True, stamp=stamp)
+
+
+def _write_new(path: Path, data: bytes) -> int:
+    """Write `data` as the file `path`; its modification time, in ns (the build's record
+    of its output then needs no second look at the file: digest.cache)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _BINARY, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(descriptor, view) :]
+        return os.fstat(descriptor).st_mtime_ns
+    finally:
+        os.close(descriptor)
 
 
 def discard(stage: Path | None) -> None:
@@ -142,11 +158,11 @@ def _fill(
     """Write everything into `folder`; a kept page is linked (or copied) from `previous`."""
     written = 0
     for page in sorted(pages, key=lambda p: p.url):
-        path = folder / page.url
-        path.parent.mkdir(parents=True, exist_ok=True)
         if page.staged:  # already written into `folder` while rendering
             written += 1
             continue
+        path = folder / page.url
+        path.parent.mkdir(parents=True, exist_ok=True)
         if page.kept:
             if previous is None:
                 raise OSError(f"no previous site to keep {page.url} from")

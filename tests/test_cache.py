@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -99,6 +100,44 @@ def test_nothing_changed_is_recognised_and_everything_else_is_not(root: Path) ->
     (out / "stray.txt").unlink()
     (out / "index.html").write_bytes(b"HOME")  # same size, edited output
     assert make_cache(root, out).unchanged() is None
+
+
+def test_a_site_written_whole_is_recorded_from_what_was_written(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every file of a site written whole into a new folder is one the build wrote: the
+    # record lists no folder, and stats only the files not stamped as they were written.
+    out = root / "site"
+    first = make_cache(root, out)
+    write_site(out, {"index.html": b"home", "papers/a/index.html": b"a"}, first)
+    written = (out / "papers" / "a" / "index.html").stat()
+    digest = first.written["papers/a/index.html"]
+    first.stamped["papers/a/index.html"] = Stamp(written.st_size, written.st_mtime_ns, digest)
+    scanned: list[str] = []
+    statted: list[str] = []
+    real_scandir, real_stat = os.scandir, os.stat
+
+    def scanning(path: Any) -> Any:
+        scanned.append(str(path))
+        return real_scandir(path)
+
+    def stat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        statted.append(str(path))
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "scandir", scanning)
+    monkeypatch.setattr(os, "stat", stat)
+    first.save(pages=2, files=2, diagnostics=[])
+    monkeypatch.undo()
+    assert scanned == []
+    files = [path for path in statted if Path(path).is_file()]
+    assert files == [f"{out}/index.html"]
+    recorded = make_cache(root, out).previous
+    assert sorted(recorded.outputs) == ["index.html", "papers/a/index.html"]
+    assert set(recorded.dirs) == {"", "papers", "papers/a"}
+    time.sleep(0.05)  # past the file system's clock tick
+    monkeypatch.setattr(cache, "RACY_SECONDS", 0.0)
+    assert make_cache(root, out).unchanged() is not None
 
 
 def test_folders_whose_times_are_unchanged_are_not_listed(

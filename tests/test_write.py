@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from digest import write
+from digest.cache import Stamp, content_digest
 from digest.render import RenderedPage
 from digest.write import unsafe_url, write_site
 
@@ -117,13 +118,16 @@ def test_a_first_build_writes_pages_into_the_stage_as_they_come(tmp_path: Path) 
     assert stage is not None and stage.parent == tmp_path
     page = write.stage_page(stage, RenderedPage("papers/a/index.html", "<p>é</p>"))
     assert page.staged and page.content == b""
-    assert (stage / "papers/a/index.html").read_bytes() == "<p>é</p>".encode()
+    data = "<p>é</p>".encode()
+    assert (stage / "papers/a/index.html").read_bytes() == data
     unsafe = write.stage_page(stage, RenderedPage("../escape.html", "x"))
     assert not unsafe.staged and not (tmp_path / "escape.html").exists()
     result = write.write_site([page, RenderedPage("robots.txt", "ok\n")], {}, out, stage=stage)
     assert result.ok and result.written == 2
     assert (out / "papers/a/index.html").read_bytes() == "<p>é</p>".encode()
     assert (out / "robots.txt").read_text() == "ok\n"
+    written = (out / "papers/a/index.html").stat()  # the stamp taken as it was written
+    assert page.stamp == Stamp(written.st_size, written.st_mtime_ns, content_digest(data))
     assert not stage.exists()
     assert write.new_stage(out) is None  # the folder exists: its files get reused instead
 
