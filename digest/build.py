@@ -49,6 +49,7 @@ class Content:
     issues: list[IssueEntry] = field(default_factory=list)
     report: Report = field(default_factory=Report)
     counts: tuple[int, int] | None = None
+    entry_cache: EntryCache | None = None  # its `save` is the caller's, with `defer_save`
 
     @property
     def paper_count(self) -> int:
@@ -65,6 +66,7 @@ def load_content(
     cache: bool = False,
     stamps: Stamps | None = None,
     listing: tuple[Path, list[tuple[str, str]]] | None = None,
+    defer_save: bool = False,
 ) -> Content:
     """Config, load and validate: every problem in every file, in one report.
 
@@ -72,7 +74,8 @@ def load_content(
     not change (digest.entry_cache), known by the build's `stamps` of its inputs when
     there are some; the content and report are the same either way. `listing` is the
     entry files a build stamped, with their folder (digest.cache's `open_cache`): used
-    when the configuration names the same folder.
+    when the configuration names the same folder. With `defer_save`, the results are
+    recorded when the caller saves `content.entry_cache`, not before returning.
     """
     config, config_problems = load_config(root)
     content = Content(root, config)
@@ -88,7 +91,7 @@ def load_content(
         collecting = gc.isenabled()
         gc.disable()  # tens of thousands of new objects, none of them garbage: skip the scans
         try:
-            entry_cache = EntryCache(root, config, enabled=cache)
+            entry_cache = content.entry_cache = EntryCache(root, config, enabled=cache)
             checked = iter(entry_cache.check(jobs, stamps))
             results = [
                 item if isinstance(item, Diagnostic) else next(checked) for item in scanned.items
@@ -97,7 +100,8 @@ def load_content(
             if collecting:
                 gc.enable()
         gc.freeze()  # they live as long as the command: see `frozen_heap`
-        entry_cache.save()
+        if not defer_save:
+            entry_cache.save()
         content.report.extend(
             item if isinstance(item, Diagnostic) else item.diagnostics[0]
             for item in results
@@ -197,6 +201,27 @@ def _build(
     options: str,
 ) -> BuildResult:
     """`run` once the inputs are known to have changed: load, render, write, record."""
+    stamps = (stamped[1].inputs, stamped[1].now_ns) if stamped else None
+    listing = stamped[1].listing if stamped else None
+    content = load_content(root, cache=cache, stamps=stamps, listing=listing, defer_save=True)
+    try:
+        return _site(content, out, drafts, strict, builders, cache, stamped, options)
+    finally:
+        if content.entry_cache is not None:  # saved already when rendering did it (a no-op)
+            content.entry_cache.save()
+
+
+def _site(
+    content: Content,
+    out: Path | None,
+    drafts: bool,
+    strict: bool,
+    builders: list[PageBuilder] | None,
+    cache: bool,
+    stamped: tuple[SiteConfig, BuildCache] | None,
+    options: str,
+) -> BuildResult:
+    """`_build` once the content is loaded: organise, render, write, record."""
     # Rendering needs Jinja, Markdown and the page builders: imported only when it happens.
     from digest.organise import organise
     from digest.page_cache import PageCache, site_fingerprint
@@ -206,9 +231,7 @@ def _build(
     from digest.render import PAGE_BUILDERS, load_templates
     from digest.write import discard, new_stage, write_site
 
-    stamps = (stamped[1].inputs, stamped[1].now_ns) if stamped else None
-    listing = stamped[1].listing if stamped else None
-    content = load_content(root, cache=cache, stamps=stamps, listing=listing)
+    root = content.root
     config = content.config
     if config is None:
         return BuildResult(content, out)
@@ -258,8 +281,9 @@ def _build(
         and kept.same_site
         and previous.changed_inputs() <= FEW_CHANGES
     )
+    beside = content.entry_cache.save if content.entry_cache else None
     pages, problems, seconds = render_pages(
-        library, templates, chosen, seconds, kept, site_key, stage, serial=serial
+        library, templates, chosen, seconds, kept, site_key, stage, serial=serial, beside=beside
     )
     content.report.extend(problems)
     if content.report.failed(strict):

@@ -180,12 +180,14 @@ class EntryCache:
         return _check_serially(work, self.root, self.config)
 
     def save(self) -> None:
-        """Write the records of this run when anything changed (never fails a command)."""
+        """Write the records of this run when anything changed since they were last
+        saved (never fails a command)."""
         if not self.enabled or not self.changed:
             return
         records = {shown: _packed(record) for shown, record in self.records.items()}
         shards = write_shards(self.path, self.fingerprint, records, self.shards)
         write_payload(self.path, self.fingerprint, Stored(self.key, self.now_ns, shards))
+        self.changed = False
 
 
 def _packed(record: Record) -> Record:

@@ -78,6 +78,7 @@ class Job:
     cache: PageCache | None
     site_key: str
     stage: Path | None
+    beside: Callable[[], None] | None  # done by this process first (see `render_pages`)
 
 
 @dataclass(frozen=True)
@@ -166,11 +167,13 @@ def _next_work(job: Job) -> Work | None:
     return job.work[index] if index < len(job.work) else None
 
 
-def _render_share(_process: int) -> Share:
+def _render_share(process: int) -> Share:
     """Take the next piece of work until none is left: a process that finishes early
     takes more, so the processes end together whatever each piece costs."""
     job = _JOB
     assert job is not None, "render workers are forked after _JOB is set"
+    if process == 0 and job.beside is not None:  # share 0 is this process's (`fork_map`)
+        job.beside()
     cache = job.cache
     renderer = Renderer(job.templates, job.library, cache=cache, site_key=job.site_key)
     pages = []
@@ -198,6 +201,7 @@ def render(
     cache: PageCache | None = None,
     site_key: str = "",
     stage: Path | None = None,
+    beside: Callable[[], None] | None = None,
 ) -> tuple[list[RenderedPage], dict[str, float]] | None:
     """Every page, sorted by url, rendered by `workers` processes; None to render serially.
 
@@ -216,7 +220,7 @@ def render(
     work.sort(key=lambda item: -item[0])  # stable: ties keep the builders' order
     taken = multiprocessing.get_context("fork").Value("i", 0)
     ordered = tuple(item for _, item in work)
-    _JOB = Job(library, templates, tuple(builders), ordered, taken, cache, site_key, stage)
+    _JOB = Job(library, templates, tuple(builders), ordered, taken, cache, site_key, stage, beside)
     try:
         results = fork_map(_render_share, list(range(workers)))
     except Exception:  # noqa: BLE001 - a worker that fails means "render serially"
@@ -255,6 +259,7 @@ def render_pages(
     stage: Path | None = None,
     *,
     serial: bool = False,
+    beside: Callable[[], None] | None = None,
 ) -> tuple[list[RenderedPage], list[Diagnostic], dict[str, float]]:
     """`render_site`'s result, in parallel where that pays; plus this build's builder times.
 
@@ -262,11 +267,15 @@ def render_pages(
     and the pieces this build used are recorded in it. With `stage` (digest.write's
     `new_stage`), every page is written there as soon as it is rendered and comes back
     `staged`: no page content stays in memory. With `serial`, everything is rendered in
-    this process.
+    this process. `beside` is work with no page of its own (saving the entry cache) that
+    this process does while the forked workers start on the pages: they take more of
+    them meanwhile. A serial render leaves it to the caller.
     """
     workers = 1 if serial else workers_for(library)
     if workers > 1:
-        done = render(library, templates, builders, workers, seconds, cache, site_key, stage)
+        done = render(
+            library, templates, builders, workers, seconds, cache, site_key, stage, beside
+        )
         if done is not None:
             return done[0], [], done[1]
         if cache is not None:  # start afresh: the failed workers' keys never came back

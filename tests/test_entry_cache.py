@@ -383,6 +383,19 @@ def test_a_first_build_hashes_each_entry_once(
     assert len(stored.previous) == len(entries)  # and every result was recorded
 
 
+def test_a_build_that_fails_still_records_the_checked_entries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A build saves its entry cache as it renders; one that stops before rendering (a
+    # content error) saves it on its way out, so the next check or build reuses it.
+    root = settled_root(tmp_path / "root", "title: [broken\n")
+    assert not build.run(root, cache=True).ok
+    fresh = snapshot(load_content(root))
+    checked = count_checks(monkeypatch)
+    assert snapshot(load_content(root, cache=True)) == fresh
+    assert checked == []
+
+
 def test_check_and_build_do_not_import_the_network_tools_or_the_renderer() -> None:
     code = (
         "import sys, digest.cli, digest.build; "

@@ -269,9 +269,9 @@ def test_an_edit_or_two_renders_in_one_process(
     asked: list[bool] = []
     original = parallel.render_pages
 
-    def spy(*args: Any, serial: bool = False) -> Any:
+    def spy(*args: Any, serial: bool = False, **options: Any) -> Any:
         asked.append(serial)
-        return original(*args, serial=serial)
+        return original(*args, serial=serial, **options)
 
     monkeypatch.setattr(parallel, "render_pages", spy)
     root = make_site(FILES, CONFIG)
