@@ -67,6 +67,7 @@ RACY_SECONDS = 2.0  # an mtime this close to when it was recorded is re-hashed n
 SKIP = frozenset({"__pycache__", ".git"})
 SHARDS = 32  # files per sharded store (see `Shards`)
 WORKERS_VARIABLE = "DIGEST_WORKERS"  # "1": never fork (digest.parallel, digest.entry_cache, here)
+BINARY = getattr(os, "O_BINARY", 0)  # for os.open: without it, Windows translates line ends
 
 
 def content_digest(data: bytes) -> str:
@@ -296,7 +297,7 @@ def _stamp(path: str | Path) -> Stamp:
     """Stat, read and hash one file: at 10,000 entries, plain `os` calls on a descriptor
     take half the time of `os.stat` plus `open()` (which stats, seeks and asks whether
     the file is a terminal)."""
-    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    descriptor = os.open(path, os.O_RDONLY | BINARY)
     try:
         stat = os.fstat(descriptor)
         chunks = []

@@ -18,11 +18,9 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from digest.cache import Stamp, content_digest
+from digest.cache import BINARY, Stamp, content_digest
 from digest.diagnostics import Diagnostic, error
 from digest.render import RenderedPage
-
-_BINARY = getattr(os, "O_BINARY", 0)  # without it, Windows would translate line ends
 
 
 @dataclass(frozen=True)
@@ -116,7 +114,7 @@ def stage_page(stage: Path, page: RenderedPage) -> RenderedPage:
 def _write_new(path: Path, data: bytes) -> int:
     """Write `data` as the file `path`; its modification time, in ns (the build's record
     of its output then needs no second look at the file: digest.cache)."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _BINARY, 0o666)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | BINARY, 0o666)
     try:
         view = memoryview(data)
         while view:
