@@ -184,34 +184,30 @@ def run(
     try:
         with frozen_heap():
             gc.freeze()  # what exists now lives as long as the build (and makes this outermost)
-            return _build(root, out, drafts, strict, builders, cache, stamped, options)
+            with _loaded(root, cache, stamped) as content:
+                return _build(content, out, drafts, strict, builders, cache, stamped, options)
     finally:
         if stamped is not None:
             stamped[1].close()
 
 
-def _build(
-    root: Path,
-    out: Path | None,
-    drafts: bool,
-    strict: bool,
-    builders: list[PageBuilder] | None,
-    cache: bool,
-    stamped: tuple[SiteConfig, BuildCache] | None,
-    options: str,
-) -> BuildResult:
-    """`run` once the inputs are known to have changed: load, render, write, record."""
+@contextmanager
+def _loaded(
+    root: Path, cache: bool, stamped: tuple[SiteConfig, BuildCache] | None
+) -> Iterator[Content]:
+    """The content of a build whose inputs changed, its checked entries recorded on the
+    way out: by then the render has usually saved them (a no-op here), beside the pages."""
     stamps = (stamped[1].inputs, stamped[1].now_ns) if stamped else None
     listing = stamped[1].listing if stamped else None
     content = load_content(root, cache=cache, stamps=stamps, listing=listing, defer_save=True)
     try:
-        return _site(content, out, drafts, strict, builders, cache, stamped, options)
+        yield content
     finally:
-        if content.entry_cache is not None:  # saved already when rendering did it (a no-op)
+        if content.entry_cache is not None:
             content.entry_cache.save()
 
 
-def _site(
+def _build(
     content: Content,
     out: Path | None,
     drafts: bool,
@@ -221,7 +217,7 @@ def _site(
     stamped: tuple[SiteConfig, BuildCache] | None,
     options: str,
 ) -> BuildResult:
-    """`_build` once the content is loaded: organise, render, write, record."""
+    """`run` once the content is loaded: organise, render, write, record."""
     # Rendering needs Jinja, Markdown and the page builders: imported only when it happens.
     from digest.organise import organise
     from digest.page_cache import PageCache, site_fingerprint
