@@ -267,7 +267,10 @@ def _build(
         outputs = previous.previous.outputs
         on_disk = {url: s.digest for url, s in outputs.items()} if previous.intact() else None
         kept = PageCache(previous.folder, previous.fingerprint, on_disk, previous.inputs, site_key)
-    stage = new_stage(target)  # a first build writes each page as soon as it is rendered
+    # A first build writes each page as soon as it is rendered, and so does any build
+    # with no record of the files at `target` to reuse.
+    reusing = previous is not None and bool(previous.previous.outputs)
+    stage = new_stage(target, reusing)
     # After an edit or two, most pages are kept and the rest render faster in this
     # process than forking workers and gathering their results would take.
     serial = (

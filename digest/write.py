@@ -79,10 +79,12 @@ def _guard_output(out: Path, protected: Iterable[Path]) -> Diagnostic | None:
     return None
 
 
-def new_stage(out: Path) -> Path | None:
+def new_stage(out: Path, reusing: bool = True) -> Path | None:
     """A fresh folder beside `out` to render a whole new site into, page by page, or None
-    when `out` already exists (its unchanged files are then reused; see `write_site`)."""
-    if out.exists():
+    when `out` already exists and `reusing` (its unchanged files are then reused; see
+    `write_site`). A build that knows nothing of the site at `out` (no cache, or one
+    from another version of digest) reuses nothing and stages as a first build does."""
+    if reusing and out.exists():
         return None
     try:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from digest import build, page_cache
+from digest import build, page_cache, parallel, write
 from digest.cache import Stamp
 from digest.config import load_config
 from digest.organise import organise
@@ -397,4 +397,29 @@ def test_the_search_index_makes_rows_only_for_the_edited_issue(
     (root / "entries/2026-01-03/alpha.yaml").write_text(paper_yaml(title='"Alpha, edited"'))
     assert build.run(root, cache=True).ok
     assert sorted(made) == ["alpha", "beta"]  # the edited issue's rows; gamma's are kept
+    assert tree(root / "site") == clean_build(root, tmp_path)
+
+
+def test_a_build_with_no_record_of_the_site_stages_every_page(
+    make_site: SiteFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # After an upgrade (a cache from another version) or with the cache removed, nothing
+    # of the site in place can be reused: the build writes each page into a new folder
+    # as it renders it, as a first build does, then swaps that folder in.
+    root = make_site(FILES, CONFIG)
+    assert build.run(root, cache=True).ok
+    (root / "site" / "stray.html").write_text("not ours")
+    shutil.rmtree(root / ".digest-cache")
+    staged: list[str] = []
+    real = write.stage_page
+
+    def counting(stage: Path, page: RenderedPage) -> RenderedPage:
+        staged.append(page.url)
+        return real(stage, page)
+
+    monkeypatch.setattr(parallel, "stage_page", counting)
+    result = build.run(root, cache=True)
+    assert result.ok
+    pages = {url for url in tree(root / "site") if not url.startswith("assets/")}
+    assert set(staged) == pages and len(staged) == result.pages
     assert tree(root / "site") == clean_build(root, tmp_path)

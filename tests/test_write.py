@@ -130,6 +130,9 @@ def test_a_first_build_writes_pages_into_the_stage_as_they_come(tmp_path: Path) 
     assert page.stamp == Stamp(written.st_size, written.st_mtime_ns, content_digest(data))
     assert not stage.exists()
     assert write.new_stage(out) is None  # the folder exists: its files get reused instead
+    again = write.new_stage(out, reusing=False)  # unless nothing of it is known to reuse
+    assert again is not None and again.parent == tmp_path and again != out
+    write.discard(again)
 
 
 def test_a_failed_first_build_leaves_no_stage(tmp_path: Path) -> None:
