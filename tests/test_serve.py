@@ -222,6 +222,10 @@ def test_template_and_config_changes_rebuild(server: DevServer) -> None:
     wait_for(lambda: b"custom missing page" in get(server, "/nowhere/")[1])
 
 
+def _default_interrupt() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_stops_cleanly(site_root: Path) -> None:
     process = subprocess.Popen(
         [
@@ -237,6 +241,9 @@ def test_ctrl_c_stops_cleanly(site_root: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # A test run started in the background (`cmd &` without job control) ignores
+        # SIGINT, and a child inherits that: Python then installs no Ctrl-C handler.
+        preexec_fn=_default_interrupt,
     )
     assert process.stdout is not None
     deadline = time.monotonic() + 30
