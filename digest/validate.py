@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from digest.diagnostics import Diagnostic, did_you_mean, error, warning
-from digest.load import ISSUE_FILE, EntryKind, Location, RawEntry, load_file
+from digest.load import ISSUE_FILE, EntryKind, Location, RawEntry, complete, load_file
 from digest.models import (
     SLUG_PATTERN,
     Issue,
@@ -292,11 +292,18 @@ def check_entry(raw: RawEntry, config: SiteConfig) -> FileResult:
 def check_file(
     file: str | Path, root: Path, folder: str, config: SiteConfig, data: bytes | None = None
 ) -> FileResult:
-    """Load and validate one entry file (`data`: its bytes, when already read)."""
+    """Load and validate one entry file (`data`: its bytes, when already read).
+
+    The file is composed without the positions of its values first (digest.load's
+    `parse_plain`): they are needed only when there is something to report, and then
+    it is composed again with them."""
     path = Path(file)
-    loaded = load_file(path, root, folder, data)
+    loaded = load_file(path, root, folder, data, quick=True)
     if isinstance(loaded, RawEntry):
-        return check_entry(loaded, config)
+        checked = check_entry(loaded, config)
+        if checked.diagnostics and loaded.partial:
+            checked = check_entry(complete(loaded), config)
+        return checked
     kind: EntryKind = "issue" if path.name == ISSUE_FILE else "paper"
     return FileResult(folder, loaded.path, kind, path.stem, False, None, (loaded,))
 

@@ -1,12 +1,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from digest import load
 from digest.diagnostics import Diagnostic
 from digest.load import LoadError, Position, RawEntry, load_file, parse_yaml
+from digest.models import Paper, SiteConfig
+from digest.validate import check_file
 
 from .conftest import MINIMAL_ISSUE, SiteFactory, paper_yaml
 
@@ -128,3 +133,115 @@ def test_an_unclosed_quote_or_bracket_is_reported_where_it_opens(
         parse_yaml(text)
     assert (raised.value.line, raised.value.col) == where
     assert message in raised.value.message
+
+
+# ---------------------------------------------------------------- the plain fast path
+
+# Pieces of YAML that entries are made of, and (in half the texts) some that parse_plain
+# must decline: an anchor, an alias, a tag, a repeated key, a syntax error.
+PLAIN_SCALARS = st.sampled_from(
+    ["x", "'single'", '"dou\\"ble"', "2401.12340", "no", "", "~", "null", "[a, b]", "{a: 1}"]
+)
+DECLINED_SCALARS = st.sampled_from(
+    ["&anchor x", "*anchor", "!!str 5", "!custom x", "{a: 1, a: 2}", "'unclosed", "a: b: c"]
+)
+BLOCK_SCALARS = st.sampled_from(["|\n  block\n  text", ">\n  folded", "[a, [b, {c: d}]]", "[]"])
+CLEAN_SCALARS = st.one_of(PLAIN_SCALARS, PLAIN_SCALARS, BLOCK_SCALARS)
+ODD_SCALARS = st.one_of(CLEAN_SCALARS, DECLINED_SCALARS)
+YAML_KEYS = ["title", "tags", "links", "code", "'quoted key'", "a b"]
+
+
+@st.composite
+def yaml_texts(draw: st.DrawFn) -> str:
+    """Mappings of the shapes entries take, nested, in block and flow style, with now and
+    then something only the full composer handles (or reports)."""
+    scalars = draw(st.sampled_from([CLEAN_SCALARS, ODD_SCALARS]))
+
+    def block(depth: int, indent: str) -> list[str]:
+        lines = []
+        keys = draw(st.lists(st.sampled_from(YAML_KEYS), min_size=0 if depth else 1, unique=True))
+        if keys and draw(st.integers(0, 9)) == 0:
+            keys.append(keys[0])  # a repeated key
+        for key in keys[:4]:
+            shape = draw(
+                st.sampled_from(["scalar", "scalar", "list", "map"] if depth < 3 else ["scalar"])
+            )
+            if shape == "scalar":
+                value = draw(scalars).replace("\n", "\n" + indent)
+                lines.append(f"{indent}{key}: {value}")
+            elif shape == "list":
+                lines.append(f"{indent}{key}:")
+                for _ in range(draw(st.integers(1, 3))):
+                    item = draw(scalars).partition("\n")[0]
+                    lines.append(f"{indent}  - {item}")
+            else:
+                lines.append(f"{indent}{key}:")
+                lines += block(depth + 1, indent + "  ") or [f"{indent}  k: v"]
+        return lines
+
+    text = "\n".join(block(0, "")) + "\n"
+    if draw(st.integers(0, 9)) == 0:
+        text = draw(st.sampled_from(["~: x\n", "- a list\n", "[a]\n", ""])) + text
+    start = draw(st.sampled_from(["", "---\n", "%YAML 1.1\n---\n"]))
+    return start + text + draw(st.sampled_from(["", "", "...\n", "---\nsecond: document\n"]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(yaml_texts())
+def test_parse_plain_agrees_with_parse_yaml_or_declines(text: str) -> None:
+    plain = load.parse_plain(text)
+    if plain is None:
+        return
+    data, values = plain
+    full, full_values, _ = parse_yaml(text)  # raises if parse_plain let a problem through
+    assert data == full
+    assert values == {location: full_values[location] for location in values}
+    assert set(values) == {()} | {(key,) for key in full}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "title: A\ntitle: B\n",  # repeated key: E005
+        "~: x\n",  # empty key
+        "a: &x 1\nb: *x\n",  # anchor and alias
+        "a: !!str 1\n",  # a tag
+        "[a, b]\n",  # not a mapping: E006
+        "",  # empty: E003
+        "a: 1\n---\nb: 2\n",  # two documents: E004
+        "a: [" + "[" * 40 + "]" * 40 + "]\n",  # too deep: E008
+        "a: [" + ", ".join(["x"] * (load.MAX_NODES + 1)) + "]\n",  # too big: E007
+        "? [a]\n: b\n",  # a list as a key: E009
+        "a: 'unclosed\n",  # syntax: E004
+    ],
+)
+def test_parse_plain_declines_what_the_full_composer_reports(text: str) -> None:
+    assert load.parse_plain(text) is None
+
+
+def test_a_clean_entry_is_checked_without_positions_a_faulty_one_with(
+    make_site: SiteFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Positions are composed only for a file with something to report, which is then
+    reported exactly where it is."""
+    root = make_site(
+        {
+            "entries/2026-02-28/_issue.yaml": MINIMAL_ISSUE,
+            "entries/2026-02-28/clean.yaml": paper_yaml(),
+            "entries/2026-02-28/faulty.yaml": paper_yaml(links="\n  code: ftp://x.org/y"),
+        }
+    )
+    composed: list[str] = []
+    full = load.parse_yaml
+
+    def spy(text: str) -> Any:
+        composed.append(text)
+        return full(text)
+
+    monkeypatch.setattr(load, "parse_yaml", spy)
+    config = SiteConfig()
+    clean = check_file(root / "entries/2026-02-28/clean.yaml", root, "2026-02-28", config)
+    assert clean.diagnostics == () and isinstance(clean.value, Paper) and composed == []
+    faulty = check_file(root / "entries/2026-02-28/faulty.yaml", root, "2026-02-28", config)
+    assert len(composed) == 1
+    assert [(d.code, d.line, d.col) for d in faulty.diagnostics] == [("E106", 7, 9)]
