@@ -124,7 +124,22 @@ def collector_paused() -> Iterator[None]:
         yield
     finally:
         if collecting:
+            _to_oldest_generation()
             gc.enable()
+
+
+def _to_oldest_generation() -> None:
+    """Move every object into the collector's oldest generation without scanning it.
+
+    Objects made while the collector is paused all wait in the youngest generation, and
+    the first collection after it would scan them all (0.05 s after a rebuild at 10,000
+    papers). Freezing, then unfreezing, moves them where only the rare full collection
+    looks. What a caller froze before stays frozen (the caller unfreezes it)."""
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()
+    else:
+        gc.freeze()
 
 
 @dataclass

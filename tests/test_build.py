@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from typer.testing import CliRunner
 
-from digest.build import run
+from digest.build import collector_paused, run
 from digest.cli import app
 
 from .conftest import MINIMAL_ISSUE, REPO, SiteFactory, paper_yaml
@@ -223,7 +223,6 @@ def test_a_build_failing_half_way_leaves_the_old_site_intact(tmp_path: Path) -> 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["root", "site"]
 
 
-
 def test_the_garbage_collector_is_off_during_a_build_and_on_again_after(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -245,6 +244,15 @@ def test_the_garbage_collector_is_off_during_a_build_and_on_again_after(
     (root / "entries" / "2026-01-15" / "convergence-bounds.yaml").write_text("title: [\n")
     assert not run(root, tmp_path / "site", cache=True).ok
     assert seen == [False] and gc.isenabled()
+
+
+def test_what_is_made_while_the_collector_is_paused_is_not_scanned_after() -> None:
+    """It goes to the oldest generation, which only the rare full collection looks at."""
+    with collector_paused():
+        made: list[list[int]] = [[] for _ in range(20_000)]
+    young = {id(item) for item in gc.get_objects(generation=0) + gc.get_objects(generation=1)}
+    assert not any(id(item) in young for item in made)
+    assert gc.isenabled()
 
 
 # ---------------------------------------------------------------- content rules
