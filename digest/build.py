@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from digest.cache import (
+    ENTRY_PREFIX,
     BuildCache,
     State,
     compiled_templates_folder,
@@ -186,7 +187,7 @@ def run(
             if early is not None:
                 early_target = out if out is not None else root / early.out
                 folders = template_folders(early, root)
-                opened = open_cache(root, early, early_target, folders, options)
+                opened = open_cache(root, early, early_target, folders, options, defer_entries=True)
                 state = opened.unchanged()
                 if state is not None:
                     opened.refresh()
@@ -210,6 +211,9 @@ def _loaded(
     stamps = (stamped[1].inputs, stamped[1].now_ns) if stamped else None
     listing = stamped[1].listing if stamped else None
     content = load_content(root, cache=cache, stamps=stamps, listing=listing, defer_save=True)
+    if stamped and content.entry_cache:  # a first build's entries are stamped as they are read
+        records = content.entry_cache.records.items()
+        stamped[1].add_stamps({f"{ENTRY_PREFIX}{shown}": record.stamp for shown, record in records})
     try:
         yield content
     finally:

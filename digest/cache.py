@@ -47,7 +47,7 @@ import tempfile
 import threading
 import time
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -68,6 +68,7 @@ SKIP = frozenset({"__pycache__", ".git"})
 SHARDS = 32  # files per sharded store (see `Shards`)
 WORKERS_VARIABLE = "DIGEST_WORKERS"  # "1": never fork (digest.parallel, digest.entry_cache, here)
 BINARY = getattr(os, "O_BINARY", 0)  # for os.open: without it, Windows translates line ends
+ENTRY_PREFIX = "entry:"  # an entry file's input name: "entry:<path from the content root>"
 
 
 def content_digest(data: bytes) -> str:
@@ -293,10 +294,10 @@ def unchanged_since(
     )
 
 
-def _stamp(path: str | Path) -> Stamp:
-    """Stat, read and hash one file: at 10,000 entries, plain `os` calls on a descriptor
-    take half the time of `os.stat` plus `open()` (which stats, seeks and asks whether
-    the file is a terminal)."""
+def read_stamped(path: str | Path) -> tuple[Stamp, bytes]:
+    """Stat, read and hash one file: its stamp and the very bytes the stamp is of. At
+    10,000 entries, plain `os` calls on a descriptor take half the time of `os.stat`
+    plus `open()` (which stats, seeks and asks whether the file is a terminal)."""
     descriptor = os.open(path, os.O_RDONLY | BINARY)
     try:
         stat = os.fstat(descriptor)
@@ -305,8 +306,12 @@ def _stamp(path: str | Path) -> Stamp:
             chunks.append(chunk)
     finally:
         os.close(descriptor)
-    digest = content_digest(b"".join(chunks))
-    return Stamp(stat.st_size, stat.st_mtime_ns, digest, stat.st_ctime_ns)
+    data = b"".join(chunks)
+    return Stamp(stat.st_size, stat.st_mtime_ns, content_digest(data), stat.st_ctime_ns), data
+
+
+def _stamp(path: str | Path) -> Stamp:
+    return read_stamped(path)[0]
 
 
 def stamp_files(
@@ -363,7 +368,7 @@ def build_inputs(
     for path in entry_files:
         text = str(path)
         name = text[len(prefix) :] if text.startswith(prefix) else text
-        found.append((f"entry:{name.replace(os.sep, '/')}", path))
+        found.append((f"{ENTRY_PREFIX}{name.replace(os.sep, '/')}", path))
     for number, folder in enumerate(template_folders):
         found += [(f"templates{number}:{name}", path) for name, path in _walk(folder, skip=SKIP)]
     return found
@@ -438,7 +443,10 @@ class BuildCache:
         options: str,
         folders: tuple[str, ...] = (),
         previous: State | None = None,
+        deferred: str | None = None,
     ):
+        """`deferred` is a prefix of input names: with no earlier build recorded, those
+        inputs are stamped by whoever reads them and handed over with `add_stamps`."""
         self.root = root
         self.out = out
         self.folder = root / CACHE_DIR
@@ -448,10 +456,18 @@ class BuildCache:
             previous = read_state(self.folder / STATE_FILE, self.fingerprint) or State()
         self.previous = previous
         self.now_ns = time.time_ns()
-        self.inputs = stamp_files(inputs, self.previous.inputs, self.previous.recorded_ns)
-        summary = [self.fingerprint, options, str(out.resolve())]
-        summary += [f"{name}\0{stamp.digest}" for name, stamp in sorted(self.inputs.items())]
-        self.key = content_digest("\n".join(summary).encode())
+        self.options = options
+        # A first build has no use for its entries' stamps before loading them (nothing
+        # recorded can be unchanged): the processes that check the entries stamp the very
+        # bytes they read (digest.entry_cache), so each entry is read once, and not by
+        # this process alone.
+        inputs = list(inputs)
+        self.deferred: dict[str, str | Path] = {}
+        if deferred and not previous.inputs:
+            self.deferred = {name: path for name, path in inputs if name.startswith(deferred)}
+        pending = [item for item in inputs if item[0] not in self.deferred]
+        self.inputs = stamp_files(pending, self.previous.inputs, self.previous.recorded_ns)
+        self.key = "" if self.deferred else self._key()
         self._intact: bool | None = None
         self._checking: tuple[int, int] | None = None  # (process, pipe) of `check_early`
         self._listed: dict[str, tuple[int, int]] = {}  # folders `intact` listed: their times
@@ -460,6 +476,20 @@ class BuildCache:
         self.stamped: dict[str, Stamp] = {}  # url → stamp, of files stamped as they were written
         self.dirs_ns = 0  # when the output folders were stamped (by `save`)
         self.listing: tuple[Path, list[tuple[str, str]]] | None = None  # see `open_cache`
+
+    def _key(self) -> str:
+        summary = [self.fingerprint, self.options, str(self.out.resolve())]
+        summary += [f"{name}\0{stamp.digest}" for name, stamp in sorted(self.inputs.items())]
+        return content_digest("\n".join(summary).encode())
+
+    def add_stamps(self, stamps: Mapping[str, Stamp]) -> None:
+        """The stamps of the deferred inputs, by name, taken as they were read; one that
+        nobody stamped (it could not be read) is stamped here."""
+        unstamped = [(name, path) for name, path in self.deferred.items() if name not in stamps]
+        self.inputs.update({name: stamps[name] for name in self.deferred if name in stamps})
+        self.inputs.update(stamp_files(unstamped, {}, 0))
+        self.deferred = {}
+        self.key = self._key()
 
     # -- 1. nothing changed
 
@@ -740,15 +770,19 @@ def open_cache(
     template_folders: Iterable[Path],
     options: str,
     previous: State | None = None,
+    *,
+    defer_entries: bool = False,
 ) -> BuildCache:
     """The cache for one build of `root` into `out`, its inputs stamped.
 
-    Its `listing` is the entry files it stamped (digest.load's `entry_paths`) and their
-    folder: the build loads exactly those, without listing them again."""
+    Its `listing` is the entry files it lists (digest.load's `entry_paths`) and their
+    folder: the build loads exactly those, without listing them again. With
+    `defer_entries`, a first build leaves their stamps to the loading (`add_stamps`)."""
     folders = list(template_folders)
     entries = root / config.entries
     listed = entry_paths(entries)
     inputs = build_inputs(root / CONFIG_FILE, [path for _, path in listed], folders, root)
-    opened = BuildCache(root, out, inputs, options, tuple(map(str, folders)), previous)
+    deferred = ENTRY_PREFIX if defer_entries else None
+    opened = BuildCache(root, out, inputs, options, tuple(map(str, folders)), previous, deferred)
     opened.listing = (entries, listed)
     return opened

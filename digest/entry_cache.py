@@ -38,6 +38,7 @@ import multiprocessing
 import os
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -49,6 +50,7 @@ from digest.cache import (
     content_digest,
     read_payload,
     read_shards,
+    read_stamped,
     tool_fingerprint,
     unchanged_since,
     write_payload,
@@ -78,6 +80,8 @@ class Stored:
 
 
 Job = tuple[str, str, str]  # (issue folder, path, display path)
+Work = tuple[Job, bytes | None, bool]  # the file, its bytes if read, whether to stamp it
+Checked = tuple[Stamp | None, FileResult]  # the stamp `_check_one` took, and the result
 Stamps = tuple[Mapping[str, Stamp], int]  # a build's input stamps, and when it took them
 
 
@@ -135,18 +139,23 @@ class EntryCache:
                 stats[index] = (stamp, None)
                 todo.append(index)
                 continue
+            if known is None:
+                # Nothing to compare with: the process that checks the file stamps the
+                # bytes it reads (`_check_one`).
+                todo.append(index)
+                continue
             try:
                 stat = os.stat(path)
             except OSError:
                 todo.append(index)  # the check reports it as unreadable
                 continue
-            if known is not None and unchanged_since(known.stamp, stat, self.recorded_ns):
+            if unchanged_since(known.stamp, stat, self.recorded_ns):
                 results[index] = known.result
                 self.records[shown] = known
                 continue
             data = None
             digest = ""
-            if self.enabled and stat.st_size <= MAX_FILE_BYTES:
+            if stat.st_size <= MAX_FILE_BYTES:
                 try:
                     with open(path, "rb") as stream:
                         data = stream.read()
@@ -154,24 +163,28 @@ class EntryCache:
                     data = None
                 digest = content_digest(data) if data is not None else ""
             stamp = Stamp(stat.st_size, stat.st_mtime_ns, digest, stat.st_ctime_ns)
-            if known is not None and digest and known.stamp.digest == digest:
+            if digest and known.stamp.digest == digest:
                 results[index] = known.result
                 self.records[shown] = Record(stamp, known.result)
                 self.changed = True
                 continue
             stats[index] = (stamp, data)
             todo.append(index)
-        checked = self._check_all([(jobs[i], stats[i][1] if i in stats else None) for i in todo])
-        for index, result in zip(todo, checked, strict=True):
+        work = [(jobs[i], *stats[i]) if i in stats else (jobs[i], None, None) for i in todo]
+        checked = self._check_all(
+            [(job, data, self.enabled and not stamp) for job, stamp, data in work]
+        )
+        for index, (job, stamp, _), (taken, result) in zip(todo, work, checked, strict=True):
             results[index] = result
-            if index in stats and stats[index][0].digest:
-                self.records[jobs[index][2]] = Record(stats[index][0], result)
+            stamp = stamp or taken
+            if stamp is not None and stamp.digest:
+                self.records[job[2]] = Record(stamp, result)
             self.changed = True
         if len(self.records) != len(self.previous):
             self.changed = True
         return [result for result in results if result is not None]
 
-    def _check_all(self, work: list[tuple[Job, bytes | None]]) -> list[FileResult]:
+    def _check_all(self, work: list[Work]) -> list[Checked]:
         if len(work) >= MIN_PARALLEL and can_fork():
             try:
                 return _check_in_two(work, self.root, self.config)
@@ -198,20 +211,27 @@ def _packed(record: Record) -> Record:
     return Record(record.stamp, replace(record.result, value=PackedPaper.of(value)))
 
 
-def _check_serially(
-    work: list[tuple[Job, bytes | None]], root: Path, config: SiteConfig
-) -> list[FileResult]:
-    return [check_file(path, root, folder, config, data) for (folder, path, _), data in work]
+def _check_one(work: Work, root: Path, config: SiteConfig) -> Checked:
+    """Check one file (its bytes, when already read); with `stamping`, read and stamp it
+    first, so the stamp is of exactly the bytes checked."""
+    (folder, path, _), data, stamping = work
+    stamp = None
+    if stamping:
+        with suppress(OSError):  # the check reports it as unreadable
+            stamp, data = read_stamped(path)
+    return stamp, check_file(path, root, folder, config, data)
 
 
-def _check_in_two(
-    work: list[tuple[Job, bytes | None]], root: Path, config: SiteConfig
-) -> list[FileResult]:
+def _check_serially(work: list[Work], root: Path, config: SiteConfig) -> list[Checked]:
+    return [_check_one(item, root, config) for item in work]
+
+
+def _check_in_two(work: list[Work], root: Path, config: SiteConfig) -> list[Checked]:
     """Check the second half in a forked worker while this process checks the first."""
     half = len(work) // 2
     context = multiprocessing.get_context("fork")
     with context.Pool(1) as pool:
         later = pool.apply_async(_check_serially, (work[half:], root, config))
         first = _check_serially(work[:half], root, config)
-        second: list[FileResult] = later.get(timeout=600)
+        second: list[Checked] = later.get(timeout=600)
     return first + second

@@ -383,6 +383,57 @@ def test_a_first_build_hashes_each_entry_once(
     assert len(stored.previous) == len(entries)  # and every result was recorded
 
 
+def test_a_first_build_reads_each_entry_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With no build recorded, nothing can be unchanged: the entries are not stamped
+    # before loading, the process that checks each one stamps the very bytes it checks.
+    root = settled_root(tmp_path / "root")
+    entries = sorted(str(path) for path in (root / "entries").rglob("*.yaml"))
+    opened: list[str] = []
+    real_open, real_read = os.open, Path.read_bytes
+
+    def opening(path: Any, *args: Any, **kwargs: Any) -> int:
+        opened.append(str(path))
+        return real_open(path, *args, **kwargs)
+
+    def reading(self: Path) -> bytes:
+        opened.append(str(self))
+        return real_read(self)
+
+    monkeypatch.setattr(os, "open", opening)
+    monkeypatch.setattr(Path, "read_bytes", reading)
+    first = build.run(root, cache=True)
+    assert first.ok
+    assert sorted(path for path in opened if path.endswith(".yaml")) == entries
+    monkeypatch.undo()
+
+    def no_loading(*args: object, **kwargs: object) -> Content:
+        raise AssertionError("entries were loaded")
+
+    monkeypatch.setattr(build, "load_content", no_loading)
+    again = build.run(root, cache=True)  # those stamps make the build's record
+    assert again.ok and again.pages == first.pages
+
+
+def test_a_build_after_a_check_takes_the_checked_stamps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `digest check` recorded the entries, no build did: the build reuses every result
+    # and records its stamp, and the next build knows that nothing changed.
+    root = settled_root(tmp_path / "root")
+    load_content(root, cache=True)
+    checked = count_checks(monkeypatch)
+    assert build.run(root, cache=True).ok
+    assert checked == []
+
+    def no_loading(*args: object, **kwargs: object) -> Content:
+        raise AssertionError("entries were loaded")
+
+    monkeypatch.setattr(build, "load_content", no_loading)
+    assert build.run(root, cache=True).ok
+
+
 def test_a_build_that_fails_still_records_the_checked_entries(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
