@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -122,6 +123,13 @@ def test_a_first_build_writes_pages_into_the_stage_as_they_come(tmp_path: Path) 
     assert (stage / "papers/a/index.html").read_bytes() == data
     unsafe = write.stage_page(stage, RenderedPage("../escape.html", "x"))
     assert not unsafe.staged and not (tmp_path / "escape.html").exists()
+    deep = write.stage_page(stage, RenderedPage("topics/a/b/index.html", "deep"))
+    assert deep.staged and (stage / "topics/a/b/index.html").read_text() == "deep"
+    (stage / "blocked").write_text("a file where a folder goes")
+    blocked = write.stage_page(stage, RenderedPage("blocked/index.html", "x"))
+    assert not blocked.staged and blocked.content == "x"  # left for write_site to report
+    (stage / "blocked").unlink()
+    shutil.rmtree(stage / "topics")
     result = write.write_site([page, RenderedPage("robots.txt", "ok\n")], {}, out, stage=stage)
     assert result.ok and result.written == 2
     assert (out / "papers/a/index.html").read_bytes() == "<p>é</p>".encode()
