@@ -72,14 +72,16 @@ ENTRY_PREFIX = "entry:"  # an entry file's input name: "entry:<path from the con
 
 
 def content_digest(data: bytes) -> str:
-    """The hash every cache file uses for file contents and keys."""
-    return hashlib.blake2b(data, digest_size=20).hexdigest()
+    """The hash every cache file uses for file contents and keys. It tells files apart,
+    it guards against no one: SHA-1, which most CPUs compute in hardware (0.09 s here
+    for the 165 MB of pages of a 10,000-paper site, against 0.18 s for BLAKE2b)."""
+    return hashlib.sha1(data, usedforsecurity=False).hexdigest()
 
 
 def payload_checksum(payload: bytes) -> str:
     """What a cache file's header says of its payload, to catch a damaged or half-written
     file: a CRC-32 and the length. Not `content_digest`: a build reads and writes some
-    40 MB of cache at 10,000 papers, and CRC-32 is four times faster than BLAKE2."""
+    40 MB of cache at 10,000 papers, and CRC-32 is twice as fast as SHA-1."""
     return f"{zlib.crc32(payload):08x}-{len(payload):x}"
 
 
