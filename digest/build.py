@@ -68,6 +68,7 @@ def load_content(
     stamps: Stamps | None = None,
     listing: tuple[Path, list[tuple[str, str]]] | None = None,
     defer_save: bool = False,
+    analysing: bool = False,
 ) -> Content:
     """Config, load and validate: every problem in every file, in one report.
 
@@ -76,7 +77,8 @@ def load_content(
     there are some; the content and report are the same either way. `listing` is the
     entry files a build stamped, with their folder (digest.cache's `open_cache`): used
     when the configuration names the same folder. With `defer_save`, the results are
-    recorded when the caller saves `content.entry_cache`, not before returning.
+    recorded when the caller saves `content.entry_cache`, not before returning. With
+    `analysing` (a build), the Markdown of the entries checked is parsed as they are.
     """
     config, config_problems = load_config(root)
     content = Content(root, config)
@@ -90,7 +92,7 @@ def load_content(
     jobs = [item for item in scanned.items if not isinstance(item, Diagnostic)]
     with collector_paused():
         entry_cache = content.entry_cache = EntryCache(root, config, enabled=cache)
-        checked = iter(entry_cache.check(jobs, stamps))
+        checked = iter(entry_cache.check(jobs, stamps, analysing=analysing))
         results = [
             item if isinstance(item, Diagnostic) else next(checked) for item in scanned.items
         ]
@@ -210,7 +212,9 @@ def _loaded(
     way out: by then the render has usually saved them (a no-op here), beside the pages."""
     stamps = (stamped[1].inputs, stamped[1].now_ns) if stamped else None
     listing = stamped[1].listing if stamped else None
-    content = load_content(root, cache=cache, stamps=stamps, listing=listing, defer_save=True)
+    content = load_content(
+        root, cache=cache, stamps=stamps, listing=listing, defer_save=True, analysing=True
+    )
     if stamped and content.entry_cache:  # a first build's entries are stamped as they are read
         records = content.entry_cache.records.items()
         stamped[1].add_stamps({f"{ENTRY_PREFIX}{shown}": record.stamp for shown, record in records})

@@ -20,7 +20,7 @@ feeds, the search index and the e-mail edition all go through it.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -194,6 +194,18 @@ def analyse(text: str) -> Analysed:
 def forget() -> None:
     """Empty the memo of `analyse`."""
     _MEMO.clear()
+
+
+def analysed(texts: Iterable[str]) -> dict[str, Analysed]:
+    """`analyse` of each text, by text: to hand the parses to another process."""
+    return {text: analyse(text) for text in texts}
+
+
+def remember(found: Mapping[str, Analysed]) -> None:
+    """Add parses made by another process (`analysed`) to this one's memo."""
+    if len(_MEMO) + len(found) >= CACHED_TEXTS:
+        _MEMO.clear()
+    _MEMO.update(found)
 
 
 def html_at(text: str, top_heading: int = 1) -> str:

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from digest import build, cache, entry_cache, load, validate
+from digest import build, cache, entry_cache, load, markdown, validate
 from digest.build import Content, load_content
 from digest.cache import CACHE_DIR, read_payload, tool_fingerprint
 from digest.models import PackedPaper
@@ -253,7 +253,7 @@ def test_checking_in_two_processes_gives_the_same_results(
     used: list[int] = []
     real = entry_cache._check_in_two
 
-    def spy(work: list[tuple[entry_cache.Job, bytes | None]], *args: object) -> object:
+    def spy(work: list[entry_cache.Work], *args: object) -> object:
         used.append(len(work))
         return real(work, *args)  # type: ignore[arg-type]
 
@@ -268,6 +268,42 @@ def test_checking_in_two_processes_gives_the_same_results(
 
     monkeypatch.setattr(entry_cache, "_check_in_two", failing)
     assert snapshot(load_content(root)) == serial  # fell back to one process
+
+
+def test_a_build_parses_the_markdown_of_what_it_checks_once_for_every_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The worker that checks half the entries hands its Markdown parses back, so the
+    # processes forked to render (from this one) parse none of them again.
+    root = new_root(tmp_path / "root")
+    for number in range(20):
+        summary = f"|\n  Paper {number} does *things*, [quickly](https://x.org/{number})."
+        path = root / "entries" / ISSUES[number % 2] / f"p{number:02d}.yaml"
+        path.write_text(paper_yaml(summary=summary))
+    monkeypatch.setattr(entry_cache, "MIN_PARALLEL", 2)
+    monkeypatch.delenv(cache.WORKERS_VARIABLE, raising=False)
+    markdown.forget()
+    content = load_content(root, analysing=True)
+    parsed: list[str] = []
+    real = markdown._analyse
+
+    def counting(text: str) -> markdown.Analysed:
+        parsed.append(text)
+        return real(text)
+
+    monkeypatch.setattr(markdown, "_analyse", counting)
+    texts = [paper.paper.summary for paper in content.papers]
+    texts += [
+        text
+        for issue in content.issues
+        for text in (issue.issue.intro, issue.issue.outlook)
+        if text
+    ]
+    assert len(texts) > 20 and [markdown.analyse(text) for text in texts]
+    assert parsed == []
+    markdown.forget()
+    load_content(root)  # `digest check` renders nothing: it parses no Markdown
+    assert [markdown.analyse(text) for text in texts] and len(parsed) == len(set(texts))
 
 
 def test_a_no_change_build_loads_no_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
