@@ -250,9 +250,11 @@ class Views:
     _bibtex: dict[str, str] = field(default_factory=dict)
     _topics: list[str] = field(init=False)  # the configured theme slugs, in order
     _topics_key: str = field(init=False)  # a short name for that list
+    theme_titles: dict[str, str] = field(init=False)  # slug → title, of the configured themes
 
     def __post_init__(self) -> None:
         self._topics = [theme.slug for theme in self.library.config.themes]
+        self.theme_titles = {theme.slug: theme.title for theme in self.library.config.themes}
         self._topics_key = hashlib.blake2b(
             " ".join(self._topics).encode(), digest_size=8
         ).hexdigest()
@@ -346,8 +348,7 @@ def paper_links(paper: Paper) -> tuple[Link, ...]:
 
 def _paper_view(entry: PaperEntry, views: Views, root: str, top_heading: int) -> PaperView:
     paper = entry.paper
-    library = views.library
-    titles = {theme.slug: theme.title for theme in library.config.themes}
+    titles = views.theme_titles
     full = authors_full(paper.authors, paper.et_al)
     source = f"arXiv:{paper.arxiv}" if paper.arxiv else (f"doi:{paper.doi}" if paper.doi else "")
     year = (paper.published or entry.issue_date).year
