@@ -118,9 +118,9 @@ def collector_paused() -> Iterator[None]:
     A build makes millions of objects that live as long as it does (the library, the
     checked entries) or are plain strings, and next to no garbage cycles (at 10,000
     papers, some 23,000 objects of Jinja's, a few megabytes). Each collection still scans
-    every young object, which cost 5-10% of the render; the few cycles are freed when
-    the collector next runs (`digest serve`'s next collection; the CLI simply exits).
-    Nested uses leave turning it back on to the outermost."""
+    every young object, which cost 5-10% of the render; the few cycles are freed by a
+    later full collection (in `digest serve`; the CLI simply exits). Nested uses leave
+    turning it back on to the outermost."""
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -180,9 +180,10 @@ def run(
     """
     with collector_paused():  # its scans would cost 5-10% of the build
         options = f"drafts={drafts} strict={strict} epoch={os.environ.get('SOURCE_DATE_EPOCH')}"
-        # With the cache, the inputs are stamped first, before anything is read, so an entry
-        # edited while this build runs looks changed to the next one. When nothing changed
-        # since the last build, that is all the work: no entry is parsed, no renderer imported.
+        # With the cache, the inputs are stamped before they are read (a first build's
+        # entries as they are read), so an entry edited while this build runs looks changed
+        # to the next one. When nothing changed since the last build, that is all the
+        # work: no entry is parsed, no renderer imported.
         stamped: tuple[SiteConfig, BuildCache] | None = None
         if cache and builders is None:
             early, _ = load_config(root)

@@ -45,6 +45,7 @@ from pathlib import Path
 from digest import markdown
 from digest.cache import (
     CACHE_DIR,
+    ENTRY_PREFIX,
     Shards,
     Stamp,
     can_fork,
@@ -129,7 +130,7 @@ class EntryCache:
             self.now_ns = min(self.now_ns, stamped_ns)
         for index, (_, path, shown) in enumerate(jobs):
             known = self.previous.get(shown) if self.enabled else None
-            stamp = stamped.get(f"entry:{shown}")
+            stamp = stamped.get(f"{ENTRY_PREFIX}{shown}")
             if known is not None and stamp is not None and stamp.digest == known.stamp.digest:
                 results[index] = known.result
                 if stamp == known.stamp:  # the same record: saving compares shards by identity
@@ -251,8 +252,9 @@ def _check_half(
 ) -> tuple[list[Checked], dict[str, markdown.Analysed]]:
     """`_check_serially` in a worker, with the parses it made to hand back."""
     checked = _check_serially(work, root, config, analysing)
-    texts = [text for _, result in checked for text in _markdown_texts(result.value)]
-    return checked, markdown.analysed(texts) if analysing else {}
+    if not analysing:
+        return checked, {}
+    return checked, markdown.analysed(t for _, r in checked for t in _markdown_texts(r.value))
 
 
 def _check_in_two(

@@ -49,7 +49,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote, unquote
 
-from digest.cache import Stamp, read_payload, read_shards, write_payload, write_shards
+from digest.cache import (
+    ENTRY_PREFIX,
+    Stamp,
+    read_payload,
+    read_shards,
+    write_payload,
+    write_shards,
+)
 from digest.models import PaperEntry
 from digest.organise import IssueView, Library, Topic
 
@@ -104,7 +111,7 @@ class PageKeys:
         return self._papers
 
     def _paper_hash(self, entry: PaperEntry) -> str:
-        stamp = self.files.get(f"entry:{entry.source}")
+        stamp = self.files.get(f"{ENTRY_PREFIX}{entry.source}")
         if stamp is not None and stamp.size >= 0:
             dump = f"file:{stamp.digest}"
         else:
