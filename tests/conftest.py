@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from digest import markdown
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -51,6 +53,20 @@ def paper_yaml(**fields: str | None) -> str:
 
 
 SiteFactory = Callable[..., Path]
+
+
+def count_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The Markdown texts parsed from now on in this process (digest.markdown's memo
+    misses), in order."""
+    parsed: list[str] = []
+    real = markdown._analyse
+
+    def counting(text: str) -> markdown.Analysed:
+        parsed.append(text)
+        return real(text)
+
+    monkeypatch.setattr(markdown, "_analyse", counting)
+    return parsed
 
 
 @pytest.fixture

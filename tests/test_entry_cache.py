@@ -20,7 +20,7 @@ from digest.build import Content, load_content
 from digest.cache import CACHE_DIR, read_payload, tool_fingerprint
 from digest.models import PackedPaper
 from digest.organise import organise
-from tests.conftest import MINIMAL_ISSUE, paper_yaml
+from tests.conftest import MINIMAL_ISSUE, count_parses, paper_yaml
 
 ISSUES = ("2026-01-03", "2026-01-10")
 IDS = ("alpha", "beta", "gamma", "delta")
@@ -150,6 +150,11 @@ def test_cached_load_equals_uncached_after_any_edits(
         assert snapshot(cached) == snapshot(load_content(root))
         apply(root, operation)
     assert snapshot(load_content(root, cache=True)) == snapshot(load_content(root))
+
+
+def no_loading(*args: object, **kwargs: object) -> Content:
+    """In place of `build.load_content`, for a build that must load no entry."""
+    raise AssertionError("entries were loaded")
 
 
 def count_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -284,14 +289,7 @@ def test_a_build_parses_the_markdown_of_what_it_checks_once_for_every_process(
     monkeypatch.delenv(cache.WORKERS_VARIABLE, raising=False)
     markdown.forget()
     content = load_content(root, analysing=True)
-    parsed: list[str] = []
-    real = markdown._analyse
-
-    def counting(text: str) -> markdown.Analysed:
-        parsed.append(text)
-        return real(text)
-
-    monkeypatch.setattr(markdown, "_analyse", counting)
+    parsed = count_parses(monkeypatch)
     texts = [paper.paper.summary for paper in content.papers]
     texts += [
         text
@@ -315,9 +313,6 @@ def test_a_no_change_build_loads_no_entry(tmp_path: Path, monkeypatch: pytest.Mo
     first = build.run(root, cache=True)
     assert first.ok
     expected = (first.report.diagnostics, first.pages, first.files)
-
-    def no_loading(*args: object, **kwargs: object) -> Content:
-        raise AssertionError("entries were loaded")
 
     monkeypatch.setattr(build, "load_content", no_loading)
     again = build.run(root, cache=True)
@@ -444,9 +439,6 @@ def test_a_first_build_reads_each_entry_once(
     assert sorted(path for path in opened if path.endswith(".yaml")) == entries
     monkeypatch.undo()
 
-    def no_loading(*args: object, **kwargs: object) -> Content:
-        raise AssertionError("entries were loaded")
-
     monkeypatch.setattr(build, "load_content", no_loading)
     again = build.run(root, cache=True)  # those stamps make the build's record
     assert again.ok and again.pages == first.pages
@@ -462,9 +454,6 @@ def test_a_build_after_a_check_takes_the_checked_stamps(
     checked = count_checks(monkeypatch)
     assert build.run(root, cache=True).ok
     assert checked == []
-
-    def no_loading(*args: object, **kwargs: object) -> Content:
-        raise AssertionError("entries were loaded")
 
     monkeypatch.setattr(build, "load_content", no_loading)
     assert build.run(root, cache=True).ok

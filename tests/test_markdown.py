@@ -8,7 +8,7 @@ import pytest
 from digest import markdown
 from digest.markdown import first_sentence, is_safe_link, plain_text, render_markdown
 
-from .conftest import MINIMAL_ISSUE, SiteFactory, paper_yaml
+from .conftest import MINIMAL_ISSUE, SiteFactory, count_parses, paper_yaml
 
 
 def test_raw_html_is_escaped_not_passed_through() -> None:
@@ -125,14 +125,7 @@ def test_shifting_rendered_headings_equals_rendering_shifted_tokens(text: str, t
 
 def test_each_text_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
     markdown.forget()
-    calls: list[str] = []
-    original = markdown._analyse
-
-    def counting(text: str) -> markdown.Analysed:
-        calls.append(text)
-        return original(text)
-
-    monkeypatch.setattr(markdown, "_analyse", counting)
+    calls = count_parses(monkeypatch)
     text = "# Title\n\nIt is fast. It is small."
     render_markdown(text, 3)
     render_markdown(text, 4)
