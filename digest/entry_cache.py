@@ -250,8 +250,8 @@ def _check_serially(
 def _check_half(
     work: list[Work], root: Path, config: SiteConfig, analysing: bool
 ) -> tuple[list[Checked], dict[str, markdown.Analysed]]:
-    """`_check_serially` in a worker, with the parses it made to hand back."""
-    checked = _check_serially(work, root, config, analysing)
+    """`_check_serially` in a worker, with its entries' Markdown parsed, to hand back."""
+    checked = _check_serially(work, root, config)
     if not analysing:
         return checked, {}
     return checked, markdown.analysed(t for _, r in checked for t in _markdown_texts(r.value))
