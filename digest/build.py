@@ -190,12 +190,13 @@ def run(
             if early is not None:
                 early_target = out if out is not None else root / early.out
                 folders = template_folders(early, root)
-                opened = open_cache(root, early, early_target, folders, options, defer_entries=True)
+                opened = open_cache(
+                    root, early, early_target, folders, options, defer_entries=True, early=True
+                )
                 state = opened.unchanged()
                 if state is not None:
                     opened.refresh()
                     return _replayed(root, early, early_target, state)
-                opened.check_early()
                 stamped = (early, opened)
         try:
             with _loaded(root, cache, stamped) as content:

@@ -50,6 +50,7 @@ import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -85,8 +86,12 @@ def payload_checksum(payload: bytes) -> str:
     return f"{zlib.crc32(payload):08x}-{len(payload):x}"
 
 
+@cache
 def tool_fingerprint() -> str:
-    """Changes whenever digest itself may render differently: version, Python, sources."""
+    """Changes whenever digest itself may render differently: version, Python, sources.
+
+    Taken once per process: the code that runs is the code imported at its start, even
+    if the sources change later (under `digest serve`)."""
     package = Path(__file__).resolve().parent
     parts = [__version__, sys.version, str(FORMAT)]
     for path in sorted(package.glob("*.py")):
@@ -434,89 +439,32 @@ def read_state(path: Path, fingerprint: str) -> State | None:
     return loaded
 
 
-class BuildCache:
-    """One build's use of the cache: open before rendering, `save` after a good write."""
+class OutputCheck:
+    """Whether the output folder holds exactly the files the last build left there.
 
-    def __init__(
-        self,
-        root: Path,
-        out: Path,
-        inputs: Iterable[tuple[str, str | Path]],
-        options: str,
-        folders: tuple[str, ...] = (),
-        previous: State | None = None,
-        deferred: str | None = None,
-    ):
-        """`deferred` is a prefix of input names: with no earlier build recorded, those
-        inputs are stamped by whoever reads them and handed over with `add_stamps`."""
-        self.root = root
+    The check is a stat of every output file and folder (21,000 at 10,000 papers),
+    mostly file-system work, and needs only the last build's `State`. `start` hands it
+    to a forked process, when that is safe (`can_fork`), as soon as the state is read:
+    it then runs beside the listing and stamping of the inputs (and, when they changed,
+    the loading) on the other core. `answer` takes that process's answer, or checks here
+    when there is none; `close` stops a process whose answer is not needed.
+
+    A folder whose times are the recorded ones (and older than the record by more than
+    a clock tick) still holds the same names, since adding, removing or renaming an
+    entry changes them: only the others are listed. Those `listed` (with their times and
+    `listed_ns`, when the check began) are recorded again by a no-change build
+    (`BuildCache.refresh`), so the next one need not list them.
+    """
+
+    def __init__(self, out: Path, previous: State):
         self.out = out
-        self.folder = root / CACHE_DIR
-        self.folders = folders
-        self.fingerprint = tool_fingerprint()
-        if previous is None:
-            previous = read_state(self.folder / STATE_FILE, self.fingerprint) or State()
         self.previous = previous
-        self.now_ns = time.time_ns()
-        self.options = options
-        # A first build has no use for its entries' stamps before loading them (nothing
-        # recorded can be unchanged): the processes that check the entries stamp the very
-        # bytes they read (digest.entry_cache), so each entry is read once, and not by
-        # this process alone.
-        inputs = list(inputs)
-        self.deferred: dict[str, str | Path] = {}
-        if deferred and not previous.inputs:
-            self.deferred = {name: path for name, path in inputs if name.startswith(deferred)}
-        pending = [item for item in inputs if item[0] not in self.deferred]
-        self.inputs = stamp_files(pending, self.previous.inputs, self.previous.recorded_ns)
-        self.key = "" if self.deferred else self._key()
-        self._intact: bool | None = None
-        self._checking: tuple[int, int] | None = None  # (process, pipe) of `check_early`
-        self._listed: dict[str, tuple[int, int]] = {}  # folders `intact` listed: their times
-        self._listed_ns = 0  # when it began
-        self.written: dict[str, str] = {}  # url → content hash, for every file of this build
-        self.stamped: dict[str, Stamp] = {}  # url → stamp, of files stamped as they were written
-        self.dirs_ns = 0  # when the output folders were stamped (by `save`)
-        self.listing: tuple[Path, list[tuple[str, str]]] | None = None  # see `open_cache`
+        self.listed: dict[str, tuple[int, int]] = {}  # folder → times, of those it listed
+        self.listed_ns = 0
+        self._process: tuple[int, int] | None = None  # (process, pipe) of `start`
 
-    def _key(self) -> str:
-        summary = [self.fingerprint, self.options, str(self.out.resolve())]
-        summary += [f"{name}\0{stamp.digest}" for name, stamp in sorted(self.inputs.items())]
-        return content_digest("\n".join(summary).encode())
-
-    def add_stamps(self, stamps: Mapping[str, Stamp]) -> None:
-        """The stamps of the deferred inputs, by name, taken as they were read; one that
-        nobody stamped (it could not be read) is stamped here."""
-        unstamped = [(name, path) for name, path in self.deferred.items() if name not in stamps]
-        self.inputs.update({name: stamps[name] for name in self.deferred if name in stamps})
-        self.inputs.update(stamp_files(unstamped, {}, 0))
-        self.deferred = {}
-        self.key = self._key()
-
-    # -- 1. nothing changed
-
-    def unchanged(self) -> State | None:
-        """The previous build's state when it stands exactly as a new build would leave it."""
-        if not self.previous.key or self.previous.key != self.key or not self.intact():
-            return None
-        return self.previous
-
-    def intact(self) -> bool:
-        """True when the output folder holds exactly the files the last build left there."""
-        if self._intact is None:
-            early = self._checked_early()
-            self._intact = self._check_outputs() if early is None else early
-        return self._intact
-
-    def check_early(self) -> None:
-        """Start `intact`'s check in a forked process, when that is safe (`can_fork`).
-
-        The check is a stat of every output file and folder (20,000 at 10,000 papers),
-        mostly waiting on the file system, and needs nothing the build loads next: done
-        beside the loading, it costs the build nothing. Call `close` when done."""
-        if self._intact is not None or self._checking or not self.previous.outputs:
-            return
-        if not can_fork():
+    def start(self) -> None:
+        if self._process is not None or not self.previous.outputs or not can_fork():
             return
         try:
             reader, writer = os.pipe()
@@ -528,40 +476,50 @@ class BuildCache:
             os.close(reader)
             os.close(writer)
             return
-        if process == 0:  # the child answers "1" or "0" and leaves at once, cleaning nothing
+        if process == 0:  # the child sends its answer and leaves at once, cleaning nothing
             try:
-                os.write(writer, b"1" if self._check_outputs() else b"0")
+                found = (self._check(), self.listed, self.listed_ns)
+                with os.fdopen(writer, "wb") as stream:
+                    stream.write(pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL))
             finally:
                 os._exit(0)
         os.close(writer)
-        self._checking = (process, reader)
+        self._process = (process, reader)
 
-    def _checked_early(self) -> bool | None:
-        """The answer of `check_early`'s process; None when there is none."""
-        if self._checking is None:
-            return None
-        process, reader = self._checking
-        self._checking = None
-        try:
-            answer = os.read(reader, 1)
-            os.waitpid(process, 0)
-        except OSError:
-            answer = b""
-        finally:
-            os.close(reader)
-        return {b"1": True, b"0": False}.get(answer)
+    def answer(self) -> bool:
+        found = self._started_answer()
+        if found is None:
+            return self._check()
+        intact, self.listed, self.listed_ns = found
+        return intact
 
     def close(self) -> None:
-        """Stop `check_early`'s process if its answer was never needed (a failed build)."""
-        if self._checking is not None:
-            process, reader = self._checking
-            self._checking = None
+        if self._process is not None:
+            process, reader = self._process
+            self._process = None
             with suppress(OSError):
                 os.kill(process, signal.SIGKILL)
                 os.waitpid(process, 0)
             os.close(reader)
 
-    def _check_outputs(self) -> bool:
+    def _started_answer(self) -> tuple[bool, dict[str, tuple[int, int]], int] | None:
+        """The answer of `start`'s process; None when there is none (or it is unreadable)."""
+        if self._process is None:
+            return None
+        process, reader = self._process
+        self._process = None
+        try:
+            with os.fdopen(reader, "rb") as stream:
+                sent = stream.read()
+            os.waitpid(process, 0)
+            intact, listed, listed_ns = pickle.loads(sent)
+        except Exception:  # noqa: BLE001 - no usable answer: the caller checks in-process
+            return None
+        if not isinstance(intact, bool) or not isinstance(listed, dict):
+            return None
+        return intact, listed, int(listed_ns)
+
+    def _check(self) -> bool:
         recorded = self.previous.outputs
         if not recorded or not self.out.is_dir():
             return False
@@ -580,10 +538,7 @@ class BuildCache:
         return True
 
     def _check_by_folders(self) -> bool:
-        """`_check_outputs` without listing every folder: a folder whose times are the
-        recorded ones (and older than the record by more than a clock tick) still holds
-        the same names, since adding, removing or renaming an entry changes them; any
-        other folder is listed and compared with the names recorded in it."""
+        """`_check` without listing every folder whose times are the recorded ones."""
         previous = self.previous
         names: dict[str, set[str]] = {folder: set() for folder in previous.dirs}
         for name in (*previous.outputs, *previous.dirs):
@@ -616,8 +571,86 @@ class BuildCache:
                 return False
             if stat.st_size != stamp.size or stat.st_mtime_ns != stamp.mtime_ns:
                 return False
-        self._listed, self._listed_ns = listed, started
+        self.listed, self.listed_ns = listed, started
         return True
+
+
+class BuildCache:
+    """One build's use of the cache: open before rendering, `save` after a good write."""
+
+    def __init__(
+        self,
+        root: Path,
+        out: Path,
+        inputs: Iterable[tuple[str, str | Path]],
+        options: str,
+        folders: tuple[str, ...] = (),
+        previous: State | None = None,
+        deferred: str | None = None,
+        output_check: OutputCheck | None = None,
+    ):
+        """`deferred` is a prefix of input names: with no earlier build recorded, those
+        inputs are stamped by whoever reads them and handed over with `add_stamps`.
+        `output_check` is one already started on `previous` (see `open_cache`)."""
+        self.root = root
+        self.out = out
+        self.folder = root / CACHE_DIR
+        self.folders = folders
+        self.fingerprint = tool_fingerprint()
+        if previous is None:
+            previous = read_state(self.folder / STATE_FILE, self.fingerprint) or State()
+        self.previous = previous
+        self.now_ns = time.time_ns()
+        self.options = options
+        # A first build has no use for its entries' stamps before loading them (nothing
+        # recorded can be unchanged): the processes that check the entries stamp the very
+        # bytes they read (digest.entry_cache), so each entry is read once, and not by
+        # this process alone.
+        inputs = list(inputs)
+        self.deferred: dict[str, str | Path] = {}
+        if deferred and not previous.inputs:
+            self.deferred = {name: path for name, path in inputs if name.startswith(deferred)}
+        pending = [item for item in inputs if item[0] not in self.deferred]
+        self.inputs = stamp_files(pending, self.previous.inputs, self.previous.recorded_ns)
+        self.key = "" if self.deferred else self._key()
+        self._intact: bool | None = None
+        self.output_check = output_check or OutputCheck(out, previous)
+        self.written: dict[str, str] = {}  # url → content hash, for every file of this build
+        self.stamped: dict[str, Stamp] = {}  # url → stamp, of files stamped as they were written
+        self.dirs_ns = 0  # when the output folders were stamped (by `save`)
+        self.listing: tuple[Path, list[tuple[str, str]]] | None = None  # see `open_cache`
+
+    def _key(self) -> str:
+        summary = [self.fingerprint, self.options, str(self.out.resolve())]
+        summary += [f"{name}\0{stamp.digest}" for name, stamp in sorted(self.inputs.items())]
+        return content_digest("\n".join(summary).encode())
+
+    def add_stamps(self, stamps: Mapping[str, Stamp]) -> None:
+        """The stamps of the deferred inputs, by name, taken as they were read; one that
+        nobody stamped (it could not be read) is stamped here."""
+        unstamped = [(name, path) for name, path in self.deferred.items() if name not in stamps]
+        self.inputs.update({name: stamps[name] for name in self.deferred if name in stamps})
+        self.inputs.update(stamp_files(unstamped, {}, 0))
+        self.deferred = {}
+        self.key = self._key()
+
+    # -- 1. nothing changed
+
+    def unchanged(self) -> State | None:
+        """The previous build's state when it stands exactly as a new build would leave it."""
+        if not self.previous.key or self.previous.key != self.key or not self.intact():
+            return None
+        return self.previous
+
+    def intact(self) -> bool:
+        """True when the output folder holds exactly the files the last build left there."""
+        if self._intact is None:
+            self._intact = self.output_check.answer()
+        return self._intact
+
+    def close(self) -> None:
+        """Stop the output check's process if its answer was never needed (a failed build)."""
+        self.output_check.close()
 
     def refresh(self) -> None:
         """After a no-change check, record again what it had to look at closely: the
@@ -628,14 +661,15 @@ class BuildCache:
         hashed = any(
             self.inputs[name] is not self.previous.inputs.get(name) for name in self.inputs
         )
-        if not self._listed and not hashed:
+        listed = self.output_check.listed
+        if not listed and not hashed:
             return
         state = replace(
             self.previous,
             inputs=self.inputs,
             recorded_ns=self.now_ns,
-            dirs={**self.previous.dirs, **self._listed},
-            dirs_ns=self._listed_ns if self._listed else self.previous.dirs_ns,
+            dirs={**self.previous.dirs, **listed},
+            dirs_ns=self.output_check.listed_ns if listed else self.previous.dirs_ns,
         )
         write_payload(self.folder / STATE_FILE, self.fingerprint, state)
 
@@ -774,17 +808,27 @@ def open_cache(
     previous: State | None = None,
     *,
     defer_entries: bool = False,
+    early: bool = False,
 ) -> BuildCache:
     """The cache for one build of `root` into `out`, its inputs stamped.
 
     Its `listing` is the entry files it lists (digest.load's `entry_paths`) and their
     folder: the build loads exactly those, without listing them again. With
-    `defer_entries`, a first build leaves their stamps to the loading (`add_stamps`)."""
+    `defer_entries`, a first build leaves their stamps to the loading (`add_stamps`).
+    With `early`, the output check starts (`OutputCheck.start`) before the inputs are
+    listed and stamped; the caller then `close`s the cache when done with it."""
+    if previous is None:
+        previous = read_state(root / CACHE_DIR / STATE_FILE, tool_fingerprint()) or State()
+    output_check = OutputCheck(out, previous)
+    if early:
+        output_check.start()
     folders = list(template_folders)
     entries = root / config.entries
     listed = entry_paths(entries)
     inputs = build_inputs(root / CONFIG_FILE, [path for _, path in listed], folders, root)
     deferred = ENTRY_PREFIX if defer_entries else None
-    opened = BuildCache(root, out, inputs, options, tuple(map(str, folders)), previous, deferred)
+    opened = BuildCache(
+        root, out, inputs, options, tuple(map(str, folders)), previous, deferred, output_check
+    )
     opened.listing = (entries, listed)
     return opened

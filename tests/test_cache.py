@@ -283,55 +283,81 @@ def test_changed_inputs_counts_added_removed_and_edited_files(root: Path) -> Non
     assert make_cache(root, out).changed_inputs() == 3
 
 
+def started_cache(root: Path, out: Path) -> BuildCache:
+    """`make_cache` with its output check started first, as `open_cache` does for a build."""
+    previous = cache.read_state(root / cache.CACHE_DIR / cache.STATE_FILE, cache.tool_fingerprint())
+    check = cache.OutputCheck(out, previous or cache.State())
+    check.start()
+    inputs = [(f"entry:{p.name}", p) for p in sorted((root / "entries").glob("*"))]
+    return BuildCache(root, out, inputs, "", previous=previous, output_check=check)
+
+
 def test_the_output_can_be_checked_early_in_another_process(
     root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out, _ = first_build(root)
     monkeypatch.delenv(cache.WORKERS_VARIABLE, raising=False)
     checked_here: list[bool] = []
-    check = BuildCache._check_outputs
+    check = cache.OutputCheck._check
 
-    def spy(self: BuildCache) -> bool:
+    def spy(self: cache.OutputCheck) -> bool:
         checked_here.append(True)  # in a forked process, the parent's list stays empty
         return check(self)
 
-    monkeypatch.setattr(BuildCache, "_check_outputs", spy)
+    monkeypatch.setattr(cache.OutputCheck, "_check", spy)
     forked = cache.can_fork()
 
-    early = make_cache(root, out)
-    early.check_early()
-    assert early.intact()
+    assert started_cache(root, out).intact()
     (out / "index.html").write_bytes(b"HOME")  # same size, edited output
-    later = make_cache(root, out)
-    later.check_early()
-    assert not later.intact()
+    assert not started_cache(root, out).intact()
     assert checked_here == ([] if forked else [True, True])
 
     # A build that fails before it needs the answer stops the process it started.
-    unused = make_cache(root, out)
-    unused.check_early()
-    process = unused._checking[0] if unused._checking else None
+    unused = started_cache(root, out)
+    process = unused.output_check._process
     unused.close()
-    assert unused._checking is None
+    assert unused.output_check._process is None
     if forked:
         assert process is not None
         with pytest.raises(ChildProcessError):
-            os.waitpid(process, os.WNOHANG)  # reaped: nothing left behind
+            os.waitpid(process[0], os.WNOHANG)  # reaped: nothing left behind
 
 
-def test_a_no_change_build_records_the_folders_it_had_to_list(
+def test_an_output_check_without_a_usable_answer_is_made_here(
     root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, _ = first_build(root)
+    monkeypatch.delenv(cache.WORKERS_VARIABLE, raising=False)
+    if not cache.can_fork():
+        pytest.skip("no fork here")
+    silent = started_cache(root, out)
+    assert silent.output_check._process is not None
+    os.kill(silent.output_check._process[0], 9)  # dies before it answers
+    assert silent.intact()
+    (out / "index.html").unlink()
+    broken = started_cache(root, out)
+    assert broken.output_check._process is not None
+    os.kill(broken.output_check._process[0], 9)
+    assert not broken.intact()
+
+
+@pytest.mark.parametrize("early", [False, True], ids=["checked here", "checked early"])
+def test_a_no_change_build_records_the_folders_it_had_to_list(
+    root: Path, monkeypatch: pytest.MonkeyPatch, early: bool
 ) -> None:
     # Right after a build, its folders' times are too close to the record to be trusted,
     # so the next check lists them; it then records them again, and the one after that
-    # trusts them.
+    # trusts them. A check made in a forked process sends back what it listed.
     monkeypatch.setattr(cache, "RACY_SECONDS", 0.5)
+    monkeypatch.delenv(cache.WORKERS_VARIABLE, raising=False)
     out, first = first_build(root)
     time.sleep(0.6)
     listed = count_listings(monkeypatch)
-    again = make_cache(root, out)
+    again = started_cache(root, out) if early else make_cache(root, out)
     assert again.unchanged() is not None
-    assert sorted(listed) == sorted([str(out), str(out / "papers"), str(out / "papers" / "a")])
+    everything = sorted([str(out), str(out / "papers"), str(out / "papers" / "a")])
+    assert sorted(listed) == ([] if early and cache.can_fork() else everything)
+    assert sorted(again.output_check.listed) == ["", "papers", "papers/a"]
     again.refresh()
     listed.clear()
     third = make_cache(root, out)
