@@ -25,14 +25,12 @@ from digest.cache import (
 )
 from digest.config import load_config, template_folders
 from digest.diagnostics import Diagnostic, Report
-from digest.entry_cache import EntryCache, Stamps
-from digest.load import scan_entries
 from digest.models import IssueEntry, PaperEntry, SiteConfig
-from digest.validate import combine
 
 FEW_CHANGES = 3  # changed input files a rebuild renders in one process (see `_build`)
 
 if TYPE_CHECKING:
+    from digest.entry_cache import EntryCache, Stamps
     from digest.render import PageBuilder
 
 
@@ -80,6 +78,12 @@ def load_content(
     recorded when the caller saves `content.entry_cache`, not before returning. With
     `analysing` (a build), the Markdown of the entries checked is parsed as they are.
     """
+    # Loading needs the YAML parser and the checks: imported only when it happens (a
+    # no-change build never loads).
+    from digest.entry_cache import EntryCache
+    from digest.load import scan_entries
+    from digest.validate import combine
+
     config, config_problems = load_config(root)
     content = Content(root, config)
     content.report.extend(config_problems)

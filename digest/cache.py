@@ -57,7 +57,7 @@ from typing import Any, NamedTuple
 from digest import __version__
 from digest.config import CONFIG_FILE
 from digest.diagnostics import Diagnostic
-from digest.load import entry_paths
+from digest.listing import entry_paths
 from digest.models import SiteConfig
 
 CACHE_DIR = ".digest-cache"
@@ -812,7 +812,7 @@ def open_cache(
 ) -> BuildCache:
     """The cache for one build of `root` into `out`, its inputs stamped.
 
-    Its `listing` is the entry files it lists (digest.load's `entry_paths`) and their
+    Its `listing` is the entry files it lists (digest.listing's `entry_paths`) and their
     folder: the build loads exactly those, without listing them again. With
     `defer_entries`, a first build leaves their stamps to the loading (`add_stamps`).
     With `early`, the output check starts (`OutputCheck.start`) before the inputs are

@@ -28,6 +28,7 @@ from typing import Any, Literal, NamedTuple
 import yaml
 
 from digest.diagnostics import Diagnostic, error
+from digest.listing import entry_paths
 
 try:  # the C parser is several times faster; PyYAML without libyaml still works
     from yaml import CSafeLoader as _Loader
@@ -479,33 +480,6 @@ class LoadResult:
     entries: list[RawEntry]
     diagnostics: list[Diagnostic]
     files: list[tuple[str, str]]  # (issue folder, display path) of every file seen
-
-
-def entry_paths(entries_dir: Path) -> list[tuple[str, str]]:
-    """(issue folder name, YAML file path) pairs under entries/, sorted; stray files included.
-
-    Paths are plain strings (building 10,000 `Path`s costs more than the scan itself).
-    """
-    found: list[tuple[str, str]] = []
-    try:
-        folders = sorted(os.scandir(entries_dir), key=lambda e: e.name)
-    except OSError:
-        return found
-    for folder in folders:
-        if folder.name.startswith("."):
-            continue
-        if folder.is_dir():
-            for item in sorted(os.scandir(folder.path), key=lambda e: e.name):
-                if item.name.endswith((".yaml", ".yml")) and item.is_file():
-                    found.append((folder.name, item.path))
-        elif folder.name.endswith((".yaml", ".yml")):
-            found.append(("", folder.path))
-    return found
-
-
-def entry_files(entries_dir: Path) -> list[tuple[str, Path]]:
-    """(issue folder name, YAML file) pairs under entries/, sorted; stray files included."""
-    return [(folder, Path(path)) for folder, path in entry_paths(entries_dir)]
 
 
 @dataclass

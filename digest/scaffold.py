@@ -24,7 +24,8 @@ from pathlib import Path
 
 from digest.http_cache import write_atomically
 from digest.importer import Importer
-from digest.load import ISSUE_FILE, RawEntry, display_path, entry_files, load_file
+from digest.listing import entry_files
+from digest.load import ISSUE_FILE, RawEntry, display_path, load_file
 from digest.metadata import ImportFailure, Metadata, Source, clean_text, parse_source
 from digest.models import SLUG_PATTERN, SiteConfig
 

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from digest import build, cache, entry_cache, load, markdown, validate
+from digest import build, cache, entry_cache, listing, load, markdown, validate
 from digest.build import Content, load_content
 from digest.cache import CACHE_DIR, read_payload, tool_fingerprint
 from digest.models import PackedPaper
@@ -372,14 +372,13 @@ def test_a_build_knows_unchanged_entries_by_its_own_stamps(
     monkeypatch.setattr(os, "stat", counting)
     checked = count_checks(monkeypatch)
     listings: list[Path] = []
-    real_listing = load.entry_paths
 
-    def listing(folder: Path) -> list[tuple[str, str]]:
+    def counted(folder: Path) -> list[tuple[str, str]]:
         listings.append(folder)
-        return real_listing(folder)
+        return listing.entry_paths(folder)
 
-    monkeypatch.setattr(load, "entry_paths", listing)
-    monkeypatch.setattr(cache, "entry_paths", listing)
+    monkeypatch.setattr(load, "entry_paths", counted)
+    monkeypatch.setattr(cache, "entry_paths", counted)
     result = build.run(root, cache=True)
     assert result.ok
     assert checked == ["alpha.yaml"]
@@ -482,3 +481,22 @@ def test_check_and_build_do_not_import_the_network_tools_or_the_renderer() -> No
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert found.strip() == "[]"
+
+
+def test_a_no_change_build_imports_neither_the_loader_nor_the_renderer(tmp_path: Path) -> None:
+    # Nothing changed: the build answers from the cache's stamps alone, so the YAML parser,
+    # the entry checks and the renderer are never imported (their imports are a tenth
+    # of such a build's time).
+    root = settled_root(tmp_path / "root")
+    assert build.run(root, cache=True).ok
+    code = (
+        "import sys; from pathlib import Path; from digest.build import run; "
+        f"assert run(Path({str(root)!r}), cache=True).ok; "
+        "print(sorted(m for m in ('yaml', 'digest.load', 'digest.entry_cache', "
+        "'digest.validate', 'digest.markdown', 'jinja2', 'digest.render') if m in sys.modules))"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "[]"
+    (root / "entries" / ISSUES[1] / "beta.yaml").write_text(paper_yaml(title="Changed"))
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "yaml" in found.stdout  # a changed entry is loaded, so the check above can fail
