@@ -485,8 +485,7 @@ def test_check_and_build_do_not_import_the_network_tools_or_the_renderer() -> No
 
 def test_a_no_change_build_imports_neither_the_loader_nor_the_renderer(tmp_path: Path) -> None:
     # Nothing changed: the build answers from the cache's stamps alone, so the YAML parser,
-    # the entry checks and the renderer are never imported (their imports are a tenth
-    # of such a build's time).
+    # the entry checks and the renderer are never imported.
     root = settled_root(tmp_path / "root")
     assert build.run(root, cache=True).ok
     code = (
