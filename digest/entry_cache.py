@@ -238,12 +238,17 @@ def _markdown_texts(value: object) -> list[str]:
     return []
 
 
+def _parsed(checked: list[Checked]) -> dict[str, markdown.Analysed]:
+    """The checked entries' Markdown, parsed (into this process's memo too)."""
+    return markdown.analysed(text for _, found in checked for text in _markdown_texts(found.value))
+
+
 def _check_serially(
     work: list[Work], root: Path, config: SiteConfig, analysing: bool = False
 ) -> list[Checked]:
     checked = [_check_one(item, root, config) for item in work]
-    if analysing:  # into this process's memo (digest.markdown)
-        markdown.analysed(text for _, result in checked for text in _markdown_texts(result.value))
+    if analysing:
+        _parsed(checked)
     return checked
 
 
@@ -252,9 +257,7 @@ def _check_half(
 ) -> tuple[list[Checked], dict[str, markdown.Analysed]]:
     """`_check_serially` in a worker, with its entries' Markdown parsed, to hand back."""
     checked = _check_serially(work, root, config)
-    if not analysing:
-        return checked, {}
-    return checked, markdown.analysed(t for _, r in checked for t in _markdown_texts(r.value))
+    return checked, _parsed(checked) if analysing else {}
 
 
 def _check_in_two(
