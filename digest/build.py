@@ -221,7 +221,9 @@ def _loaded(
     content = load_content(
         root, cache=cache, stamps=stamps, listing=listing, defer_save=True, analysing=True
     )
-    if stamped and content.entry_cache:  # a first build's entries are stamped as they are read
+    # A first build's entries are stamped as they are read; a rebuild stamped them all
+    # when it opened the cache, and has nothing to hand over.
+    if stamped and stamped[1].deferred and content.entry_cache:
         records = content.entry_cache.records.items()
         stamped[1].add_stamps({f"{ENTRY_PREFIX}{shown}": record.stamp for shown, record in records})
     try:
