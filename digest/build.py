@@ -18,19 +18,21 @@ from typing import TYPE_CHECKING
 from digest.cache import (
     ENTRY_PREFIX,
     BuildCache,
+    Settings,
     State,
     compiled_templates_folder,
     open_cache,
+    recorded_settings,
     tool_fingerprint,
 )
-from digest.config import load_config, template_folders
 from digest.diagnostics import Diagnostic, Report
-from digest.models import IssueEntry, PaperEntry, SiteConfig
+from digest.listing import template_folders
 
 FEW_CHANGES = 3  # changed input files a rebuild renders in one process (see `_build`)
 
 if TYPE_CHECKING:
     from digest.entry_cache import EntryCache, Stamps
+    from digest.models import IssueEntry, PaperEntry, SiteConfig
     from digest.render import PageBuilder
 
 
@@ -39,7 +41,8 @@ class Content:
     """Everything `digest check` knows: the config, the valid entries and the report.
 
     `counts` is set instead of `papers` and `issues` when a no-change build skipped
-    loading the entries altogether (see `run`).
+    loading the entries altogether (see `run`); `config` is then None too, as when it
+    could not be read: such a build takes the settings it needs from the cache.
     """
 
     root: Path
@@ -78,8 +81,9 @@ def load_content(
     recorded when the caller saves `content.entry_cache`, not before returning. With
     `analysing` (a build), the Markdown of the entries checked is parsed as they are.
     """
-    # Loading needs the YAML parser and the checks: imported only when it happens (a
-    # no-change build never loads).
+    # Loading needs the configuration's model, the YAML parser and the checks: imported
+    # only when it happens (a no-change build never loads).
+    from digest.config import load_config
     from digest.entry_cache import EntryCache
     from digest.load import scan_entries
     from digest.validate import combine
@@ -187,21 +191,22 @@ def run(
         # With the cache, the inputs are stamped before they are read (a first build's
         # entries as they are read), so an entry edited while this build runs looks changed
         # to the next one. When nothing changed since the last build, that is all the
-        # work: no entry is parsed, no renderer imported.
-        stamped: tuple[SiteConfig, BuildCache] | None = None
+        # work: no entry is parsed, no renderer imported, and while the config file is
+        # the one the last build read, not even the configuration is validated again.
+        stamped: tuple[Settings, BuildCache] | None = None
         if cache and builders is None:
-            early, _ = load_config(root)
-            if early is not None:
-                early_target = out if out is not None else root / early.out
-                folders = template_folders(early, root)
+            settings = recorded_settings(root) or _settings(root)
+            if settings is not None:
+                early_target = out if out is not None else root / settings.out
+                folders = template_folders(settings.templates, root)
                 opened = open_cache(
-                    root, early, early_target, folders, options, defer_entries=True, early=True
+                    root, settings, early_target, folders, options, defer_entries=True, early=True
                 )
                 state = opened.unchanged()
                 if state is not None:
                     opened.refresh()
-                    return _replayed(root, early, early_target, state)
-                stamped = (early, opened)
+                    return _replayed(root, settings, early_target, state)
+                stamped = (settings, opened)
         try:
             with _loaded(root, cache, stamped) as content:
                 return _build(content, out, drafts, strict, builders, cache, stamped, options)
@@ -210,9 +215,17 @@ def run(
                 stamped[1].close()
 
 
+def _settings(root: Path) -> Settings | None:
+    """The settings of the configuration as it reads now (None when it is invalid)."""
+    from digest.config import load_config
+
+    config, _ = load_config(root)
+    return Settings.of(config) if config is not None else None
+
+
 @contextmanager
 def _loaded(
-    root: Path, cache: bool, stamped: tuple[SiteConfig, BuildCache] | None
+    root: Path, cache: bool, stamped: tuple[Settings, BuildCache] | None
 ) -> Iterator[Content]:
     """The content of a build whose inputs changed, its checked entries recorded on the
     way out: by then the render has usually saved them (a no-op here), beside the pages."""
@@ -240,7 +253,7 @@ def _build(
     strict: bool,
     builders: list[PageBuilder] | None,
     cache: bool,
-    stamped: tuple[SiteConfig, BuildCache] | None,
+    stamped: tuple[Settings, BuildCache] | None,
     options: str,
 ) -> BuildResult:
     """`run` once the content is loaded: organise, render, write, record."""
@@ -272,11 +285,12 @@ def _build(
     loaded = len(content.report.diagnostics)
     previous = None  # the cache, when asked for and the page set is the default one
     if cache and builders is None:
+        settings = Settings.of(config)
         same_folders = stamped and stamped[1].folders == tuple(map(str, templates.folders))
-        if stamped and stamped[0] == config and same_folders:
+        if stamped and stamped[0] == settings and same_folders:
             previous = stamped[1]  # found changed before loading
         else:  # the config or the template folders changed while loading: stamp them again
-            previous = open_cache(root, config, target, templates.folders, options)
+            previous = open_cache(root, settings, target, templates.folders, options)
             state = previous.unchanged()
             if state is not None:  # same inputs, options and tool; the site as it was left
                 content.report.extend(state.diagnostics)
@@ -343,9 +357,9 @@ def _build(
     return result
 
 
-def _replayed(root: Path, config: SiteConfig, target: Path, state: State) -> BuildResult:
+def _replayed(root: Path, settings: Settings, target: Path, state: State) -> BuildResult:
     """The last build's result, for a build in which no input, option or output changed."""
-    content = Content(root, config, counts=state.counts)
-    content.report.levels = config.checks
+    content = Content(root, None, counts=state.counts)
+    content.report.levels = dict(settings.checks)
     content.report.extend([*state.loaded, *state.diagnostics])
     return BuildResult(content, target, state.pages, state.files, ok=True)

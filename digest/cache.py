@@ -52,13 +52,14 @@ from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from digest import __version__
-from digest.config import CONFIG_FILE
 from digest.diagnostics import Diagnostic
-from digest.listing import entry_paths
-from digest.models import SiteConfig
+from digest.listing import CONFIG_FILE, entry_paths
+
+if TYPE_CHECKING:  # a no-change build never imports the configuration's model (`Settings`)
+    from digest.models import SiteConfig
 
 CACHE_DIR = ".digest-cache"
 STATE_FILE = "state"
@@ -70,6 +71,7 @@ SHARDS = 32  # files per sharded store (see `Shards`)
 WORKERS_VARIABLE = "DIGEST_WORKERS"  # "1": never fork (digest.parallel, digest.entry_cache, here)
 BINARY = getattr(os, "O_BINARY", 0)  # for os.open: without it, Windows translates line ends
 ENTRY_PREFIX = "entry:"  # an entry file's input name: "entry:<path from the content root>"
+CONFIG_INPUT = "config"  # the input name of the content root's pyproject.toml
 
 
 def content_digest(data: bytes) -> str:
@@ -370,7 +372,7 @@ def build_inputs(
     root: Path,
 ) -> list[tuple[str, str | Path]]:
     """Every file a build reads, each under a name that says what it is."""
-    found: list[tuple[str, str | Path]] = [("config", config_file)]
+    found: list[tuple[str, str | Path]] = [(CONFIG_INPUT, config_file)]
     prefix = str(root).rstrip(os.sep) + os.sep
     for path in entry_files:
         text = str(path)
@@ -382,6 +384,26 @@ def build_inputs(
 
 
 # ------------------------------------------------------------------ the build's view
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a build takes from the configuration before it knows whether anything changed.
+
+    The state records them with the config file's stamp; while that file is unchanged,
+    the next build opens the cache with them (`recorded_settings`) and, when nothing
+    else changed either, answers from the cache without importing the configuration's
+    model or validating it (0.06 s of such a build's 0.45 s at 10,000 papers)."""
+
+    out: str
+    entries: str
+    templates: str
+    checks: tuple[tuple[str, str], ...] = ()  # [tool.digest.checks], as sorted pairs
+
+    @classmethod
+    def of(cls, config: SiteConfig) -> Settings:
+        checks = tuple(sorted(config.checks.items()))
+        return cls(config.out, config.entries, config.templates, checks)
 
 
 @dataclass
@@ -401,6 +423,7 @@ class State:
     folders: tuple[str, ...] = ()  # the template folders the build read
     dirs: dict[str, tuple[int, int]] = field(default_factory=dict)  # output folder → times
     dirs_ns: int = 0  # when `dirs` was taken
+    settings: Settings | None = None  # of the config file as stamped in `inputs`
 
     # Pickled with the stamps as plain tuples: unpickling a named tuple calls its
     # Python-level __new__, 21,000 times at 10,000 papers.
@@ -437,6 +460,23 @@ def read_state(path: Path, fingerprint: str) -> State | None:
         return None
     _LAST_STATE.append((ident, loaded))
     return loaded
+
+
+def recorded_settings(root: Path) -> Settings | None:
+    """The settings the last build recorded, when the config file still holds the bytes
+    it stamped (known by its stat as any input is, or else by its hash); else None: the
+    configuration must be read and validated."""
+    state = read_state(root / CACHE_DIR / STATE_FILE, tool_fingerprint())
+    known = state.inputs.get(CONFIG_INPUT) if state is not None else None
+    if state is None or state.settings is None or known is None:
+        return None
+    path = root / CONFIG_FILE
+    try:
+        same = unchanged_since(known, os.stat(path), state.recorded_ns)
+        same = same or read_stamped(path)[0].digest == known.digest
+    except OSError:
+        return None
+    return state.settings if same else None
 
 
 class OutputCheck:
@@ -618,6 +658,7 @@ class BuildCache:
         self.written: dict[str, str] = {}  # url → content hash, for every file of this build
         self.stamped: dict[str, Stamp] = {}  # url → stamp, of files stamped as they were written
         self.dirs_ns = 0  # when the output folders were stamped (by `save`)
+        self.settings: Settings | None = None  # of the config the build used, for `save`
         self.listing: tuple[Path, list[tuple[str, str]]] | None = None  # see `open_cache`
 
     def _key(self) -> str:
@@ -670,6 +711,7 @@ class BuildCache:
             recorded_ns=self.now_ns,
             dirs={**self.previous.dirs, **listed},
             dirs_ns=self.output_check.listed_ns if listed else self.previous.dirs_ns,
+            settings=self.settings or self.previous.settings,
         )
         write_payload(self.folder / STATE_FILE, self.fingerprint, state)
 
@@ -731,6 +773,7 @@ class BuildCache:
             self.folders,
             dirs,
             self.dirs_ns,
+            self.settings,
         )
         write_payload(self.folder / STATE_FILE, self.fingerprint, state)
 
@@ -801,7 +844,7 @@ def _parent(url: str) -> str:
 
 def open_cache(
     root: Path,
-    config: SiteConfig,
+    settings: Settings,
     out: Path,
     template_folders: Iterable[Path],
     options: str,
@@ -810,7 +853,8 @@ def open_cache(
     defer_entries: bool = False,
     early: bool = False,
 ) -> BuildCache:
-    """The cache for one build of `root` into `out`, its inputs stamped.
+    """The cache for one build of `root` into `out`, its inputs stamped; `settings` are
+    the configuration's, recorded with the build (`save`).
 
     Its `listing` is the entry files it lists (digest.listing's `entry_paths`) and their
     folder: the build loads exactly those, without listing them again. With
@@ -823,7 +867,7 @@ def open_cache(
     if early:
         output_check.start()
     folders = list(template_folders)
-    entries = root / config.entries
+    entries = root / settings.entries
     listed = entry_paths(entries)
     inputs = build_inputs(root / CONFIG_FILE, [path for _, path in listed], folders, root)
     deferred = ENTRY_PREFIX if defer_entries else None
@@ -831,4 +875,5 @@ def open_cache(
         root, out, inputs, options, tuple(map(str, folders)), previous, deferred, output_check
     )
     opened.listing = (entries, listed)
+    opened.settings = settings
     return opened

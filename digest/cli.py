@@ -14,18 +14,21 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from digest.build import Content, load_content
 from digest.build import run as run_build
-from digest.config import load_config
 from digest.diagnostics import did_you_mean, render
-from digest.models import SiteConfig
+
+if TYPE_CHECKING:
+    from digest.models import SiteConfig
 
 # The network tools, the scaffolder and the server (httpx, http.server) are imported by
-# the commands that use them, so `digest check` and `digest build` start faster.
+# the commands that use them, so `digest check` and `digest build` start faster, and
+# the configuration's model (digest.models) by what reads the configuration: a build
+# that finds nothing changed answers from the cache without it.
 
 app = typer.Typer(
     name="digest",
@@ -101,6 +104,8 @@ def report(content: Content, output_format: Format, strict: bool) -> int:
 
 def _config_or_exit(root: Path) -> SiteConfig:
     """The site's settings, or their problems printed and exit 1."""
+    from digest.config import load_config
+
     config, problems = load_config(root)
     if config is None:
         typer.echo(render(problems, "text"))

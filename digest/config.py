@@ -6,7 +6,6 @@ No file, or no table, means every default. Errors carry the line of the offendin
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import tomllib
 from pathlib import Path
@@ -14,9 +13,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from digest.diagnostics import Diagnostic, did_you_mean, error
+from digest.listing import CONFIG_FILE
 from digest.models import SiteConfig
-
-CONFIG_FILE = "pyproject.toml"
 
 
 def _key_line(text: str, key: str) -> tuple[int, int]:
@@ -84,19 +82,3 @@ def load_config(root: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:
                 hint = did_you_mean(location[-1], fields)
             found.append(error(shown, *_key_line(text, key), "E302", message, hint))
         return None, found
-
-
-def theme_dir() -> Path:
-    """The default theme: the repository's templates/, installed as `digest.templates`."""
-    spec = importlib.util.find_spec("digest.templates")
-    locations = list(spec.submodule_search_locations or []) if spec else []
-    if not locations:
-        raise RuntimeError("digest's default theme (digest.templates) is not installed")
-    return Path(locations[0])
-
-
-def template_folders(config: SiteConfig, root: Path) -> tuple[Path, ...]:
-    """Where templates are looked up, first match wins: the content root's, then the theme."""
-    return tuple(
-        dict.fromkeys(p.resolve() for p in (root / config.templates, theme_dir()) if p.is_dir())
-    )

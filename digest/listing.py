@@ -1,14 +1,19 @@
-"""Listing: where the entry files are, without reading them.
+"""Listing: where a build's input files are, without reading them.
 
 A build lists the entries folder once, to stamp every file (digest.cache) and then to
-load the ones that changed (digest.load). A no-change build stops after the stamps, so
-this lives apart from the loader and its YAML parser, which such a build never imports.
+load the ones that changed (digest.load), and looks up its template folders to stamp
+them and then to load the templates (digest.render). A no-change build stops after the
+stamps, so this lives apart from the loader, the configuration's model and the
+renderer: such a build imports none of them (nor PyYAML or Jinja).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
+
+CONFIG_FILE = "pyproject.toml"  # in the content root, with the site's `[tool.digest]`
 
 
 def entry_paths(entries_dir: Path) -> list[tuple[str, str]]:
@@ -36,3 +41,18 @@ def entry_paths(entries_dir: Path) -> list[tuple[str, str]]:
 def entry_files(entries_dir: Path) -> list[tuple[str, Path]]:
     """(issue folder name, YAML file) pairs under entries/, sorted; stray files included."""
     return [(folder, Path(path)) for folder, path in entry_paths(entries_dir)]
+
+
+def theme_dir() -> Path:
+    """The default theme: the repository's templates/, installed as `digest.templates`."""
+    spec = importlib.util.find_spec("digest.templates")
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    if not locations:
+        raise RuntimeError("digest's default theme (digest.templates) is not installed")
+    return Path(locations[0])
+
+
+def template_folders(templates: str, root: Path) -> tuple[Path, ...]:
+    """Where templates are looked up, first match wins: the content root's folder
+    `templates` (the configured one), then the default theme."""
+    return tuple(dict.fromkeys(p.resolve() for p in (root / templates, theme_dir()) if p.is_dir()))

@@ -13,8 +13,8 @@ from html import escape, unescape
 from pathlib import Path
 from urllib.parse import urljoin
 
-from digest.config import CONFIG_FILE
 from digest.diagnostics import Diagnostic, warning
+from digest.listing import CONFIG_FILE
 from digest.models import SiteConfig
 
 HOME = ""

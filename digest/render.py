@@ -29,8 +29,8 @@ from markupsafe import Markup
 
 from digest import permalinks
 from digest.cache import Stamp
-from digest.config import template_folders
 from digest.diagnostics import Diagnostic, error
+from digest.listing import template_folders
 from digest.markdown import html_at
 from digest.models import PaperEntry, SiteConfig
 from digest.organise import IssueView, Library, Topic
@@ -136,7 +136,7 @@ def load_templates(
 
     `compiled` is a folder to keep the compiled templates in between builds (compiling
     them is a tenth of a second of every build)."""
-    folders = template_folders(config, root)
+    folders = template_folders(config.templates, root)
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(f)) for f in folders]),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),

@@ -485,17 +485,56 @@ def test_check_and_build_do_not_import_the_network_tools_or_the_renderer() -> No
 
 def test_a_no_change_build_imports_neither_the_loader_nor_the_renderer(tmp_path: Path) -> None:
     # Nothing changed: the build answers from the cache's stamps alone, so the YAML parser,
-    # the entry checks and the renderer are never imported.
+    # the entry checks, the renderer and the configuration's model are never imported.
     root = settled_root(tmp_path / "root")
     assert build.run(root, cache=True).ok
     code = (
         "import sys; from pathlib import Path; from digest.build import run; "
         f"assert run(Path({str(root)!r}), cache=True).ok; "
         "print(sorted(m for m in ('yaml', 'digest.load', 'digest.entry_cache', "
-        "'digest.validate', 'digest.markdown', 'jinja2', 'digest.render') if m in sys.modules))"
+        "'digest.validate', 'digest.markdown', 'jinja2', 'digest.render', 'pydantic', "
+        "'digest.config', 'digest.models') if m in sys.modules))"
     )
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert found.stdout.strip() == "[]"
     (root / "entries" / ISSUES[1] / "beta.yaml").write_text(paper_yaml(title="Changed"))
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "yaml" in found.stdout  # a changed entry is loaded, so the check above can fail
+    # A changed entry is loaded, so the check above can fail.
+    assert "'yaml'" in found.stdout and "'digest.models'" in found.stdout
+
+
+def test_a_no_change_build_reads_the_configuration_only_when_its_file_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The settings a build needs before it knows whether anything changed (where the site
+    # and the entries are, the check levels) are recorded with the config file's stamp
+    # and used while the file holds the same bytes, however its times changed.
+    from digest import config as config_module
+
+    root = settled_root(tmp_path / "root")
+    config = root / "pyproject.toml"
+    config.write_text(config_text(THEMES) + '[tool.digest.checks]\nW120 = "ignore"\n')
+    assert build.run(root, cache=True).ok
+    reads: list[Path] = []
+    real = config_module.load_config
+
+    def counted(at: Path) -> Any:
+        reads.append(at)
+        return real(at)
+
+    monkeypatch.setattr(config_module, "load_config", counted)
+    config.write_text(config.read_text())  # new times, the same bytes
+    replayed = build.run(root, cache=True)
+    assert replayed.ok and replayed.content.config is None and reads == []
+    assert replayed.report.levels == {"W120": "ignore"} and replayed.report.sorted() == []
+    assert replayed.content.paper_count == 2
+
+    config.write_text(
+        config.read_text().replace("[tool.digest]\n", '[tool.digest]\nout = "public"\n')
+    )
+    moved = build.run(root, cache=True)
+    assert moved.ok and moved.out == root / "public" and reads
+    assert (root / "public" / "index.html").is_file()
+    reads.clear()
+    replayed = build.run(root, cache=True)
+    assert replayed.ok and replayed.out == root / "public" and reads == []

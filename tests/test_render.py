@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from digest.build import run
-from digest.config import load_config, theme_dir
+from digest.config import load_config
+from digest.listing import theme_dir
 from digest.render import load_templates
 from digest.views import authors_short, format_date, page_root
 
