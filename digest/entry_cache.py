@@ -39,8 +39,9 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, NamedTuple
 
 from digest import markdown
 from digest.cache import (
@@ -59,7 +60,7 @@ from digest.cache import (
     write_shards,
 )
 from digest.load import MAX_FILE_BYTES
-from digest.models import Issue, PackedPaper, Paper, SiteConfig
+from digest.models import Issue, PackedPaper, Paper, SiteConfig, tuple_reduce
 from digest.validate import FileResult, check_file
 
 ENTRIES_FILE = "entries"
@@ -67,10 +68,12 @@ MIN_PARALLEL = 2_000  # files to check before a second process pays for its star
 OWN_SHARE = 0.53  # of the files to check in two processes, the part this one checks
 
 
-@dataclass(frozen=True)
-class Record:
+class Record(NamedTuple):
     stamp: Stamp  # size, times and content hash of the file when it was checked
     result: FileResult
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return tuple_reduce(self)
 
 
 @dataclass(frozen=True)
@@ -215,7 +218,7 @@ def _packed(record: Record) -> Record:
     value = record.result.value
     if not isinstance(value, Paper):
         return record
-    return Record(record.stamp, replace(record.result, value=PackedPaper.of(value)))
+    return Record(record.stamp, record.result._replace(value=PackedPaper.of(value)))
 
 
 def _check_one(work: Work, root: Path, config: SiteConfig) -> Checked:

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
@@ -27,6 +28,7 @@ from digest.models import (
     Paper,
     PaperEntry,
     SiteConfig,
+    tuple_reduce,
 )
 
 # Custom error types raised by models.py, and the codes they report under.
@@ -249,13 +251,13 @@ def validate_entry(
     return (None if has_errors else value), found
 
 
-@dataclass(frozen=True)
-class FileResult:
+class FileResult(NamedTuple):
     """One entry file checked on its own: all that the cross-file checks and later stages need.
 
     It holds no raw data, so it is small and can be cached (digest.entry_cache) or sent
     back from a worker process. `loaded` is False when the file could not be read or
-    parsed; `diagnostics` then holds the one load error.
+    parsed; `diagnostics` then holds the one load error. A named tuple, as the entry
+    cache keeps 10,000 of them (see digest.models' `tuple_reduce`).
     """
 
     folder: str
@@ -266,6 +268,9 @@ class FileResult:
     value: Paper | PackedPaper | Issue | None  # packed as the entry cache keeps it
     diagnostics: tuple[Diagnostic, ...]
     references: tuple[tuple[str, str, int, int], ...] = ()  # (arxiv|doi, value, line, col)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return tuple_reduce(self)
 
 
 def check_entry(raw: RawEntry, config: SiteConfig) -> FileResult:
