@@ -464,19 +464,14 @@ def read_state(path: Path, fingerprint: str) -> State | None:
 
 def recorded_settings(root: Path) -> Settings | None:
     """The settings the last build recorded, when the config file still holds the bytes
-    it stamped (known by its stat as any input is, or else by its hash); else None: the
-    configuration must be read and validated."""
+    it stamped (stamped again as any input is: by its stat, or else by its hash); else
+    None: the configuration must be read and validated."""
     state = read_state(root / CACHE_DIR / STATE_FILE, tool_fingerprint())
     known = state.inputs.get(CONFIG_INPUT) if state is not None else None
     if state is None or state.settings is None or known is None:
         return None
-    path = root / CONFIG_FILE
-    try:
-        same = unchanged_since(known, os.stat(path), state.recorded_ns)
-        same = same or read_stamped(path)[0].digest == known.digest
-    except OSError:
-        return None
-    return state.settings if same else None
+    now = stamp_files([(CONFIG_INPUT, root / CONFIG_FILE)], state.inputs, state.recorded_ns)
+    return state.settings if now[CONFIG_INPUT].digest == known.digest else None
 
 
 class OutputCheck:
