@@ -10,6 +10,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,18 +56,24 @@ def paper_yaml(**fields: str | None) -> str:
 SiteFactory = Callable[..., Path]
 
 
+def first_arguments(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> list[Any]:
+    """From now on, `owner.name` still runs, and the first argument of each call is
+    recorded in the list returned, in order."""
+    seen: list[Any] = []
+    real = getattr(owner, name)
+
+    def recording(first: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(first)
+        return real(first, *args, **kwargs)
+
+    monkeypatch.setattr(owner, name, recording)
+    return seen
+
+
 def count_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The Markdown texts parsed from now on in this process (digest.markdown's memo
     misses), in order."""
-    parsed: list[str] = []
-    real = markdown._analyse
-
-    def counting(text: str) -> markdown.Analysed:
-        parsed.append(text)
-        return real(text)
-
-    monkeypatch.setattr(markdown, "_analyse", counting)
-    return parsed
+    return first_arguments(monkeypatch, markdown, "_analyse")
 
 
 @pytest.fixture

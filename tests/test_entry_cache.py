@@ -20,7 +20,7 @@ from digest.build import Content, load_content
 from digest.cache import CACHE_DIR, read_payload, tool_fingerprint
 from digest.models import PackedPaper
 from digest.organise import organise
-from tests.conftest import MINIMAL_ISSUE, count_parses, paper_yaml
+from tests.conftest import MINIMAL_ISSUE, count_parses, first_arguments, paper_yaml
 
 ISSUES = ("2026-01-03", "2026-01-10")
 IDS = ("alpha", "beta", "gamma", "delta")
@@ -515,14 +515,7 @@ def test_a_no_change_build_reads_the_configuration_only_when_its_file_changed(
     config = root / "pyproject.toml"
     config.write_text(config_text(THEMES) + '[tool.digest.checks]\nW120 = "ignore"\n')
     assert build.run(root, cache=True).ok
-    reads: list[Path] = []
-    real = config_module.load_config
-
-    def counted(at: Path) -> Any:
-        reads.append(at)
-        return real(at)
-
-    monkeypatch.setattr(config_module, "load_config", counted)
+    reads = first_arguments(monkeypatch, config_module, "load_config")
     config.write_text(config.read_text())  # new times, the same bytes
     replayed = build.run(root, cache=True)
     assert replayed.ok and replayed.content.config is None and reads == []

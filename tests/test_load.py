@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -13,7 +12,7 @@ from digest.load import LoadError, Position, RawEntry, load_file, parse_yaml
 from digest.models import Paper, SiteConfig
 from digest.validate import check_file
 
-from .conftest import MINIMAL_ISSUE, SiteFactory, paper_yaml
+from .conftest import MINIMAL_ISSUE, SiteFactory, first_arguments, paper_yaml
 
 
 def test_scalars_stay_as_written() -> None:
@@ -231,14 +230,7 @@ def test_a_clean_entry_is_checked_without_positions_a_faulty_one_with(
             "entries/2026-02-28/faulty.yaml": paper_yaml(links="\n  code: ftp://x.org/y"),
         }
     )
-    composed: list[str] = []
-    full = load.parse_yaml
-
-    def spy(text: str) -> Any:
-        composed.append(text)
-        return full(text)
-
-    monkeypatch.setattr(load, "parse_yaml", spy)
+    composed = first_arguments(monkeypatch, load, "parse_yaml")
     config = SiteConfig()
     clean = check_file(root / "entries/2026-02-28/clean.yaml", root, "2026-02-28", config)
     assert clean.diagnostics == () and isinstance(clean.value, Paper) and composed == []
