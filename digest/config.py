@@ -36,6 +36,16 @@ def _key_line(text: str, key: str) -> tuple[int, int]:
     return start + 1, 1
 
 
+def _assignment_line(text: str) -> tuple[int, int]:
+    """Line and column of `tool = ...`, `tool.digest = ...` or `digest = ...` (a value
+    where the table should be), else 1:1."""
+    for number, line in enumerate(text.splitlines()):
+        match = re.match(r"(\s*)(tool(\s*\.\s*digest)?|digest)\s*=", line)
+        if match:
+            return number + 1, len(match.group(1)) + 1
+    return 1, 1
+
+
 def load_config(root: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:
     """Read the site's settings; None with diagnostics when they are invalid."""
     path = root / CONFIG_FILE
@@ -45,6 +55,8 @@ def load_config(root: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:
     try:
         text = path.read_bytes().decode("utf-8")
         document = tomllib.loads(text)
+    except OSError as exc:
+        return None, [error(shown, 1, 1, "E301", f"cannot read pyproject.toml: {exc.strerror}")]
     except UnicodeDecodeError:
         return None, [error(shown, 1, 1, "E301", "pyproject.toml is not valid UTF-8")]
     except tomllib.TOMLDecodeError as exc:
@@ -53,11 +65,11 @@ def load_config(root: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:
         line, col = (int(match.group(1)), int(match.group(2))) if match else (1, 1)
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
         return None, [error(shown, line, col, "E301", f"TOML syntax error: {message}")]
-    table = document.get("tool", {}).get("digest", {})
+    tool = document.get("tool", {})
+    table = tool.get("digest", {}) if isinstance(tool, dict) else None
     if not isinstance(table, dict):
-        return None, [
-            error(shown, *_key_line(text, "digest"), "E302", "[tool.digest] must be a table")
-        ]
+        name = "[tool.digest]" if isinstance(tool, dict) else "[tool]"
+        return None, [error(shown, *_assignment_line(text), "E302", f"{name} must be a table")]
     try:
         return SiteConfig.model_validate(table), []
     except ValidationError as exc:

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from digest.config import load_config
 
 
@@ -61,3 +63,33 @@ def test_check_levels_apply_to_warnings_only(tmp_path: Path) -> None:
     ]
     config, problems = load_config(write(tmp_path, '[tool.digest]\nchecks = { W101 = "ignore" }\n'))
     assert problems == [] and config is not None and config.checks == {"W101": "ignore"}
+
+
+def test_a_value_where_a_table_belongs_is_an_error_at_its_line(tmp_path: Path) -> None:
+    cases = {
+        "tool = 3\n": (1, 1, "[tool] must be a table"),
+        "[project]\nname = 'x'\n\n[tool]\n  digest = 'x'\n": (
+            5,
+            3,
+            "[tool.digest] must be a table",
+        ),
+        "x = 1\ntool.digest = [1]\n": (2, 1, "[tool.digest] must be a table"),
+    }
+    for text, expected in cases.items():
+        config, problems = load_config(write(tmp_path, text))
+        assert config is None
+        assert [(p.line, p.col, p.message) for p in problems] == [expected], text
+
+
+def test_an_unreadable_config_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path, "[tool.digest]\n")
+
+    def refuse(self: Path) -> bytes:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)  # root can read any file
+    config, problems = load_config(tmp_path)
+    assert config is None
+    assert [(p.path, p.line, p.col, p.code, p.message) for p in problems] == [
+        ("pyproject.toml", 1, 1, "E301", "cannot read pyproject.toml: Permission denied")
+    ]
