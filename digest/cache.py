@@ -81,7 +81,7 @@ def content_digest(data: bytes) -> str:
     return hashlib.sha1(data, usedforsecurity=False).hexdigest()
 
 
-def payload_checksum(payload: bytes) -> str:
+def payload_checksum(payload: bytes | memoryview) -> str:
     """What a cache file's header says of its payload, to catch a damaged or half-written
     file: a CRC-32 and the length. Not `content_digest`: a build reads and writes some
     40 MB of cache at 10,000 papers, and CRC-32 is twice as fast as SHA-1."""
@@ -140,9 +140,11 @@ def read_payload(path: Path, fingerprint: str, checksum: str | None = None) -> A
     shard named by the file that indexes it: see `read_shards`)."""
     try:
         data = path.read_bytes()
-        header, _, rest = data.partition(b"\n\n")
-        magic, form, tool, stored = header.split(b"\n")
-        payload = rest
+        end = data.index(b"\n\n")
+        magic, form, tool, stored = data[:end].split(b"\n")
+        # A view, not a slice: slicing would copy the payload (20 MB of entries at
+        # 10,000 papers), and the copy's fresh pages cost more than the copying.
+        payload = memoryview(data)[end + 2 :]
         if magic + b"\n" != MAGIC or form != str(FORMAT).encode() or tool != fingerprint.encode():
             return None
         if payload_checksum(payload).encode() != stored:
