@@ -62,6 +62,12 @@ def _check_one_line(value: str) -> str:
     return value
 
 
+def _check_folder(value: str) -> str:
+    if "\0" in value:  # no file system takes it, and os functions raise on it
+        raise PydanticCustomError("invalid_folder", "a folder name cannot contain a NUL character")
+    return value
+
+
 def _check_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in value):
@@ -122,6 +128,7 @@ def _parse_date(value: Any) -> Any:
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 OneLine = Annotated[Text, AfterValidator(_check_one_line)]
+Folder = Annotated[Text, AfterValidator(_check_folder)]  # a path from the content root
 Slug = Annotated[
     str, AfterValidator(_check_slug), WithJsonSchema({"type": "string", "pattern": SLUG_PATTERN})
 ]
@@ -251,9 +258,9 @@ class SiteConfig(BaseModel):
     title: OneLine = "Research digest"
     description: str = ""
     base_url: Url | None = Field(None, description="Absolute URL the site is served from.")
-    entries: Text = "entries"
-    templates: Text = "templates"
-    out: Text = "site"
+    entries: Folder = "entries"
+    templates: Folder = "templates"
+    out: Folder = "site"
     themes: tuple[Theme, ...] = Field(DEFAULT_THEMES, min_length=1)
     contact: str | None = Field(
         None, description="E-mail named in the User-Agent of network requests."

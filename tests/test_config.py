@@ -93,3 +93,12 @@ def test_an_unreadable_config_is_an_error(tmp_path: Path, monkeypatch: pytest.Mo
     assert [(p.path, p.line, p.col, p.code, p.message) for p in problems] == [
         ("pyproject.toml", 1, 1, "E301", "cannot read pyproject.toml: Permission denied")
     ]
+
+
+def test_a_folder_setting_with_a_nul_character_is_an_error(tmp_path: Path) -> None:
+    for key in ("entries", "templates", "out"):
+        config, problems = load_config(write(tmp_path, f'[tool.digest]\n{key} = "a\\u0000b"\n'))
+        assert config is None
+        assert [(p.line, p.message) for p in problems] == [
+            (2, f"setting '{key}': a folder name cannot contain a NUL character")
+        ]
