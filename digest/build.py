@@ -301,7 +301,7 @@ def _build(
     kept, site_key = None, ""  # pages whose inputs did not change (digest.page_cache)
     if previous is not None:
         site_key = site_fingerprint(
-            previous.fingerprint, config.model_dump_json(), templates.folders, options
+            previous.fingerprint, config.model_dump_json(), previous.inputs, options
         )
         outputs = previous.previous.outputs
         on_disk = {url: s.digest for url, s in outputs.items()} if previous.intact() else None

@@ -72,6 +72,7 @@ WORKERS_VARIABLE = "DIGEST_WORKERS"  # "1": never fork (digest.parallel, digest.
 BINARY = getattr(os, "O_BINARY", 0)  # for os.open: without it, Windows translates line ends
 ENTRY_PREFIX = "entry:"  # an entry file's input name: "entry:<path from the content root>"
 CONFIG_INPUT = "config"  # the input name of the content root's pyproject.toml
+TEMPLATE_PREFIX = "templates"  # a template file's: "templates<folder number>:<its path in it>"
 
 
 def content_digest(data: bytes) -> str:
@@ -347,24 +348,48 @@ def stamp_files(
     return found
 
 
-def _walk(
-    folder: str | Path, prefix: str = "", skip: frozenset[str] = frozenset()
+def walk_files(
+    folder: str | Path,
+    prefix: str = "",
+    skip: frozenset[str] = frozenset(),
+    chain: tuple[str, ...] = (),
 ) -> Iterator[tuple[str, str]]:
     """(relative posix name, path) of every file under `folder`, sorted; `skip` names folders.
 
-    Paths are plain strings: this runs over every output file of a no-change build.
+    Files are regular files and links that lead nowhere (whoever reads them reports
+    them); pipes, sockets and devices are left out, as reading one may never end. A
+    symlinked folder is followed unless it leads back to a folder being walked (`chain`:
+    the folders above, compared only then), so a link loop ends. Paths are plain
+    strings: this runs over every output file of a no-change build.
     """
     try:
         items = sorted(os.scandir(folder), key=lambda item: item.name)
     except OSError:
         return
+    chain = (*chain, str(folder))
     for item in items:
         name = f"{prefix}{item.name}"
-        if item.is_dir(follow_symlinks=True):
+        try:
+            is_dir = item.is_dir()
+            if is_dir and item.is_symlink() and _loops(item.path, chain):
+                continue
+        except OSError:  # a link that cannot be followed (too many levels)
+            continue
+        if is_dir:
             if item.name not in skip:
-                yield from _walk(item.path, name + "/", skip)
-        else:
+                yield from walk_files(item.path, name + "/", skip, chain)
+        elif item.is_file() or item.is_symlink():  # not a pipe or device: reading may block
             yield name, item.path
+
+
+def _loops(link: str, chain: tuple[str, ...]) -> bool:
+    """True when the folder `link` leads to is one of the folders in `chain`."""
+    target = os.stat(link)
+    for folder in chain:
+        here = os.stat(folder)
+        if (here.st_dev, here.st_ino) == (target.st_dev, target.st_ino):
+            return True
+    return False
 
 
 def build_inputs(
@@ -381,7 +406,10 @@ def build_inputs(
         name = text[len(prefix) :] if text.startswith(prefix) else text
         found.append((f"{ENTRY_PREFIX}{name.replace(os.sep, '/')}", path))
     for number, folder in enumerate(template_folders):
-        found += [(f"templates{number}:{name}", path) for name, path in _walk(folder, skip=SKIP)]
+        found += [
+            (f"{TEMPLATE_PREFIX}{number}:{name}", path)
+            for name, path in walk_files(folder, skip=SKIP)
+        ]
     return found
 
 
@@ -562,7 +590,7 @@ class OutputCheck:
             return False
         if self.previous.dirs:
             return self._check_by_folders()
-        now = dict(_walk(self.out))  # a state without folder times: list everything
+        now = dict(walk_files(self.out))  # a state without folder times: list everything
         if now.keys() != recorded.keys():
             return False
         for url, stamp in recorded.items():

@@ -51,6 +51,7 @@ from urllib.parse import quote, unquote
 
 from digest.cache import (
     ENTRY_PREFIX,
+    TEMPLATE_PREFIX,
     Stamp,
     read_payload,
     read_shards,
@@ -71,18 +72,17 @@ def _hash(*parts: str) -> str:
     return hashlib.blake2b("\0".join(parts).encode(), digest_size=16).hexdigest()
 
 
-def site_fingerprint(
-    tool: str, config_json: str, template_folders: Iterable[Path], options: str
-) -> str:
-    """What every page depends on: the tool, the config, each template file, the options."""
+def site_fingerprint(tool: str, config_json: str, files: Mapping[str, Stamp], options: str) -> str:
+    """What every page depends on: the tool, the config, each template file, the options.
+
+    `files` are the build's input stamps (digest.cache's `BuildCache.inputs`): the
+    template files are known by the content hashes the build stamped them with."""
     parts = [tool, config_json, options]
-    for number, folder in enumerate(template_folders):
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            if "__pycache__" in path.parts:
-                continue
-            name = path.relative_to(folder).as_posix()
-            digest = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
-            parts.append(f"{number}:{name}:{digest}")
+    parts += sorted(
+        f"{name}:{stamp.digest}"
+        for name, stamp in files.items()
+        if name.startswith(TEMPLATE_PREFIX)
+    )
     return _hash(*parts)
 
 

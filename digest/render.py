@@ -28,7 +28,7 @@ import jinja2.bccache
 from markupsafe import Markup
 
 from digest import permalinks
-from digest.cache import Stamp
+from digest.cache import Stamp, walk_files
 from digest.diagnostics import Diagnostic, error
 from digest.listing import template_folders
 from digest.markdown import html_at
@@ -106,11 +106,8 @@ class Templates:
         """Static files under assets/, by output url; an override replaces a file by name."""
         found: dict[str, Path] = {}
         for folder in reversed(self.folders):
-            assets = folder / ASSETS
-            if assets.is_dir():
-                for path in sorted(assets.rglob("*")):
-                    if path.is_file():
-                        found[path.relative_to(folder).as_posix()] = path
+            for name, path in walk_files(folder / ASSETS, f"{ASSETS}/"):
+                found[name] = Path(path)
         return dict(sorted(found.items()))
 
 

@@ -416,3 +416,22 @@ def test_cli_build_json_output_is_one_document(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert result.output.lstrip().startswith("{")
     assert result.output.rstrip().endswith("}")
+
+
+def test_a_link_loop_in_the_templates_folder_is_not_followed(make_site: SiteFactory) -> None:
+    root = make_site(
+        {
+            "entries/2026-02-28/_issue.yaml": MINIMAL_ISSUE,
+            "entries/2026-02-28/a.yaml": paper_yaml(),
+            "templates/assets/extra.css": "p { margin: 0 }\n",
+        }
+    )
+    (root / "templates" / "assets" / "up").symlink_to(root / "templates")
+    for _ in range(2):  # the first build, then one that compares stamps
+        result = runner.invoke(app, ["build", "--root", str(root)])
+        assert result.exit_code == 0, result.output
+    assert (root / "site" / "assets" / "extra.css").read_text() == "p { margin: 0 }\n"
+    # The link is followed once, to the folder it names, and not round again.
+    linked = root / "site" / "assets" / "up" / "assets"
+    assert (linked / "extra.css").is_file() and not (linked / "up").exists()
+

@@ -366,3 +366,20 @@ def test_a_no_change_build_records_the_folders_it_had_to_list(
     assert (third.previous.key, third.previous.outputs) == (first.key, again.previous.outputs)
     (out / "papers" / "a" / "stray.txt").write_text("not ours")  # still noticed
     assert make_cache(root, out).unchanged() is None
+
+
+def test_walking_follows_linked_folders_but_not_round_a_loop(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    (shared / "deep").mkdir(parents=True)
+    (shared / "deep" / "b.css").write_text("b")
+    folder = tmp_path / "templates"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.html").write_text("a")
+    (folder / "theme").symlink_to(shared)  # followed: a theme kept elsewhere
+    (folder / "sub" / "up").symlink_to(folder)  # a loop back to the top
+    (shared / "deep" / "back").symlink_to(shared)  # a loop inside the linked folder
+    (folder / "self").symlink_to(folder / "self")  # a link that cannot be followed
+    (folder / "gone").symlink_to(tmp_path / "missing")
+    os.mkfifo(folder / "pipe")  # left out: reading it would wait for a writer
+    names = [name for name, _ in cache.walk_files(folder)]
+    assert names == ["a.html", "gone", "theme/deep/b.css"]
