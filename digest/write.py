@@ -11,6 +11,7 @@ with "\\n" line ends, and nothing records the time of the build.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import tempfile
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from digest.cache import BINARY, Stamp, content_digest
 from digest.diagnostics import Diagnostic, error
+from digest.permalinks import site_name
 from digest.render import RenderedPage
 
 
@@ -61,8 +63,13 @@ def _check(pages: Iterable[RenderedPage], assets: Mapping[str, Path]) -> list[Di
     return problems
 
 
-def _guard_output(out: Path, protected: Iterable[Path]) -> Diagnostic | None:
-    """The output folder is replaced whole: refuse one that holds the content itself."""
+def _guard_output(
+    out: Path, protected: Iterable[Path], ours: Iterable[str] = ()
+) -> Diagnostic | None:
+    """The output folder is replaced whole: refuse one that holds the content itself, or
+    anything at its top level that a site digest built does not have (`out =
+    "~/Documents"` by mistake). `ours`: the urls this build writes and those the last
+    one wrote, whatever their names."""
     target = out.resolve()
     if target.exists() and not target.is_dir():
         return error(str(out), 1, 1, "E405", f"the output path {out} exists and is not a folder")
@@ -77,7 +84,26 @@ def _guard_output(out: Path, protected: Iterable[Path]) -> Diagnostic | None:
                 f"refusing to replace {out}: it contains {path}",
                 "choose an output folder of its own, such as site/",
             )
-    return None
+    try:
+        present = os.listdir(target)
+    except OSError:  # no folder yet (or none to read: writing it will say so)
+        return None
+    strangers = [name for name in present if not site_name(name)]
+    if strangers:  # rare: a site's own names are known without listing its urls
+        made = {url.split("/", 1)[0] for url in ours}
+        strangers = sorted(name for name in strangers if name not in made)
+    if not strangers:
+        return None
+    more = len(strangers) - 3
+    shown = ", ".join(strangers[:3]) + (f" and {more} more" if more > 0 else "")
+    return error(
+        str(out),
+        1,
+        1,
+        "E405",
+        f"refusing to replace {out}: it holds {shown}, which digest did not make",
+        "move them out of it, or choose an output folder of its own, such as site/",
+    )
 
 
 def new_stage(out: Path, reusing: bool = True) -> Path | None:
@@ -295,7 +321,8 @@ def write_site(
     written into; it is used (or, on any problem, removed) instead of a new one.
     """
     problems = _check(pages, assets)
-    guard = _guard_output(out, protected)
+    ours = itertools.chain((page.url for page in pages), assets, present or ())
+    guard = _guard_output(out, protected, ours)
     if guard:
         problems.append(guard)
     if problems:

@@ -435,3 +435,16 @@ def test_a_link_loop_in_the_templates_folder_is_not_followed(make_site: SiteFact
     linked = root / "site" / "assets" / "up" / "assets"
     assert (linked / "extra.css").is_file() and not (linked / "up").exists()
 
+
+def test_cli_build_refuses_to_empty_a_folder_it_did_not_make(make_site: SiteFactory) -> None:
+    root = make_site(
+        {"entries/2026-02-28/_issue.yaml": MINIMAL_ISSUE, "entries/2026-02-28/a.yaml": paper_yaml()}
+    )
+    documents = root.parent / "documents"
+    documents.mkdir()
+    (documents / "notes.txt").write_text("mine")
+    result = runner.invoke(app, ["build", "--root", str(root), "--out", str(documents)])
+    assert result.exit_code == 1
+    assert f"error[E405]: refusing to replace {documents}: it holds notes.txt" in result.output
+    assert [p.name for p in documents.iterdir()] == ["notes.txt"]
+    assert [p.name for p in root.parent.iterdir() if p.name.startswith(".")] == []  # no stage

@@ -408,7 +408,7 @@ def test_a_build_with_no_record_of_the_site_stages_every_page(
     # as it renders it, as a first build does, then swaps that folder in.
     root = make_site(FILES, CONFIG)
     assert build.run(root, cache=True).ok
-    (root / "site" / "stray.html").write_text("not ours")
+    (root / "site" / "papers" / "stray.html").write_text("not ours")
     shutil.rmtree(root / ".digest-cache")
     staged: list[str] = []
     real = write.stage_page

@@ -44,12 +44,37 @@ def test_writes_pages_and_assets(tmp_path: Path) -> None:
 
 def test_replaces_the_old_site_whole(tmp_path: Path) -> None:
     out = tmp_path / "site"
-    (out / "old").mkdir(parents=True)
-    (out / "old" / "stale.html").write_text("stale")
+    (out / "2026-01-03").mkdir(parents=True)  # an issue since removed
+    (out / "2026-01-03" / "index.html").write_text("stale")
+    (out / "feed.xml").write_text("stale")  # made only while base_url was set
+    (out / ".DS_Store").write_bytes(b"\0")  # left by a file browser
     result = write_site([RenderedPage("index.html", "new")], {}, out)
     assert result.ok
     assert _tree(out) == {"index.html": b"new"}
     assert _leftovers(tmp_path, out) == []
+
+
+def test_refuses_to_replace_a_folder_holding_what_digest_did_not_make(tmp_path: Path) -> None:
+    out = tmp_path / "documents"
+    (out / "papers").mkdir(parents=True)
+    for name in ("notes.txt", "index.html", "thesis.pdf", "talk.key", "cv.tex"):
+        (out / name).write_text(name)
+    before = _tree(out)
+    result = write_site([RenderedPage("index.html", "new")], {}, out)
+    assert [(d.code, d.message) for d in result.diagnostics] == [
+        (
+            "E405",
+            f"refusing to replace {out}: it holds cv.tex, notes.txt, talk.key and 1 more, "
+            "which digest did not make",
+        )
+    ]
+    assert _tree(out) == before
+    assert _leftovers(tmp_path, out) == []
+    # What this build writes, or the last one wrote (`present`), is the site's own.
+    pages = [RenderedPage("index.html", "new"), RenderedPage("notes.txt", "new")]
+    present = {"cv.tex", "talk.key", "thesis.pdf"}
+    assert write_site(pages, {}, out, present=present).ok
+    assert _tree(out) == {"index.html": b"new", "notes.txt": b"new"}
 
 
 @pytest.mark.parametrize(
