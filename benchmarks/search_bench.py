@@ -135,13 +135,13 @@ def main(argv: list[str] | None = None) -> None:
         assert content.config is not None
         library = organise(content.config, content.issues, content.papers)
         started = time.perf_counter()
-        text = search.index_json(library)
+        data = search.index_json(library)
         build_ms = (time.perf_counter() - started) * 1000
         index_path = work / "index.json"
-        index_path.write_text(text, encoding="utf-8")
-        raw = len(text.encode("utf-8"))
-        zipped = len(gzip.compress(text.encode("utf-8"), compresslevel=6))
-        index = json.loads(text)
+        index_path.write_bytes(data)
+        raw = len(data)
+        zipped = len(gzip.compress(data, compresslevel=6))
+        index = json.loads(data)
         done = subprocess.run(
             [node, "-e", NODE_PROGRAM, str(SCRIPT)],
             input=json.dumps(

@@ -113,18 +113,20 @@ def paper_row(entry: PaperEntry, topics: Sequence[str]) -> tuple[str, str]:
     return _json(before)[:-1], _json(after)[1:]
 
 
-def issue_rows(view: IssueView, number: int, topics: Sequence[str]) -> str:
-    """The rows of one issue's papers, joined; `number` is the issue's place in the index."""
+def issue_rows(view: IssueView, number: int, topics: Sequence[str]) -> bytes:
+    """The rows of one issue's papers, joined, in UTF-8; `number` is the issue's place in
+    the index. (Bytes, so that a rebuild joins the kept rows of every issue without
+    encoding the 8 MB index of 10,000 papers again: 10 ms when a name has an accent.)"""
     rows = (paper_row(entry, topics) for entry in view.papers)
-    return ",".join(f"{before},{number},{after}" for before, after in rows)
+    return ",".join(f"{before},{number},{after}" for before, after in rows).encode()
 
 
 def index_json(
     library: Library,
-    rows_of: Callable[[IssueView, int], str] | None = None,
-) -> str:
-    """The index document as JSON text; `rows_of` gives an issue's `issue_rows` for this
-    library's topics (a build passes its memo)."""
+    rows_of: Callable[[IssueView, int], bytes] | None = None,
+) -> bytes:
+    """The index document as JSON in UTF-8; `rows_of` gives an issue's `issue_rows` for
+    this library's topics (a build passes its memo)."""
     if rows_of is None:
         rows_of = partial(issue_rows, topics=[theme.slug for theme in library.config.themes])
     chunks = [rows_of(view, number) for number, view in enumerate(library.issues) if view.papers]
@@ -135,7 +137,7 @@ def index_json(
         "issues": [view.slug for view in library.issues],
         "stop_words": sorted(STOP_WORDS),
     }
-    return f'{_json(head)[:-1]},"papers":[{",".join(chunks)}]}}\n'
+    return f'{_json(head)[:-1]},"papers":['.encode() + b",".join(chunks) + b"]}\n"
 
 
 MONTHS = (

@@ -315,13 +315,13 @@ class Views:
             self._bibtex[entry.id] = found
         return found
 
-    def search_rows(self, view: IssueView, number: int) -> str:
+    def search_rows(self, view: IssueView, number: int) -> bytes:
         """An issue's rows of the search index (search.issue_rows), `number` its place in
         the index: kept whole while its papers and its place stay the same. (Its papers'
         rows are not kept one by one: making the forty rows of an edited issue costs less
         than reading 10,000 rows back on every build.)"""
         if self.cache is not None and self.keys is not None:
-            name = f"search-issue:{self.keys.issue(view)}:{number}:{self._topics_key}"
+            name = f"search-rows:{self.keys.issue(view)}:{number}:{self._topics_key}"
             return self.cache.piece(name, lambda: search.issue_rows(view, number, self._topics))
         return search.issue_rows(view, number, self._topics)
 
