@@ -190,7 +190,7 @@ def not_found_context(views: Views) -> NotFoundContext:
     """404.html is served at any depth, so its links are root-relative: "/" plus the path of
     `base_url` ("/diffusion/" for https://x.github.io/diffusion), or "/" without one."""
     library = views.library
-    base = views.base("404.html", f"Page not found — {library.config.title}", "404")
+    base = views.base(permalinks.NOT_FOUND, f"Page not found — {library.config.title}", "404")
     prefix = urlsplit(library.config.base_url).path.strip("/") if library.config.base_url else ""
     base["root"] = f"/{prefix}/" if prefix else "/"
     return {**base}

@@ -24,6 +24,11 @@ SITE_FEED = "feed.xml"
 SITE_JSON_FEED = "feed.json"
 FEEDS_OPML = "feeds.opml"
 BIBLIOGRAPHY = "bibliography.bib"
+SITEMAP = "sitemap.xml"
+ROBOTS = "robots.txt"
+NOT_FOUND = "404.html"
+PAPERS = "papers/"
+ASSETS = "assets"  # the static files, as a template folder holds them and the site
 
 
 def page_file(path: str) -> str:
@@ -37,15 +42,15 @@ def page_file(path: str) -> str:
 TOP_LEVEL = frozenset(
     {
         page_file(HOME),
-        "404.html",
-        "robots.txt",
-        "sitemap.xml",
+        NOT_FOUND,
+        ROBOTS,
+        SITEMAP,
         SITE_FEED,
         SITE_JSON_FEED,
         FEEDS_OPML,
         BIBLIOGRAPHY,
-        "assets",
-        "papers",
+        ASSETS,
+        PAPERS.rstrip("/"),
         TOPICS.rstrip("/"),
         SEARCH.rstrip("/"),
     }
@@ -60,7 +65,7 @@ def site_name(name: str) -> bool:
 
 
 def paper_path(paper_id: str) -> str:
-    return f"papers/{paper_id}/"
+    return f"{PAPERS}{paper_id}/"
 
 
 def issue_path(issue_date: date) -> str:

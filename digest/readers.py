@@ -120,13 +120,13 @@ def _of_site_map(keys: PageKeys) -> str:
 def sitemap_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage | None]:
     """sitemap.xml (needs base_url) and robots.txt."""
     if library.config.base_url is not None:
-        kept = renderer.kept("sitemap.xml", "sitemap.xml", _of_site_map)
+        kept = renderer.kept(permalinks.SITEMAP, "sitemap.xml", _of_site_map)
         if kept is None:
             entries = sitemap.sitemap_entries(library)
-            kept = renderer.page("sitemap.xml", "sitemap.xml", {"entries": entries})
+            kept = renderer.page(permalinks.SITEMAP, "sitemap.xml", {"entries": entries})
         yield kept
-    yield renderer.kept("robots.txt", "sitemap.py", of_site) or RenderedPage(
-        "robots.txt", sitemap.robots_txt(library)
+    yield renderer.kept(permalinks.ROBOTS, "sitemap.py", of_site) or RenderedPage(
+        permalinks.ROBOTS, sitemap.robots_txt(library)
     )
 
 

@@ -47,7 +47,6 @@ from digest.views import BaseContext, PaperView, Views, format_date, plural
 
 T = TypeVar("T")
 TEMPLATE_SUFFIXES = (".html", ".xml", ".txt")
-ASSETS = "assets"
 CARD_MACROS, CARD_MACRO = "macros/papers.html", "compact"  # how a listing shows a paper
 
 
@@ -106,7 +105,7 @@ class Templates:
         """Static files under assets/, by output url; an override replaces a file by name."""
         found: dict[str, Path] = {}
         for folder in reversed(self.folders):
-            for name, path in walk_files(folder / ASSETS, f"{ASSETS}/"):
+            for name, path in walk_files(folder / permalinks.ASSETS, f"{permalinks.ASSETS}/"):
                 found[name] = Path(path)
         return dict(sorted(found.items()))
 
@@ -151,7 +150,7 @@ def load_templates(
     names = [
         n
         for n in env.list_templates()
-        if n.endswith(TEMPLATE_SUFFIXES) and not n.startswith(f"{ASSETS}/")
+        if n.endswith(TEMPLATE_SUFFIXES) and not n.startswith(f"{permalinks.ASSETS}/")
     ]
     for name in names:
         try:
@@ -331,7 +330,7 @@ def paper_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage |
 
 
 def not_found_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage | None]:
-    url = "404.html"
+    url = permalinks.NOT_FOUND
     yield renderer.kept(url, "404.html", of_site) or renderer.page(
         url, "404.html", not_found_context(renderer.views)
     )

@@ -34,7 +34,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from digest import build
+from digest import build, permalinks
 from digest.config import load_config
 from digest.diagnostics import render
 
@@ -390,7 +390,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = _read(found)
             status = HTTPStatus.OK
             if body is None or found is None:
-                status, found = HTTPStatus.NOT_FOUND, self.site.out / "404.html"
+                status, found = HTTPStatus.NOT_FOUND, self.site.out / permalinks.NOT_FOUND
                 body = _read(found) or NOT_FOUND
         if found.suffix == ".html":
             body = inject_client(body, generation)

@@ -44,5 +44,5 @@ def sitemap_entries(library: Library) -> list[SitemapEntry]:
 def robots_txt(library: Library) -> str:
     lines = ["User-agent: *", "Allow: /"]
     if library.config.base_url:
-        lines.append(f"Sitemap: {permalinks.absolute(library.config, 'sitemap.xml')}")
+        lines.append(f"Sitemap: {permalinks.absolute(library.config, permalinks.SITEMAP)}")
     return "\n".join(lines) + "\n"

@@ -85,10 +85,10 @@ def _guard_output(
                 "choose an output folder of its own, such as site/",
             )
     try:
-        present = os.listdir(target)
+        names = os.listdir(target)
     except OSError:  # no folder yet (or none to read: writing it will say so)
         return None
-    strangers = [name for name in present if not site_name(name)]
+    strangers = [name for name in names if not site_name(name)]
     if strangers:  # rare: a site's own names are known without listing its urls
         made = {url.split("/", 1)[0] for url in ours}
         strangers = sorted(name for name in strangers if name not in made)
