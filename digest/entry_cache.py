@@ -113,6 +113,7 @@ class EntryCache:
                 self.previous, self.recorded_ns = self.shards.merged(), stored.recorded_ns
         self.now_ns = time.time_ns()
         self.records: dict[str, Record] = {}
+        self.checked: list[str] = []  # the records made by checking a file in this run
         self.changed = not self.previous
 
     def check(
@@ -189,6 +190,7 @@ class EntryCache:
             stamp = stamp or taken
             if stamp is not None and stamp.digest:
                 self.records[job[2]] = Record(stamp, result)
+                self.checked.append(job[2])
             self.changed = True
         if len(self.records) != len(self.previous):
             self.changed = True
@@ -207,7 +209,12 @@ class EntryCache:
         saved (never fails a command)."""
         if not self.enabled or not self.changed:
             return
-        records = {shown: _packed(record) for shown, record in self.records.items()}
+        # Only the records checked in this run hold models. The others were read back
+        # with their papers packed and are saved as they are: the shards then know them
+        # unchanged by identity.
+        records = dict(self.records)
+        for shown in self.checked:
+            records[shown] = _packed(records[shown])
         shards = write_shards(self.path, self.fingerprint, records, self.shards)
         write_payload(self.path, self.fingerprint, Stored(self.key, self.now_ns, shards))
         self.changed = False
