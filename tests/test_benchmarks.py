@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import tomllib
 from pathlib import Path
 
@@ -82,7 +83,12 @@ def test_runner_smoke_digest_alone(tmp_path: Path, capsys: pytest.CaptureFixture
     assert all(float(value) > 0 for value in cells[2:7]), cells  # four timings and memory
     assert cells[7] == "1.00"
     assert "targets are set at 10,000 papers" in printed
-    assert '"tool": "digest"' in raw.read_text()
+    [stored] = json.loads(raw.read_text())
+    assert stored["tool"] == "digest"
+    for scenario in bench.SCENARIOS:  # one timed run and one that reads the memory
+        timed, memory = stored["samples"][scenario]
+        assert timed["timed"] and timed["peak_bytes"] == 0
+        assert not memory["timed"] and memory["peak_bytes"] > 0
     edited = sorted((tmp_path / "30" / "digest" / "entries").glob("*/p*.yaml"))[15]
     assert "Edited in benchmark run 0." in edited.read_text()
     assert not (tmp_path / ".set-aside").exists()  # what the cold build moved away is gone
@@ -132,6 +138,20 @@ def test_median_of_several_runs() -> None:
     found.samples["cold"] = [bench.Sample(s, 1) for s in (5.0, 1.0, 2.0)]
     assert found.median("cold") == 2.0
     assert found.median("warm") is None
+
+
+def test_the_memory_run_is_not_timed_and_the_timed_runs_read_no_memory(tmp_path: Path) -> None:
+    found = bench.Result("digest", 10)
+    found.samples["cold"] = [bench.Sample(s) for s in (1.0, 2.0, 3.0)]
+    found.samples["cold"].append(bench.Sample(50.0, 7_000_000, timed=False))
+    assert found.median("cold") == 2.0
+    assert found.peak_mb() == 7.0
+
+    holds = [sys.executable, "-c", "import time; b = bytearray(80_000_000); time.sleep(0.3)"]
+    timed = bench.measure(holds, tmp_path)
+    assert timed.timed and timed.peak_bytes == 0 and timed.seconds > 0.3
+    memory = bench.measure(holds, tmp_path, memory=True)
+    assert not memory.timed and memory.peak_bytes > 80_000_000
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="search.js runs in Node (CI has it)")
