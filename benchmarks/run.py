@@ -133,8 +133,9 @@ def measure(command: list[str], cwd: Path, *, memory: bool = False) -> Sample:
 
     A run is timed or measured for memory, never both: reading a process tree's memory
     costs the processes time (the kernel walks each one's page tables every
-    `SAMPLE_SECONDS`), and a one-entry rebuild of digest at 10,000 papers took 3-10%
-    longer while it was read (old and new runner in turns, twice)."""
+    `SAMPLE_SECONDS`). At 10,000 papers, timed in turns with and without the reading, a
+    one-entry rebuild of digest took 3-10% longer while it was read, and a cold build
+    into a tmpfs 20% longer for digest and 11% for Hugo."""
     page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
     peak = 0
     done = threading.Event()
