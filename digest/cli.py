@@ -146,7 +146,10 @@ def check(
 
         network = _network(ctx)
         extra = {"sleep": network.link_sleep} if network.link_sleep else {}
-        found = links_module.check_links(root, content.config, network.link_transport, **extra)
+        checked = (content.papers, content.issues)
+        found = links_module.check_links(
+            root, content.config, network.link_transport, checked=checked, **extra
+        )
         content.report.extend(found)
     raise typer.Exit(report(content, output_format, strict))
 

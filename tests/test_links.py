@@ -11,6 +11,8 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from digest import links as links_module
+from digest.build import load_content
 from digest.cli import Network, app
 from digest.http_cache import DiskCache
 from digest.links import (
@@ -19,12 +21,14 @@ from digest.links import (
     Occurrence,
     Result,
     Settings,
-    collect,
+    check_links,
     diagnostics,
+    located,
     retry_after,
+    written_urls,
 )
 from digest.models import SiteConfig
-from tests.conftest import MINIMAL_ISSUE, SiteFactory, paper_yaml
+from tests.conftest import MINIMAL_ISSUE, SiteFactory, first_arguments, paper_yaml
 from tests.http_server import (
     Asked,
     FakeClock,
@@ -265,7 +269,11 @@ def test_occurrences_carry_the_position_they_are_written_at(make_site: SiteFacto
     root = make_site(
         {"entries/2026-02-28/_issue.yaml": issue, "entries/2026-02-28/ddpm.yaml": paper}
     )
-    found = collect(root, SiteConfig())
+    folder = root / "entries/2026-02-28"
+    found = [
+        *located(str(folder / "_issue.yaml"), root, "2026-02-28"),
+        *located(str(folder / "ddpm.yaml"), root, "2026-02-28"),
+    ]
     assert found == [
         Occurrence("https://example.org/intro", "entries/2026-02-28/_issue.yaml", 4, 26, "intro"),
         Occurrence(
@@ -281,6 +289,54 @@ def test_occurrences_carry_the_position_they_are_written_at(make_site: SiteFacto
         Occurrence(
             "https://github.com/your-repo/thing", "entries/2026-02-28/ddpm.yaml", 6, 4, "summary"
         ),
+    ]
+
+
+def test_a_checked_entry_has_the_urls_its_file_has(make_site: SiteFactory) -> None:
+    paper = paper_yaml(
+        links="\n  project: https://ddpm.example/\n  code: https://github.com/hojonathanho/diffusion",
+        summary="|\n  Builds on [DDPM](https://arxiv.org/abs/2006.11239), see [docs](/relative).",
+    )
+    issue = MINIMAL_ISSUE.replace(
+        "A short introduction.", "A short [introduction](https://example.org/intro)."
+    )
+    root = make_site(
+        {"entries/2026-02-28/_issue.yaml": issue, "entries/2026-02-28/ddpm.yaml": paper}
+    )
+    content = load_content(root)
+    written = written_urls(content.papers, content.issues)
+    for shown in ("entries/2026-02-28/_issue.yaml", "entries/2026-02-28/ddpm.yaml"):
+        in_file = [place.url for place in located(str(root / shown), root, "2026-02-28")]
+        assert sorted(written[shown]) == sorted(in_file) and in_file
+
+
+def test_only_files_with_a_link_to_report_are_composed_again(
+    make_site: SiteFactory, server: RecordingServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fine = paper_yaml(links="\n  code: http://papers.test/ok")
+    broken = paper_yaml(links="\n  code: http://papers.test/gone")
+    invalid = paper_yaml(links="\n  code: http://papers.test/gone", colour="blue")
+    root = make_site(
+        {
+            "entries/2026-02-28/_issue.yaml": MINIMAL_ISSUE,
+            "entries/2026-02-28/fine.yaml": fine,
+            "entries/2026-02-28/broken.yaml": broken,
+            "entries/2026-02-28/invalid.yaml": invalid,  # fails the check: read from its file
+        }
+    )
+    content = load_content(root)
+    assert [entry.id for entry in content.papers] == ["broken", "fine"]
+    composed = first_arguments(monkeypatch, links_module, "load_file")
+    found = check_links(
+        root,
+        content.config or SiteConfig(),
+        transport(server),
+        checked=(content.papers, content.issues),
+    )
+    assert sorted(path.name for path in composed) == ["broken.yaml", "invalid.yaml"]
+    assert [(d.path, d.line, d.code) for d in found] == [
+        ("entries/2026-02-28/broken.yaml", 7, "E501"),
+        ("entries/2026-02-28/invalid.yaml", 7, "E501"),
     ]
 
 
