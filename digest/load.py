@@ -476,13 +476,6 @@ def _empty_hint(kind: EntryKind) -> str:
 
 
 @dataclass
-class LoadResult:
-    entries: list[RawEntry]
-    diagnostics: list[Diagnostic]
-    files: list[tuple[str, str]]  # (issue folder, display path) of every file seen
-
-
-@dataclass
 class Scanned:
     """The files under entries/: those to load, and those refused by their place or name."""
 
@@ -528,21 +521,3 @@ def scan_entries(
             continue
         items.append((folder, path, shown))
     return Scanned(items, files)
-
-
-def load_entries(entries_dir: Path, root: Path) -> LoadResult:
-    """Load every YAML file under entries/<folder>/; one diagnostic per unreadable file."""
-    entries: list[RawEntry] = []
-    diagnostics: list[Diagnostic] = []
-    scanned = scan_entries(entries_dir, root)
-    for item in scanned.items:
-        if isinstance(item, Diagnostic):
-            diagnostics.append(item)
-            continue
-        folder, path, _ = item
-        loaded = load_file(Path(path), root, folder)
-        if isinstance(loaded, RawEntry):
-            entries.append(loaded)
-        else:
-            diagnostics.append(loaded)
-    return LoadResult(entries, diagnostics, scanned.files)

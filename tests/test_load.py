@@ -90,7 +90,9 @@ def test_oversized_file_is_rejected_before_parsing(make_site: SiteFactory) -> No
     assert loaded.path == "entries/2026-02-28/big.yaml"
 
 
-def test_load_entries_reads_every_file_and_reports_the_broken(make_site: SiteFactory) -> None:
+def test_every_entry_file_is_scanned_and_a_broken_one_reports_itself(
+    make_site: SiteFactory,
+) -> None:
     root = make_site(
         {
             "entries/2026-02-28/_issue.yaml": MINIMAL_ISSUE,
@@ -100,20 +102,25 @@ def test_load_entries_reads_every_file_and_reports_the_broken(make_site: SiteFac
             "entries/.hidden/x.yaml": "ignored: true\n",
         }
     )
-    result = load.load_entries(root / "entries", root)
-    assert sorted(e.display_path for e in result.entries) == [
+    scanned = load.scan_entries(root / "entries", root)
+    loaded = {
+        shown: load_file(Path(path), root, folder)
+        for folder, path, shown in (i for i in scanned.items if not isinstance(i, Diagnostic))
+    }
+    assert sorted(loaded) == [
         "entries/2026-02-28/_issue.yaml",
+        "entries/2026-02-28/bad.yaml",
         "entries/2026-02-28/good.yaml",
     ]
-    assert [(d.path, d.code) for d in result.diagnostics] == [
-        ("entries/2026-02-28/bad.yaml", "E004")
-    ]
-    assert ("2026-02-28", "entries/2026-02-28/bad.yaml") in result.files
+    broken = loaded["entries/2026-02-28/bad.yaml"]
+    assert isinstance(broken, Diagnostic) and broken.code == "E004"
+    assert isinstance(loaded["entries/2026-02-28/good.yaml"], RawEntry)
+    assert ("2026-02-28", "entries/2026-02-28/bad.yaml") in scanned.files
 
 
-def test_missing_entries_folder_loads_nothing(tmp_path: Path) -> None:
-    result = load.load_entries(tmp_path / "entries", tmp_path)
-    assert result.entries == [] and result.diagnostics == []
+def test_missing_entries_folder_scans_nothing(tmp_path: Path) -> None:
+    scanned = load.scan_entries(tmp_path / "entries", tmp_path)
+    assert scanned.items == [] and scanned.files == []
 
 
 @pytest.mark.parametrize(
