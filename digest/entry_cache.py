@@ -60,7 +60,7 @@ from digest.cache import (
     write_shards,
 )
 from digest.load import MAX_FILE_BYTES
-from digest.models import Issue, PackedPaper, Paper, SiteConfig, tuple_reduce
+from digest.models import PackedPaper, Paper, SiteConfig, markdown_texts, tuple_reduce
 from digest.validate import FileResult, check_file
 
 ENTRIES_FILE = "entries"
@@ -125,7 +125,8 @@ class EntryCache:
         "entry:<display path>", with the time they were taken: a file whose stamped hash
         is the recorded one reuses its result without another stat. With `analysing` (a
         build, which renders next), the process that checks a file also parses its
-        Markdown (`_markdown_texts`), once for all the processes that will render it."""
+        Markdown (digest.models' `markdown_texts`), once for all the processes that will
+        render it."""
         results: list[FileResult | None] = [None] * len(jobs)
         todo: list[int] = []
         stats: dict[int, tuple[Stamp, bytes | None]] = {}
@@ -239,18 +240,9 @@ def _check_one(work: Work, root: Path, config: SiteConfig) -> Checked:
     return stamp, check_file(path, root, folder, config, data)
 
 
-def _markdown_texts(value: object) -> list[str]:
-    """The Markdown fields of a checked entry, as the pages show them."""
-    if isinstance(value, Paper):
-        return [value.summary]
-    if isinstance(value, Issue):
-        return [value.intro, *value.themes.values(), *filter(None, [value.outlook])]
-    return []
-
-
 def _parsed(checked: list[Checked]) -> dict[str, markdown.Analysed]:
     """The checked entries' Markdown, parsed (into this process's memo too)."""
-    return markdown.analysed(text for _, found in checked for text in _markdown_texts(found.value))
+    return markdown.analysed(text for _, found in checked for text in markdown_texts(found.value))
 
 
 def _check_serially(

@@ -38,7 +38,7 @@ from digest.http_cache import CACHE_DIR, DiskCache
 from digest.importer import user_agent
 from digest.load import RawEntry, load_file, scan_entries
 from digest.markdown import render_markdown
-from digest.models import IssueEntry, PaperEntry, SiteConfig
+from digest.models import Issue, IssueEntry, Paper, PaperEntry, SiteConfig, markdown_texts
 from digest.validate import PLACEHOLDER_URL
 
 State = Literal["ok", "moved", "broken", "unknown"]
@@ -125,8 +125,10 @@ def located(path: str, root: Path, folder: str) -> list[Occurrence]:
     return occurrences(raw) if isinstance(raw, RawEntry) else []
 
 
-def _web_links(text: str) -> list[str]:
-    return [url for url in render_markdown(text).links if _is_web(url)]
+def _web_links(value: Paper | Issue) -> list[str]:
+    """The http(s) links of a checked entry's Markdown fields."""
+    texts = markdown_texts(value)
+    return [url for text in texts for url in render_markdown(text).links if _is_web(url)]
 
 
 def written_urls(
@@ -137,12 +139,10 @@ def written_urls(
     the texts' outer whitespace stripped)."""
     found: dict[str, list[str]] = {}
     for issue_entry in issues:
-        issue = issue_entry.issue
-        texts = [issue.intro, *filter(None, [issue.outlook]), *issue.themes.values()]
-        found[issue_entry.source] = [url for text in texts for url in _web_links(text)]
+        found[issue_entry.source] = _web_links(issue_entry.issue)
     for entry in papers:
         paper = entry.paper
-        found[entry.source] = [url for _, url in paper.links.items()] + _web_links(paper.summary)
+        found[entry.source] = [url for _, url in paper.links.items()] + _web_links(paper)
     return found
 
 

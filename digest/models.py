@@ -321,6 +321,15 @@ def tuple_reduce(self: tuple[Any, ...]) -> tuple[Any, ...]:
     return (tuple.__new__, (type(self), tuple(self)))
 
 
+def markdown_texts(value: object) -> list[str]:
+    """The Markdown fields of a checked entry (a `Paper` or an `Issue`), as pages show them."""
+    if isinstance(value, Paper):
+        return [value.summary]
+    if isinstance(value, Issue):
+        return [value.intro, *value.themes.values(), *filter(None, [value.outlook])]
+    return []
+
+
 class PackedPaper(NamedTuple):
     """A `Paper` as the entry cache keeps it: the model pickled, beside the three fields
     every build sorts and groups papers by. A rebuild after an edit reads 10,000 entries
