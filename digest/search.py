@@ -52,6 +52,9 @@ STOP_WORDS = frozenset(
     more than not also both each how what when where who why will would""".split()  # noqa: SIM905
 )
 _WORD = re.compile(r"[^\W_]+")
+# Each byte but an ASCII letter or digit, as a space: an ASCII text's words (`_WORD`'s
+# matches) are then its pieces between spaces, found twice as fast as by the regex.
+_SPACE_BUT_ALNUM = bytes(c if chr(c).isascii() and chr(c).isalnum() else 32 for c in range(256))
 _LINK_TARGET = re.compile(r"\]\([^)]*\)|<[a-z]+:[^>]*>")
 
 
@@ -64,7 +67,10 @@ def fold(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    return _WORD.findall(fold(text))
+    folded = fold(text)
+    if folded.isascii():  # nearly every text: the search index reads all the summaries
+        return folded.encode("ascii").translate(_SPACE_BUT_ALNUM).decode("ascii").split()
+    return _WORD.findall(folded)
 
 
 def one_liner(entry: PaperEntry) -> str:

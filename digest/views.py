@@ -46,6 +46,7 @@ CONTRIBUTION_LABELS = {
     "benchmark": "Benchmark",
 }
 MAX_LISTED_AUTHORS = 3
+CACHED_CARDS = 1 << 15  # cards kept drawn for the next page that lists the same paper
 
 
 # ------------------------------------------------------------------ formatting
@@ -248,6 +249,7 @@ class Views:
     _papers: dict[tuple[str, str, int], PaperView] = field(default_factory=dict)
     _issues: dict[tuple[str, str, int], IssueSummary] = field(default_factory=dict)
     _bibtex: dict[str, str] = field(default_factory=dict)
+    _cards: dict[str, str] = field(default_factory=dict)  # card HTML, by `_card_name`
     _topics: list[str] = field(init=False)  # the configured theme slugs, in order
     _topics_key: str = field(init=False)  # a short name for that list
     theme_titles: dict[str, str] = field(init=False)  # slug → title, of the configured themes
@@ -277,19 +279,33 @@ class Views:
 
     def card_html(self, card: Card) -> str:
         """The card's HTML: kept from the last build that rendered its page when the
-        paper, the place and the site are the same (digest.page_cache), else rendered."""
+        paper, the place and the site are the same (digest.page_cache), else drawn once
+        for every page that lists the paper at the same place (a paper on two topics)."""
         render = self.render_card
         if render is None:
             raise RuntimeError("cards are rendered by digest.render's Renderer")
+        name = self._card_name(card)
 
         def make() -> str:
-            return render(card.paper)
+            found = self._cards.get(name)
+            if found is None:
+                if len(self._cards) >= CACHED_CARDS:
+                    self._cards.clear()
+                found = self._cards[name] = render(card.paper)
+            return found
 
-        if self.cache is None or self.keys is None:
+        if self.cache is None:
             return make()
-        keys = self.keys
-        name = f"{keys.site}:{keys.paper_hash(card.entry)}:{card.root}:{card.top_heading}"
         return self.cache.fragment(card.page, name, make)
+
+    def _card_name(self, card: Card) -> str:
+        """What a card's HTML depends on: the paper, where it is shown and, with the
+        page cache, the site (its fingerprint covers the templates), as fragments are
+        kept from one build to the next."""
+        place = f"{card.root}:{card.top_heading}"
+        if self.cache is None or self.keys is None:
+            return f"{card.entry.id}:{place}"  # one build: the id names the paper
+        return f"{self.keys.site}:{self.keys.paper_hash(card.entry)}:{place}"
 
     def page_done(self) -> None:
         """Forget the paper views: a page's root and heading level are its own, so a

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import fnmatch
 import importlib.util
+import re
 import tomllib
 from datetime import date
 from pathlib import Path
@@ -11,8 +12,8 @@ import pytest
 from digest.build import run
 from digest.config import load_config
 from digest.listing import theme_dir
-from digest.render import load_templates
-from digest.views import authors_short, format_date, page_root
+from digest.render import Renderer, load_templates
+from digest.views import PaperView, authors_short, format_date, page_root
 
 from .conftest import MINIMAL_ISSUE, REPO, SiteFactory, paper_yaml
 
@@ -150,6 +151,33 @@ def test_a_topic_template_can_lay_out_its_cards_itself(make_site: SiteFactory) -
     assert result.ok, result.report.diagnostics
     page = (root / "site/topics/acceleration/index.html").read_text()
     assert "<li>A Paper About Things by Ada Lovelace</li>" in page
+
+
+def test_a_paper_on_two_topics_is_drawn_once(
+    make_site: SiteFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drawn: list[str] = []
+    original = Renderer.card
+
+    def spy(self: Renderer, paper: PaperView) -> str:
+        drawn.append(paper.id)
+        return original(self, paper)
+
+    monkeypatch.setattr(Renderer, "card", spy)
+    root = make_site(
+        {
+            "entries/2026-02-28/_issue.yaml": MINIMAL_ISSUE,
+            "entries/2026-02-28/both.yaml": paper_yaml(themes="[acceleration, safety]"),
+            "entries/2026-02-28/one.yaml": paper_yaml(title='"Only fast"'),
+        }
+    )
+    result = run(root, root / "site")  # no page cache: the memo of one build alone
+    assert result.ok, result.report.diagnostics
+    assert sorted(drawn) == ["both", "one"]
+    card = re.compile(r'<article class="paper paper-compact">.*?</article>', re.S)
+    fast = card.findall((root / "site/topics/acceleration/index.html").read_text())
+    safe = card.findall((root / "site/topics/safety/index.html").read_text())
+    assert len(fast) == 2 and safe == [c for c in fast if "papers/both/" in c]
 
 
 def test_an_error_in_the_card_macro_is_reported_at_its_line(make_site: SiteFactory) -> None:

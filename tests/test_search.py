@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from digest import search
 from digest.build import load_content
@@ -70,6 +73,15 @@ def test_summary_words_are_folded_and_skip_what_is_searched_elsewhere(
     # "A" is a stop word, "short"/"line" are in the tagline, "bridges" in the title,
     # and the link target is not text.
     assert row[11] == "schrodinger bridge see code"
+
+
+@given(
+    st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=60)
+    | st.text(alphabet=st.characters(max_codepoint=0x17F), max_size=60)
+)
+def test_words_are_the_runs_of_letters_and_digits_of_the_folded_text(text: str) -> None:
+    # ASCII texts take a faster path than the regex; any text gives what the regex gives.
+    assert search.words(text) == re.findall(r"[^\W_]+", search.fold(text))
 
 
 def run_core(index: dict[str, Any], queries: list[tuple[str, dict[str, Any]]]) -> list[list[str]]:
