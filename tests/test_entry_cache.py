@@ -503,6 +503,21 @@ def test_a_no_change_build_imports_neither_the_loader_nor_the_renderer(tmp_path:
     assert "'yaml'" in found.stdout and "'digest.models'" in found.stdout
 
 
+def test_the_command_line_keeps_a_no_change_build_free_of_the_models(tmp_path: Path) -> None:
+    # The same through `digest build`: parsing its options imports no validation library
+    # (Typer 0.29 did, pydantic's, for every run).
+    root = settled_root(tmp_path / "root")
+    assert build.run(root, cache=True).ok
+    code = (
+        "import sys; from digest.cli import app\n"
+        f"try: app(['build', '--root', {str(root)!r}])\n"
+        "except SystemExit as stop: assert stop.code == 0\n"
+        "print(sorted(m for m in ('pydantic', 'digest.models') if m in sys.modules))"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert found.stdout.strip().splitlines()[-1] == "[]"
+
+
 def test_a_no_change_build_reads_the_configuration_only_when_its_file_changed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
