@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from digest import markdown
+from digest.render import Renderer
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -103,3 +104,17 @@ def make_site(tmp_path: Path) -> SiteFactory:
 def example_root() -> Path:
     """The repository itself is the example site's content root."""
     return REPO
+
+
+@pytest.fixture
+def cards(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The id of every paper whose listing card is rendered (not kept), in order."""
+    ids: list[str] = []
+    original = Renderer.card
+
+    def spy(self: Renderer, paper: Any) -> str:
+        ids.append(paper.id)
+        return original(self, paper)
+
+    monkeypatch.setattr(Renderer, "card", spy)
+    return ids

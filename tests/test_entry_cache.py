@@ -484,38 +484,26 @@ def test_check_and_build_do_not_import_the_network_tools_or_the_renderer() -> No
 
 
 def test_a_no_change_build_imports_neither_the_loader_nor_the_renderer(tmp_path: Path) -> None:
-    # Nothing changed: the build answers from the cache's stamps alone, so the YAML parser,
-    # the entry checks, the renderer and the configuration's model are never imported.
-    root = settled_root(tmp_path / "root")
-    assert build.run(root, cache=True).ok
-    code = (
-        "import sys; from pathlib import Path; from digest.build import run; "
-        f"assert run(Path({str(root)!r}), cache=True).ok; "
-        "print(sorted(m for m in ('yaml', 'digest.load', 'digest.entry_cache', "
-        "'digest.validate', 'digest.markdown', 'jinja2', 'digest.render', 'pydantic', "
-        "'digest.config', 'digest.models') if m in sys.modules))"
-    )
-    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert found.stdout.strip() == "[]"
-    (root / "entries" / ISSUES[1] / "beta.yaml").write_text(paper_yaml(title="Changed"))
-    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    # A changed entry is loaded, so the check above can fail.
-    assert "'yaml'" in found.stdout and "'digest.models'" in found.stdout
-
-
-def test_the_command_line_keeps_a_no_change_build_free_of_the_models(tmp_path: Path) -> None:
-    # The same through `digest build`: parsing its options imports no validation library
-    # (Typer 0.29 did, pydantic's, for every run).
+    # Nothing changed: `digest build` answers from the cache's stamps alone, so the YAML
+    # parser, the entry checks, the renderer and the configuration's model are never
+    # imported, nor any validation library to read the command's options (Typer 0.29
+    # imported pydantic's for every run).
     root = settled_root(tmp_path / "root")
     assert build.run(root, cache=True).ok
     code = (
         "import sys; from digest.cli import app\n"
         f"try: app(['build', '--root', {str(root)!r}])\n"
         "except SystemExit as stop: assert stop.code == 0\n"
-        "print(sorted(m for m in ('pydantic', 'digest.models') if m in sys.modules))"
+        "print(sorted(m for m in ('yaml', 'digest.load', 'digest.entry_cache', "
+        "'digest.validate', 'digest.markdown', 'jinja2', 'digest.render', 'pydantic', "
+        "'digest.config', 'digest.models') if m in sys.modules))"
     )
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert found.stdout.strip().splitlines()[-1] == "[]"
+    (root / "entries" / ISSUES[1] / "beta.yaml").write_text(paper_yaml(title="Changed"))
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    # A changed entry is loaded, so the check above can fail.
+    assert "'yaml'" in found.stdout and "'digest.models'" in found.stdout
 
 
 def test_a_no_change_build_reads_the_configuration_only_when_its_file_changed(

@@ -288,20 +288,6 @@ def test_an_edit_or_two_renders_in_one_process(
     assert asked == [False, True, False, False]
 
 
-@pytest.fixture
-def cards(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The id of every paper whose listing card is rendered (not kept), in order."""
-    ids: list[str] = []
-    original = Renderer.card
-
-    def spy(self: Renderer, paper: Any) -> str:
-        ids.append(paper.id)
-        return original(self, paper)
-
-    monkeypatch.setattr(Renderer, "card", spy)
-    return ids
-
-
 SAFETY = {
     **FILES,
     "entries/2026-01-10/delta.yaml": paper_yaml(title='"Paper delta"', themes="[safety]"),
