@@ -330,7 +330,7 @@ def _build(
     protected = [root, root / config.entries, root / config.templates, root / "pyproject.toml"]
     reuse = previous.reuse if previous else None
     present = previous.previous.outputs.keys() if previous and previous.intact() else None
-    assets = templates.asset_files()
+    assets = templates.assets
     written = write_site(pages, assets, target, protected, reuse, present, stage)
     content.report.extend(written.diagnostics)
     result.pages = len(pages) if written.ok else 0

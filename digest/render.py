@@ -15,6 +15,7 @@ to `render_site`): a function `(library, renderer) -> Iterable[RenderedPage]`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -85,6 +86,7 @@ class Templates:
     env: jinja2.Environment
     folders: tuple[Path, ...]  # looked up in this order
     root: Path
+    assets: dict[str, Path] = field(default_factory=dict)  # `asset_files` of the folders
 
     def display(self, filename: str | None, name: str) -> str:
         if not filename:
@@ -101,13 +103,37 @@ class Templates:
                 return self.display(str(folder / name), name)
         return name
 
-    def asset_files(self) -> dict[str, Path]:
-        """Static files under assets/, by output url; an override replaces a file by name."""
-        found: dict[str, Path] = {}
-        for folder in reversed(self.folders):
-            for name, path in walk_files(folder / permalinks.ASSETS, f"{permalinks.ASSETS}/"):
-                found[name] = Path(path)
-        return dict(sorted(found.items()))
+    def unreadable_assets(self) -> list[Diagnostic]:
+        """E407 at each asset that is a link leading to no file (a missing file, a loop):
+        reported where the link is, before anything renders."""
+        problems = []
+        for url, path in self.assets.items():
+            if path.is_file():
+                continue
+            try:
+                target = os.readlink(path)
+            except OSError:
+                target = "?"
+            problems.append(
+                error(
+                    f"{self.display(str(path.parent), url)}/{path.name}",
+                    1,
+                    1,
+                    "E407",
+                    f"cannot copy the asset {url}: it is a link to {target}, which is not a file",
+                    hint="restore the file it points to, or remove the link",
+                )
+            )
+        return problems
+
+
+def asset_files(folders: Sequence[Path]) -> dict[str, Path]:
+    """Static files under assets/, by output url; an override replaces a file by name."""
+    found: dict[str, Path] = {}
+    for folder in reversed(folders):
+        for name, path in walk_files(folder / permalinks.ASSETS, f"{permalinks.ASSETS}/"):
+            found[name] = Path(path)
+    return dict(sorted(found.items()))
 
 
 class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
@@ -128,7 +154,8 @@ class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
 def load_templates(
     config: SiteConfig, root: Path, compiled: Path | None = None
 ) -> tuple[Templates | None, list[Diagnostic]]:
-    """Build the environment and parse every template; None when any fails to parse.
+    """Build the environment, parse every template and find the assets; None when a
+    template fails to parse or an asset cannot be copied.
 
     `compiled` is a folder to keep the compiled templates in between builds (compiling
     them is a tenth of a second of every build)."""
@@ -145,8 +172,8 @@ def load_templates(
     )
     env.filters = {"date": _date_filter, "markdown": _markdown_filter}
     env.globals = {}
-    templates = Templates(env, folders, root)
-    problems: list[Diagnostic] = []
+    templates = Templates(env, folders, root, asset_files(folders))
+    problems: list[Diagnostic] = templates.unreadable_assets()
     names = [
         n
         for n in env.list_templates()

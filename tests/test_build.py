@@ -436,6 +436,27 @@ def test_a_link_loop_in_the_templates_folder_is_not_followed(make_site: SiteFact
     assert (linked / "extra.css").is_file() and not (linked / "up").exists()
 
 
+def test_an_asset_link_that_leads_nowhere_is_reported_where_it_is(
+    make_site: SiteFactory,
+) -> None:
+    root = make_site(
+        {"entries/2026-02-28/_issue.yaml": MINIMAL_ISSUE, "entries/2026-02-28/a.yaml": paper_yaml()}
+    )
+    assert runner.invoke(app, ["build", "--root", str(root)]).exit_code == 0
+    before = (root / "site" / "index.html").read_bytes()
+    (root / "templates" / "assets").mkdir(parents=True)
+    (root / "templates" / "assets" / "logo.svg").symlink_to(root / "moved" / "logo.svg")
+    result = runner.invoke(app, ["build", "--root", str(root)])
+    assert result.exit_code == 1
+    assert (
+        "templates/assets/logo.svg:1:1: error[E407]: cannot copy the asset assets/logo.svg: "
+        f"it is a link to {root / 'moved' / 'logo.svg'}, which is not a file\n"
+        "    hint: restore the file it points to, or remove the link\n"
+    ) in result.output
+    assert "Traceback" not in result.output
+    assert (root / "site" / "index.html").read_bytes() == before  # the last site stays
+
+
 def test_cli_build_refuses_to_empty_a_folder_it_did_not_make(make_site: SiteFactory) -> None:
     root = make_site(
         {"entries/2026-02-28/_issue.yaml": MINIMAL_ISSUE, "entries/2026-02-28/a.yaml": paper_yaml()}
