@@ -86,7 +86,7 @@ class Templates:
     env: jinja2.Environment
     folders: tuple[Path, ...]  # looked up in this order
     root: Path
-    assets: dict[str, Path] = field(default_factory=dict)  # `asset_files` of the folders
+    assets: dict[str, Path]  # `asset_files` of the folders, by output url
 
     def display(self, filename: str | None, name: str) -> str:
         if not filename:

@@ -294,7 +294,7 @@ class Views:
                 found = self._cards[name] = render(card.paper)
             return found
 
-        if self.cache is None:
+        if self.cache is None or self.keys is None:
             return make()
         return self.cache.fragment(card.page, name, make)
 
