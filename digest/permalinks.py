@@ -114,7 +114,10 @@ def relative(from_path: str, to_path: str) -> str:
     return prefix + to_path if prefix + to_path else "./"
 
 
-_URL_ATTRIBUTE = re.compile(r'\b(href|src)="([^"]*)"')
+# markdown-it writes every attribute as ` name="value"`, and escapes any `"` in text. The
+# leading space gives the regex a literal to look for: with `\b` instead, the search of
+# the 10,000 summaries of an email edition took 0.11 s instead of 0.02 s.
+_URL_ATTRIBUTE = re.compile(r' (href|src)="([^"]*)"')
 
 
 def absolutize(html: str, base: str) -> str:
@@ -122,7 +125,7 @@ def absolutize(html: str, base: str) -> str:
 
     def rewrite(match: re.Match[str]) -> str:
         target = unescape(match.group(2))
-        return f'{match.group(1)}="{escape(urljoin(base, target), quote=True)}"'
+        return f' {match.group(1)}="{escape(urljoin(base, target), quote=True)}"'
 
     return _URL_ATTRIBUTE.sub(rewrite, html)
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 import textwrap
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digest import email, readers
+from digest import email, permalinks, readers
 from digest.build import load_content
+from digest.markdown import render_markdown
 from digest.organise import Library, organise
 from digest.render import RenderedPage, Renderer, load_templates
 
@@ -98,6 +99,48 @@ def test_markdown_links_are_made_absolute(make_site: SiteFactory) -> None:
     html = email_pages(root)["2026-01-05/email.html"]
     assert f'<a href="{BASE}/papers/a/">the paper</a>' in html
     assert f'<a href="{BASE}/2026-01-05/#x">top</a>' in html
+
+
+LINK_TARGETS = st.sampled_from(
+    [
+        "../papers/a/",
+        "#x",
+        "https://arxiv.org/abs/2401.12340",
+        "http://example.org/a?b=1&c=2",
+        "/root/path",
+        "mailto:editor@example.org",
+        "<with space/>",
+        "a%20b",
+        'q"uote',
+        "",
+    ]
+)
+LINK_TEXT = st.text(alphabet="ab <>&\"='", max_size=12)
+
+
+@settings(max_examples=200)
+@given(st.lists(st.tuples(LINK_TEXT, st.sampled_from(["[", "![", "<"]), LINK_TARGETS), max_size=6))
+def test_every_link_markdown_renders_is_made_absolute(
+    pieces: list[tuple[str, str, str]],
+) -> None:
+    # What an HTML parser reads as a link's target, before and after: every href and src
+    # is resolved against the page, and nothing else changes (text that looks like an
+    # attribute, such as href="x", is escaped by markdown-it and must stay as it is).
+    parts = []
+    for text, kind, target in pieces:
+        if kind == "<":
+            parts.append(f"{text} <https://example.org/{text.strip('<>')}>")
+        else:
+            parts.append(f'{text} href="x" {kind}{text.strip("[]")}]({target})')
+    html = render_markdown(" ".join(parts)).html
+    page = f"{BASE}/2026-01-05/"
+    before, after = elements(html), elements(permalinks.absolutize(html, page))
+    assert [name for name, _ in after] == [name for name, _ in before]
+    for (_, old), (_, new) in zip(before, after, strict=True):
+        assert new.keys() == old.keys()
+        for name, value in old.items():
+            expected = urljoin(page, value or "") if name in ("href", "src") else value
+            assert new[name] == expected
 
 
 def test_plain_text_edition(example: dict[str, str], example_root: Path) -> None:
