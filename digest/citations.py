@@ -188,14 +188,23 @@ def scholarly_article(entry: PaperEntry) -> dict[str, Any]:
     return data
 
 
+def article_text(entry: PaperEntry) -> str:
+    """The paper's `scholarly_article` as JSON-LD text (`json_ld_text`)."""
+    return json_ld_text(scholarly_article(entry))
+
+
 def _article(
     config: SiteConfig,
     headline: str,
     description: str,
     day: date,
     path: str,
-    about: list[dict[str, Any]],
-) -> dict[str, Any]:
+    about: list[str],
+) -> str:
+    """Our page as an Article about the papers, whose `article_text`s are spliced in as
+    they are: a build encodes each paper once (digest.views) for its page and its
+    issue's. The JSON is the same as encoding the whole at once, since "about" is the
+    last key and the escapes of `json_ld_text` are made character by character."""
     publisher = {"@type": "Organization", "name": config.title}
     data: dict[str, Any] = {
         "@context": "https://schema.org",
@@ -210,11 +219,16 @@ def _article(
     if config.base_url:
         data["url"] = permalinks.absolute(config, path)
         data["mainEntityOfPage"] = data["url"]
-    data["about"] = about[0] if len(about) == 1 else about
-    return data
+    subjects = about[0] if len(about) == 1 else f"[{','.join(about)}]"
+    return f'{json_ld_text(data)[:-1]},"about":{subjects}}}'
 
 
-def paper_page_json_ld(library: Library, entry: PaperEntry, description: str) -> dict[str, Any]:
+def paper_page_json_ld(
+    library: Library,
+    entry: PaperEntry,
+    description: str,
+    article: Callable[[PaperEntry], str] = article_text,
+) -> str:
     """A paper page: our summary (Article) about the paper (ScholarlyArticle)."""
     issue = library.issue_of[entry.id]
     return _article(
@@ -223,11 +237,16 @@ def paper_page_json_ld(library: Library, entry: PaperEntry, description: str) ->
         description,
         issue.date,
         permalinks.paper_path(entry.id),
-        [scholarly_article(entry)],
+        [article(entry)],
     )
 
 
-def issue_page_json_ld(library: Library, issue: IssueView, description: str) -> dict[str, Any]:
+def issue_page_json_ld(
+    library: Library,
+    issue: IssueView,
+    description: str,
+    article: Callable[[PaperEntry], str] = article_text,
+) -> str:
     """A digest page: one Article about every paper of the issue."""
     return _article(
         library.config,
@@ -235,7 +254,7 @@ def issue_page_json_ld(library: Library, issue: IssueView, description: str) -> 
         description,
         issue.date,
         permalinks.issue_path(issue.date),
-        [scholarly_article(entry) for entry in issue.papers],
+        [article(entry) for entry in issue.papers],
     )
 
 

@@ -113,8 +113,7 @@ def issue_context(view: IssueView, views: Views) -> IssueContext:
     when = format_date(view.date)
     dek = f"Latest {plural(len(view.papers), 'paper')} on {view.issue.subject}: {when}"
     # <, > and & are escaped in the JSON, so it cannot end its <script> element.
-    data = citations.issue_page_json_ld(views.library, view, dek)
-    json_ld = Markup(citations.json_ld_text(data))
+    json_ld = Markup(citations.issue_page_json_ld(views.library, view, dek, views.article))
     base["page"] = replace(base["page"], description=dek, og_type="article", json_ld=json_ld)
     sections = tuple(
         SectionView(
@@ -174,8 +173,8 @@ def paper_context(entry: PaperEntry, views: Views) -> PaperContext:
         url, paper.title, "paper", paper.tagline or views.first_sentence(paper.summary)
     )
     root = base["root"]
-    data = citations.paper_page_json_ld(views.library, entry, base["page"].description)
-    json_ld = Markup(citations.json_ld_text(data))  # <, > and & are escaped in the JSON
+    description = base["page"].description
+    json_ld = Markup(citations.paper_page_json_ld(views.library, entry, description, views.article))
     base["page"] = replace(base["page"], og_type="article", json_ld=json_ld)
     view = views.library.issue_of[entry.id]
     return {

@@ -249,6 +249,7 @@ class Views:
     _papers: dict[tuple[str, str, int], PaperView] = field(default_factory=dict)
     _issues: dict[tuple[str, str, int], IssueSummary] = field(default_factory=dict)
     _bibtex: dict[str, str] = field(default_factory=dict)
+    _articles: dict[str, str] = field(default_factory=dict)  # schema.org JSON, by paper id
     _cards: dict[str, str] = field(default_factory=dict)  # card HTML, by `_card_name`
     _topics: list[str] = field(init=False)  # the configured theme slugs, in order
     _topics_key: str = field(init=False)  # a short name for that list
@@ -329,6 +330,13 @@ class Views:
             else:
                 found = citations.bibtex(entry)
             self._bibtex[entry.id] = found
+        return found
+
+    def article(self, entry: PaperEntry) -> str:
+        """The paper's schema.org data (citations.article_text), on its page and its issue's."""
+        found = self._articles.get(entry.id)
+        if found is None:
+            found = self._articles[entry.id] = citations.article_text(entry)
         return found
 
     def search_rows(self, view: IssueView, number: int) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from bibtexparser.entrypoint import parse_string
@@ -14,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from digest import citations
-from digest.build import load_content
+from digest.build import load_content, run
+from digest.models import PaperEntry
 from digest.organise import Library, organise
 
 from .conftest import MINIMAL_ISSUE, SiteFactory, paper_yaml
@@ -124,7 +126,7 @@ def test_every_special_character_is_escaped() -> None:
 
 def test_paper_json_ld_is_an_article_about_a_scholarly_article(awkward: Library) -> None:
     entry = awkward.papers["awkward"]
-    data = citations.paper_page_json_ld(awkward, entry, "What it does.")
+    data = json.loads(citations.paper_page_json_ld(awkward, entry, "What it does."))
     assert data["@context"] == "https://schema.org"
     assert data["@type"] == "Article"
     about = data["about"]
@@ -141,10 +143,46 @@ def test_paper_json_ld_is_an_article_about_a_scholarly_article(awkward: Library)
 def test_issue_json_ld_is_about_every_paper(example_root: Path) -> None:
     library = library_of(example_root)
     issue = library.issues[0]
-    data = citations.issue_page_json_ld(library, issue, "An issue.")
+    data = json.loads(citations.issue_page_json_ld(library, issue, "An issue."))
     assert data["url"] == "https://digest-demo.github.io/diffusion/2026-02-28/"
     assert data["datePublished"] == "2026-02-28"
     assert [item["name"] for item in data["about"]] == [e.paper.title for e in issue.papers]
+
+
+def test_a_papers_schema_org_data_is_encoded_once_for_its_page_and_its_issues(
+    make_site: SiteFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    encoded: list[str] = []
+    original = citations.article_text
+
+    def spy(entry: PaperEntry) -> str:
+        encoded.append(entry.id)
+        return original(entry)
+
+    monkeypatch.setattr(citations, "article_text", spy)
+    root = make_site(
+        {
+            "entries/2026-02-28/_issue.yaml": MINIMAL_ISSUE,
+            "entries/2026-02-28/fast.yaml": paper_yaml(),
+            "entries/2026-02-28/safe.yaml": paper_yaml(title='"Safe and sound"'),
+        }
+    )
+    result = run(root, root / "site")
+    assert result.ok, result.report.diagnostics
+    assert sorted(encoded) == ["fast", "safe"]
+
+    def json_ld(page: str) -> Any:
+        html = (root / "site" / page).read_text()
+        script = html.split('<script type="application/ld+json">')[1]
+        return json.loads(script.split("</script>")[0])
+
+    library = library_of(root)
+    for paper_id in ("fast", "safe"):
+        assert json_ld(f"papers/{paper_id}/index.html")["about"] == citations.scholarly_article(
+            library.papers[paper_id]
+        )
+    issue = json_ld("2026-02-28/index.html")
+    assert issue["about"] == [citations.scholarly_article(e) for e in library.issues[0].papers]
 
 
 def test_json_ld_text_cannot_close_its_script_element() -> None:
