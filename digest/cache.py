@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import multiprocessing
 import os
 import pickle
 import shutil
@@ -112,7 +111,9 @@ def can_fork() -> bool:
         return False
     if threading.active_count() > 1:
         return False
-    return "fork" in multiprocessing.get_all_start_methods()
+    # What offers multiprocessing's "fork" start method, without importing multiprocessing:
+    # 6 ms of a 0.25 s no-change build, which forks with os.fork.
+    return hasattr(os, "fork")
 
 
 def compiled_templates_folder(root: Path, fingerprint: str) -> Path | None:

@@ -34,7 +34,6 @@ the same either way, in the same order.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import time
 from collections.abc import Mapping, Sequence
@@ -271,6 +270,8 @@ def _check_in_two(
     against 0.17 s to parse them again), so rendering, which forks from this process,
     parses no text twice. Its part is the smaller (`OWN_SHARE`): once it is checked, it
     is still to be pickled, sent and unpickled (20 MB, 0.2 s at 10,000 papers)."""
+    import multiprocessing  # only to fork: a rebuild after an edit or two checks in-process
+
     half = int(len(work) * OWN_SHARE)
     context = multiprocessing.get_context("fork")
     with context.Pool(1) as pool:

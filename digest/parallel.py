@@ -28,7 +28,6 @@ process running other threads such as `digest serve`), nor for small sites.
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import threading
 import time
@@ -38,7 +37,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from digest.cache import WORKERS_VARIABLE
+from digest.cache import WORKERS_VARIABLE, can_fork
 from digest.diagnostics import Diagnostic
 from digest.organise import Library
 from digest.page_cache import PageCache
@@ -125,7 +124,7 @@ def workers_for(library: Library) -> int:
         os.cpu_count() or 1,
         os.environ.get(WORKERS_VARIABLE, ""),
         threading.active_count(),
-        "fork" in multiprocessing.get_all_start_methods(),
+        can_fork(),
     )
 
 
@@ -141,6 +140,8 @@ def fork_map(work: Callable[[A], R], shares: list[A]) -> list[R]:
     """`[work(share) for share in shares]`: the first share in this process, the others in
     forked workers at the same time. Working here too saves one copy of everything the
     work touches (a forked worker's memory is shared only until it is written to)."""
+    import multiprocessing  # only to fork: 6 ms, which a rebuild after an edit does without
+
     outermost = gc.get_freeze_count() == 0  # else a caller froze and will unfreeze
     gc.freeze()  # the workers' collector leaves the inherited objects (and their pages) alone
     try:
@@ -218,6 +219,8 @@ def render(
         weight = known.get(builder_name(builder), DEFAULT_WEIGHT) / count
         work += [(weight, Work(index, which, count)) for which in range(count)]
     work.sort(key=lambda item: -item[0])  # stable: ties keep the builders' order
+    import multiprocessing  # see `fork_map`
+
     taken = multiprocessing.get_context("fork").Value("i", 0)
     ordered = tuple(item for _, item in work)
     _JOB = Job(library, templates, tuple(builders), ordered, taken, cache, site_key, stage, beside)
