@@ -209,6 +209,8 @@ def render(
     The work is taken longest first, by `seconds` (builder name → time in the last
     build); the builder times of this build are returned with the pages.
     """
+    import multiprocessing  # see `fork_map`
+
     global _JOB
     if workers < 2:
         return None
@@ -219,8 +221,6 @@ def render(
         weight = known.get(builder_name(builder), DEFAULT_WEIGHT) / count
         work += [(weight, Work(index, which, count)) for which in range(count)]
     work.sort(key=lambda item: -item[0])  # stable: ties keep the builders' order
-    import multiprocessing  # see `fork_map`
-
     taken = multiprocessing.get_context("fork").Value("i", 0)
     ordered = tuple(item for _, item in work)
     _JOB = Job(library, templates, tuple(builders), ordered, taken, cache, site_key, stage, beside)
