@@ -62,7 +62,7 @@ def test_default_theme_is_the_repository_templates_folder() -> None:
     assert (theme_dir() / "assets" / "style.css").is_file()
 
 
-def test_the_default_templates_write_any_other_character_as_an_entity() -> None:
+def test_the_default_templates_hold_no_character_past_latin_1() -> None:
     """A page is a Python string as wide as its widest character: one character past
     U+00FF in a template (a curly quote, a dash) makes every page two bytes a character
     to join and slower to encode, 1.3% of a cold build's instructions. HTML entities
