@@ -16,10 +16,9 @@ from hypothesis import strategies as st
 
 from digest import citations
 from digest.build import load_content, run
-from digest.models import PaperEntry
 from digest.organise import Library, organise
 
-from .conftest import MINIMAL_ISSUE, SiteFactory, paper_yaml
+from .conftest import MINIMAL_ISSUE, SiteFactory, first_arguments, paper_yaml
 
 AWKWARD_TITLE = "Schrödinger's {Bridge}: 100% of $x_1$ & ~50# of Ünïcode back\\slash — DPCache 3D"
 
@@ -152,14 +151,7 @@ def test_issue_json_ld_is_about_every_paper(example_root: Path) -> None:
 def test_a_papers_schema_org_data_is_encoded_once_for_its_page_and_its_issues(
     make_site: SiteFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    encoded: list[str] = []
-    original = citations.article_text
-
-    def spy(entry: PaperEntry) -> str:
-        encoded.append(entry.id)
-        return original(entry)
-
-    monkeypatch.setattr(citations, "article_text", spy)
+    encoded = first_arguments(monkeypatch, citations, "article_text")
     root = make_site(
         {
             "entries/2026-02-28/_issue.yaml": MINIMAL_ISSUE,
@@ -169,7 +161,7 @@ def test_a_papers_schema_org_data_is_encoded_once_for_its_page_and_its_issues(
     )
     result = run(root, root / "site")
     assert result.ok, result.report.diagnostics
-    assert sorted(encoded) == ["fast", "safe"]
+    assert sorted(entry.id for entry in encoded) == ["fast", "safe"]
 
     def json_ld(page: str) -> Any:
         html = (root / "site" / page).read_text()
