@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 import yaml
+from yaml import SafeLoader
 
 from digest.diagnostics import Diagnostic, error
 from digest.listing import entry_paths
@@ -33,7 +34,7 @@ from digest.listing import entry_paths
 try:  # the C parser is several times faster; PyYAML without libyaml still works
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    _Loader = SafeLoader  # type: ignore[assignment,misc]
 
 MAX_FILE_BYTES = 1_000_000
 MAX_DEPTH = 32
@@ -327,8 +328,24 @@ def _syntax_error(exc: yaml.YAMLError, text: str) -> LoadError:
 
 def parse_yaml(text: str) -> tuple[Any, dict[Location, Position], dict[Location, Position]]:
     """Compose one YAML document into plain data, value positions and key positions."""
+    try:
+        return _compose(text, _Loader)
+    except _ParserDepthLimit:
+        # Some libyaml releases refuse deep flow nesting while scanning ahead, before they
+        # emit the events that reach our own, lower limit. The pure-Python parser emits
+        # them one by one, so E008 points where MAX_DEPTH is crossed, whatever the release.
+        return _compose(text, SafeLoader)
+
+
+class _ParserDepthLimit(LoadError):
+    """The YAML parser stopped at a nesting limit of its own, above MAX_DEPTH."""
+
+
+def _compose(
+    text: str, loader: type[Any]
+) -> tuple[Any, dict[Location, Position], dict[Location, Position]]:
     composer = _Composer()
-    parser = _Loader(text)
+    parser = loader(text)
     try:
         while True:
             event = parser.get_event()
@@ -336,6 +353,14 @@ def parse_yaml(text: str) -> tuple[Any, dict[Location, Position], dict[Location,
                 break
             composer.feed(event)
     except yaml.YAMLError as exc:
+        if "maximum nesting depth" in (getattr(exc, "problem", None) or ""):
+            mark = exc.problem_mark  # type: ignore[attr-defined]
+            raise _ParserDepthLimit(
+                "E008",
+                f"values are nested more than {MAX_DEPTH} levels deep",
+                mark.line + 1,
+                mark.column + 1,
+            ) from None
         raise _syntax_error(exc, text) from None
     finally:
         parser.dispose()

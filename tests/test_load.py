@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -71,12 +72,33 @@ def test_alias_bomb_is_rejected_after_bounded_work(monkeypatch: pytest.MonkeyPat
     assert sum(counted) < 10 * load.MAX_NODES
 
 
-def test_deep_nesting_is_an_error_not_a_crash() -> None:
-    """PyYAML's C composer recurses and can crash the interpreter on this input."""
-    depth = 200_000
+DEEP = 10_000
+CROSSING = load.MAX_DEPTH + 1  # the level that crosses the limit
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "col"),
+    [
+        # The file's mapping is level 1; after "tags: ", level 2 opens at column 7.
+        ("tags: " + "[" * DEEP + "]" * DEEP, 1, 7 + (CROSSING - 2)),
+        ("tags: " + "{a: " * DEEP + "}" * DEEP, 1, 7 + 4 * (CROSSING - 2)),
+        ("tags:\n" + "- " * DEEP + "x\n", 2, 1 + 2 * (CROSSING - 2)),
+        ("".join(" " * level + f"k{level}:\n" for level in range(DEEP // 10)), CROSSING, CROSSING),
+    ],
+    ids=["flow-sequence", "flow-mapping", "block-sequence", "block-mapping"],
+)
+@pytest.mark.parametrize("parser", ["libyaml", "python"])
+def test_deep_nesting_is_e008_where_the_limit_is_crossed(
+    text: str, line: int, col: int, parser: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever nesting limit the installed PyYAML/libyaml has of its own (PyYAML 6.0.4's
+    stops deep flow lists while scanning), digest's is the one reported, at its place."""
+    if parser == "python":
+        monkeypatch.setattr(load, "_Loader", yaml.SafeLoader)
     with pytest.raises(LoadError) as caught:
-        parse_yaml("tags: " + "[" * depth + "]" * depth)
-    assert caught.value.code == "E008"
+        parse_yaml(text)
+    assert (caught.value.code, caught.value.line, caught.value.col) == ("E008", line, col)
+    assert caught.value.message == f"values are nested more than {load.MAX_DEPTH} levels deep"
 
 
 def test_oversized_file_is_rejected_before_parsing(make_site: SiteFactory) -> None:
