@@ -61,7 +61,7 @@ def test_example_bibliography_parses_with_one_record_per_paper(example_root: Pat
     library = library_of(example_root)
     result = parse(citations.site_bibliography(library))
     keys = [entry.key for entry in result.entries]
-    assert len(keys) == len(set(keys)) == len(library.papers) == 44
+    assert len(keys) == len(set(keys)) == len(library.papers) == 27
     assert keys == sorted(citations.bib_key(entry) for entry in library.papers.values())
     titles = {entry.fields_dict["title"].value for entry in result.entries}
     assert titles == {entry.paper.title for entry in library.papers.values()}

@@ -151,7 +151,7 @@ def test_script_filters_narrow_to_the_right_ids(example_index: dict[str, Any]) -
     assert set(results[1]) == with_code and with_code
     assert set(results[2]) == datasets and datasets
     assert set(results[3]) == medical & with_code
-    assert len(results[4]) == 44
+    assert len(results[4]) == 27
     assert results[5] == []
 
 
