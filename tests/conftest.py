@@ -13,11 +13,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from digest import markdown
 from digest.render import Renderer
 
 REPO = Path(__file__).resolve().parent.parent
+
+# Property tests run a tenth of their examples in plain `pytest`, so that it stays quick
+# to run while working; `.ci/run` selects the "ci" profile (`--hypothesis-profile=ci`),
+# which runs each test's full count.
+settings.register_profile("ci", max_examples=100)
+settings.register_profile("dev", max_examples=10)
+settings.load_profile("dev")
+
+
+def examples(full: int) -> int:
+    """A property test's example count: `full` under the "ci" profile, a tenth under "dev"."""
+    profile_examples: int = settings().max_examples
+    return max(1, full * profile_examples // 100)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

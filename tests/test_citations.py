@@ -18,7 +18,7 @@ from digest import citations
 from digest.build import load_content, run
 from digest.organise import Library, organise
 
-from .conftest import MINIMAL_ISSUE, SiteFactory, first_arguments, paper_yaml
+from .conftest import MINIMAL_ISSUE, SiteFactory, examples, first_arguments, paper_yaml
 
 AWKWARD_TITLE = "Schrödinger's {Bridge}: 100% of $x_1$ & ~50# of Ünïcode back\\slash — DPCache 3D"
 
@@ -205,7 +205,7 @@ WORD_TEXTS = st.one_of(
 )
 
 
-@settings(max_examples=500)
+@settings(max_examples=examples(500))
 @given(WORD_TEXTS)
 def test_keeps_case_matches_the_general_rule(word: str) -> None:
     assert citations._keeps_case(word) == reference_keeps_case(word)

@@ -17,7 +17,7 @@ from digest.markdown import render_markdown
 from digest.organise import Library, organise
 from digest.render import RenderedPage, Renderer, load_templates
 
-from .conftest import MINIMAL_ISSUE, SiteFactory, paper_yaml
+from .conftest import MINIMAL_ISSUE, SiteFactory, examples, paper_yaml
 from .test_plain_prose import prose_like
 
 BASE = "https://digest-demo.github.io/diffusion"
@@ -118,7 +118,7 @@ LINK_TARGETS = st.sampled_from(
 LINK_TEXT = st.text(alphabet="ab <>&\"='", max_size=12)
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(st.lists(st.tuples(LINK_TEXT, st.sampled_from(["[", "![", "<"]), LINK_TARGETS), max_size=6))
 def test_every_link_markdown_renders_is_made_absolute(
     pieces: list[tuple[str, str, str]],
@@ -200,14 +200,14 @@ WORDS = st.one_of(
 )
 
 
-@settings(max_examples=400)
+@settings(max_examples=examples(400))
 @given(st.lists(WORDS, max_size=60), st.sampled_from(["", "  "]))
 def test_wrap_of_single_spaced_words_matches_textwrap_fill(words: list[str], indent: str) -> None:
     text = " ".join(words)
     assert email._wrap(text, indent) == fill(text, indent)
 
 
-@settings(max_examples=400)
+@settings(max_examples=examples(400))
 @given(
     st.lists(
         st.tuples(
@@ -243,7 +243,7 @@ def test_wrap_fills_a_hyphenated_paragraph_without_textwrap(
     assert {indent: email._wrap(text, indent) for indent in expected} == expected
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=examples(1000), deadline=None)
 @given(st.one_of(prose_like(), prose_like(other_syntax=False)), st.sampled_from(["", "  "]))
 def test_plain_prose_becomes_the_same_text_from_its_one_parse(text: str, indent: str) -> None:
     # text_blocks takes a plain-prose text's paragraphs from its one parse instead of

@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import stat
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,8 @@ from digest.cache import CACHE_DIR, read_payload, tool_fingerprint
 from digest.models import PackedPaper
 from digest.organise import organise
 from tests.conftest import MINIMAL_ISSUE, count_parses, first_arguments, paper_yaml
+
+from .conftest import examples
 
 ISSUES = ("2026-01-03", "2026-01-10")
 IDS = ("alpha", "beta", "gamma", "delta")
@@ -132,7 +132,7 @@ operations = st.one_of(
 
 
 @settings(
-    max_examples=30,
+    max_examples=examples(30),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -469,43 +469,6 @@ def test_a_build_that_fails_still_records_the_checked_entries(
     checked = count_checks(monkeypatch)
     assert snapshot(load_content(root, cache=True)) == fresh
     assert checked == []
-
-
-def test_check_and_build_do_not_import_the_network_tools_or_the_renderer() -> None:
-    code = (
-        "import sys, digest.cli, digest.build; "
-        "print(sorted(m for m in ('httpx', 'jinja2', 'markdown_it', 'digest.links', "
-        "'digest.importer', 'digest.serve', 'digest.render') if m in sys.modules))"
-    )
-    found = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
-    assert found.strip() == "[]"
-
-
-def test_a_no_change_build_imports_neither_the_loader_nor_the_renderer(tmp_path: Path) -> None:
-    # Nothing changed: `digest build` answers from the cache's stamps alone, so the YAML
-    # parser, the entry checks, the renderer and the configuration's model are never
-    # imported, nor any validation library to read the command's options (Typer 0.29
-    # imported pydantic's for every run). Nor is multiprocessing (6 ms), which only a
-    # build that forks workers needs: not this one, nor a rebuild after an edit.
-    root = settled_root(tmp_path / "root")
-    assert build.run(root, cache=True).ok
-    code = (
-        "import sys; from digest.cli import app\n"
-        f"try: app(['build', '--root', {str(root)!r}])\n"
-        "except SystemExit as stop: assert stop.code == 0\n"
-        "print(sorted(m for m in ('yaml', 'digest.load', 'digest.entry_cache', "
-        "'digest.validate', 'digest.markdown', 'jinja2', 'digest.render', 'pydantic', "
-        "'digest.config', 'digest.models', 'multiprocessing') if m in sys.modules))"
-    )
-    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert found.stdout.strip().splitlines()[-1] == "[]"
-    (root / "entries" / ISSUES[1] / "beta.yaml").write_text(paper_yaml(title="Changed"))
-    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    # A changed entry is loaded, so the check above can fail.
-    assert "'yaml'" in found.stdout and "'digest.models'" in found.stdout
-    assert "'multiprocessing'" not in found.stdout
 
 
 def test_a_no_change_build_reads_the_configuration_only_when_its_file_changed(

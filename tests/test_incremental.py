@@ -17,6 +17,8 @@ from digest import organise as organise_module
 from digest.render import RenderedPage
 from tests.conftest import MINIMAL_ISSUE, SiteFactory, paper_yaml
 
+from .conftest import examples
+
 ISSUES = ("2026-01-03", "2026-01-10")
 IDS = ("alpha", "beta", "gamma", "delta", "epsilon")
 THEMES = ("acceleration", "safety", "medical", "theory")
@@ -170,7 +172,7 @@ def assert_state_describes(root: Path, out: Path) -> None:
 
 
 @settings(
-    max_examples=12,
+    max_examples=examples(12),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

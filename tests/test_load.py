@@ -13,7 +13,7 @@ from digest.load import LoadError, Position, RawEntry, load_file, parse_yaml
 from digest.models import Paper, SiteConfig
 from digest.validate import check_file
 
-from .conftest import MINIMAL_ISSUE, SiteFactory, first_arguments, paper_yaml
+from .conftest import MINIMAL_ISSUE, SiteFactory, examples, first_arguments, paper_yaml
 
 
 def test_scalars_stay_as_written() -> None:
@@ -214,7 +214,7 @@ def yaml_texts(draw: st.DrawFn) -> str:
     return start + text + draw(st.sampled_from(["", "", "...\n", "---\nsecond: document\n"]))
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(yaml_texts())
 def test_parse_plain_agrees_with_parse_yaml_or_declines(text: str) -> None:
     plain = load.parse_plain(text)

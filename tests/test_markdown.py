@@ -1,14 +1,11 @@
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from digest import markdown
 from digest.markdown import first_sentence, is_safe_link, plain_text, render_markdown
 
-from .conftest import MINIMAL_ISSUE, SiteFactory, count_parses, paper_yaml
+from .conftest import count_parses
 
 
 def test_raw_html_is_escaped_not_passed_through() -> None:
@@ -135,21 +132,3 @@ def test_each_text_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
     markdown.forget()
     plain_text(text)
     assert calls == [text, text]
-
-
-@pytest.mark.parametrize(("summary", "parsed"), [("Plain *prose*.", False), ("# Results", True)])
-def test_markdown_it_is_imported_only_for_a_text_that_needs_it(
-    make_site: SiteFactory, summary: str, parsed: bool
-) -> None:
-    root = make_site(
-        {
-            "entries/2026-01-03/_issue.yaml": MINIMAL_ISSUE,
-            "entries/2026-01-03/alpha.yaml": paper_yaml(summary=f"|\n  {summary}"),
-        }
-    )
-    code = (
-        "import sys; from pathlib import Path; from digest.build import run; "
-        f"assert run(Path({str(root)!r}), cache=True).ok; print('markdown_it' in sys.modules)"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == str(parsed)

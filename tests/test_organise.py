@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from digest.models import Issue, IssueEntry, Paper, PaperEntry, SiteConfig
 from digest.organise import CONTRIBUTION_GROUPS, organise, paper_order
 
+from .conftest import examples
+
 CONFIG = SiteConfig()
 SLUGS = CONFIG.theme_slugs
 DATES = [date(2026, 1, 3), date(2026, 1, 10), date(2026, 2, 28)]
@@ -39,7 +41,7 @@ def libraries(draw: st.DrawFn) -> tuple[list[IssueEntry], list[PaperEntry]]:
     return issues, papers
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(libraries(), st.booleans())
 def test_every_paper_appears_once_per_theme(
     entries: tuple[list[IssueEntry], list[PaperEntry]], drafts: bool

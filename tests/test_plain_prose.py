@@ -12,6 +12,8 @@ from benchmarks.generate import make_corpus
 from digest.markdown import parse_fully
 from digest.plain_prose import render_prose
 
+from .conftest import examples
+
 # Pieces that prose is made of, and pieces of every other syntax next to them, so
 # generated texts sit on the edges of the subset.
 WORDS = ["diffusion", "Model", "3D", "x", "é", "naïve", "DPCache", "2026", "e.g.", "it's"]
@@ -61,7 +63,7 @@ def prose_like(draw: st.DrawFn, other_syntax: bool = True) -> str:
     return "".join(parts)
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(1500), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(prose_like(), prose_like(other_syntax=False)))
 @example(
     "The method *denoises* faster, reaching a **12x** speed-up.\nSee [code](https://github.com/a/b)."

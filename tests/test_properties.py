@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from digest.cli import app
 
-from .conftest import MINIMAL_ISSUE
+from .conftest import MINIMAL_ISSUE, examples
 
 VALID_ENTRY = """\
 title: "LESA: Learnable Stage-Aware Predictors for Diffusion Model Acceleration"
@@ -89,7 +89,7 @@ def mutated_entries(draw: st.DrawFn) -> bytes:
     return text.encode(encoding, errors="replace")
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated_entries())
 def test_mutated_entries_never_crash_check(content: bytes) -> None:
     with tempfile.TemporaryDirectory() as folder:

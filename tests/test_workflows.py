@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import shlex
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from packaging.version import Version
 from typer.testing import CliRunner
 
 from digest.cli import app
 
-WORKFLOWS = Path(__file__).resolve().parent.parent / ".github" / "workflows"
+REPO = Path(__file__).resolve().parent.parent
+WORKFLOWS = REPO / ".github" / "workflows"
 
 
 def load(name: str) -> dict[str, Any]:
@@ -58,6 +62,31 @@ def test_ci_workflow_runs_the_gate_on_every_python_and_windows() -> None:
     assert "bash .ci/run" in runs(linux)
     assert windows["runs-on"] == "windows-latest"
     assert "python -m pytest -q" in runs(windows)
+
+
+def test_ci_workflow_tests_the_lower_bounds_that_pyproject_allows() -> None:
+    """The lower-bounds job installs each dependency at exactly the release its bound names,
+    so a bound that the code has outgrown fails there rather than on a user's machine."""
+    job = load("ci.yml")["jobs"]["lower-bounds"]
+    assert 'python -m pip install -c .ci/lower-bounds.txt -e ".[dev]"' in runs(job)
+    assert any(command.startswith("python -m pytest") for command in runs(job))
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    bounds = {}
+    for requirement in [*project["dependencies"], *project["optional-dependencies"]["dev"]]:
+        found = re.fullmatch(r"([A-Za-z0-9_.-]+)(?:\[[^]]*\])?>=([^,]+)(?:,.*)?", requirement)
+        if found:
+            bounds[found[1].lower()] = Version(found[2])
+    pinned = {}
+    for line in (REPO / ".ci" / "lower-bounds.txt").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            name, version = line.split("==")
+            pinned[name.lower()] = Version(version)
+    # The linters and the browser driver run only in .ci/run, on today's releases.
+    assert pinned == {
+        name: version
+        for name, version in bounds.items()
+        if name not in {"ruff", "mypy", "playwright"}
+    }
 
 
 SITE_COMMANDS = sorted(
