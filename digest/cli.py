@@ -294,6 +294,63 @@ def serve(
     server.serve_forever()
 
 
+@app.command()
+def init(
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            metavar="DIR",
+            help="The new digest's folder; created when missing.",
+            file_okay=False,
+        ),
+    ] = Path("."),
+    title: Annotated[
+        str | None, typer.Option("--title", help="The site's name (default: Research digest).")
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            metavar="URL",
+            help="The absolute http(s) address the site will be served from "
+            "(default: a placeholder to replace before publishing).",
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace those of its files that exist already.")
+    ] = False,
+) -> None:
+    """Start a new digest that builds and passes `digest check --strict` at once."""
+    from digest import starter
+
+    package, today = starter.installed_package(), date.today()
+    try:
+        files = starter.starter_files(title, base_url, today, package)
+    except starter.InvalidOption as exc:
+        raise typer.BadParameter(exc.message, param_hint=exc.option) from None
+    here = folder.resolve() == Path.cwd().resolve()
+    shown = _shown(folder)
+    where = "here" if here else f"in {shown}/"
+    existing = [] if force else starter.existing_files(folder, files)
+    if existing:
+        typer.echo(
+            f"error: nothing written: these exist {where} already (--force replaces them):",
+            err=True,
+        )
+        for path in existing:
+            typer.echo(path, err=True)
+        raise typer.Exit(1)
+    try:
+        starter.write_files(folder, files)
+    except OSError as exc:
+        typer.echo(f"error: cannot write {exc.filename or shown}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"started a digest {where}:")
+    for file in files:
+        typer.echo(f"    {file.path}")
+    typer.echo(starter.next_steps(None if here else shown, today, base_url, package))
+
+
 def main() -> None:
     """The console script: runs the command, then ends the process at once.
 

@@ -6,6 +6,7 @@ editor's YAML tooling offers them and flags unknown ones as it types.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 from digest.models import Issue, Paper, SiteConfig
@@ -23,3 +24,8 @@ def json_schema(kind: Literal["paper", "issue"], config: SiteConfig) -> dict[str
     else:
         properties["themes"]["propertyNames"] = {"enum": slugs}
     return document
+
+
+def schema_text(kind: Literal["paper", "issue"], config: SiteConfig) -> str:
+    """The schema as `digest schema` prints it and `digest init` saves it: indented JSON."""
+    return json.dumps(json_schema(kind, config), indent=2, ensure_ascii=False) + "\n"
