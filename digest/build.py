@@ -70,8 +70,13 @@ def load_content(
     listing: tuple[Path, list[tuple[str, str]]] | None = None,
     defer_save: bool = False,
     analysing: bool = False,
+    drafts: bool = False,
 ) -> Content:
     """Config, load and validate: every problem in every file, in one report.
+
+    Without `drafts`, the errors of a draft issue (its `_issue.yaml` and its papers) are
+    reported as warnings: the build leaves drafts out, so they do not stop it (unless
+    under --strict). With `drafts`, they are errors like any other.
 
     With `cache`, each file's result is reused from `.digest-cache/` when the file did
     not change (digest.entry_cache), known by the build's `stamps` of its inputs when
@@ -86,7 +91,7 @@ def load_content(
     from digest.config import load_config
     from digest.entry_cache import EntryCache
     from digest.load import scan_entries
-    from digest.validate import combine
+    from digest.validate import combine, excuse_drafts
 
     config, config_problems = load_config(root)
     content = Content(root, config)
@@ -94,6 +99,10 @@ def load_content(
     if config is None:
         return content
     content.report.levels = config.checks
+    if config.base_url is None:  # a warning of `digest check` as of `digest build`
+        from digest.permalinks import missing_base_url
+
+        content.report.extend([missing_base_url(root)])
     entries = root / config.entries
     listed = listing[1] if listing is not None and listing[0] == entries else None
     scanned = scan_entries(entries, root, listed)
@@ -106,15 +115,20 @@ def load_content(
         ]
         if not defer_save:
             entry_cache.save()
-        content.report.extend(
+        unloaded = [
             item if isinstance(item, Diagnostic) else item.diagnostics[0]
             for item in results
             if isinstance(item, Diagnostic) or not item.loaded
-        )
+        ]
         validated = combine(
-            [item for item in results if not isinstance(item, Diagnostic)], scanned.files
+            [item for item in results if not isinstance(item, Diagnostic)],
+            scanned.files,
+            include_drafts=drafts,
         )
-    content.report.extend(validated.diagnostics)
+    found = unloaded + validated.diagnostics
+    if not drafts:
+        found = excuse_drafts(found, scanned.files, validated.drafts)
+    content.report.extend(found)
     content.papers, content.issues = validated.papers, validated.issues
     return content
 
@@ -182,9 +196,11 @@ def run(
     Every diagnostic lands in `result.report`. The site is written only when there are
     no errors (and, under `strict`, no warnings); otherwise the previous site stays.
     `builders` replaces the default page builders (`digest.render.PAGE_BUILDERS` plus
-    `READER_BUILDERS`). Without `base_url` the build warns (W120) and skips the pages
-    that need absolute URLs. With `cache`, the build reuses what the last good one left in
-    `.digest-cache/` (digest.cache) and its output is byte-identical to a clean build.
+    `READER_BUILDERS`). Without `base_url` the loading warns (W120), as in `digest check`,
+    and the build skips the pages that need absolute URLs. Without `drafts`, the errors of
+    draft issues are warnings (see `load_content`). With `cache`, the build reuses
+    what the last good one left in `.digest-cache/` (digest.cache) and its output is
+    byte-identical to a clean build.
     """
     with collector_paused():  # its scans would cost 5-10% of the build
         options = f"drafts={drafts} strict={strict} epoch={os.environ.get('SOURCE_DATE_EPOCH')}"
@@ -208,7 +224,7 @@ def run(
                     return _replayed(root, settings, early_target, state)
                 stamped = (settings, opened)
         try:
-            with _loaded(root, cache, stamped) as content:
+            with _loaded(root, cache, stamped, drafts) as content:
                 return _build(content, out, drafts, strict, builders, cache, stamped, options)
         finally:
             if stamped is not None:
@@ -225,14 +241,20 @@ def _settings(root: Path) -> Settings | None:
 
 @contextmanager
 def _loaded(
-    root: Path, cache: bool, stamped: tuple[Settings, BuildCache] | None
+    root: Path, cache: bool, stamped: tuple[Settings, BuildCache] | None, drafts: bool
 ) -> Iterator[Content]:
     """The content of a build whose inputs changed, its checked entries recorded on the
     way out: by then the render has usually saved them (a no-op here), beside the pages."""
     stamps = (stamped[1].inputs, stamped[1].now_ns) if stamped else None
     listing = stamped[1].listing if stamped else None
     content = load_content(
-        root, cache=cache, stamps=stamps, listing=listing, defer_save=True, analysing=True
+        root,
+        cache=cache,
+        stamps=stamps,
+        listing=listing,
+        defer_save=True,
+        analysing=True,
+        drafts=drafts,
     )
     # A first build's entries are stamped as they are read; a rebuild stamped them all
     # when it opened the cache, and has nothing to hand over.
@@ -261,7 +283,6 @@ def _build(
     from digest.organise import organise
     from digest.page_cache import PageCache, site_fingerprint
     from digest.parallel import render_pages
-    from digest.permalinks import missing_base_url
     from digest.readers import READER_BUILDERS
     from digest.render import PAGE_BUILDERS, load_templates
     from digest.write import discard, new_stage, write_site
@@ -272,8 +293,6 @@ def _build(
         return BuildResult(content, out)
     target = out if out is not None else root / config.out
     result = BuildResult(content, target)
-    if config.base_url is None:
-        content.report.extend([missing_base_url(root)])
     if content.report.failed(strict):
         return result
     library = organise(config, content.issues, content.papers, include_drafts=drafts)

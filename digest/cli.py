@@ -5,9 +5,7 @@ Exit codes: 0 ok, 1 content errors (or warnings under --strict), 2 usage errors.
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import sys
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass
@@ -18,9 +16,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from digest import __version__
 from digest.build import Content, load_content
 from digest.build import run as run_build
 from digest.diagnostics import did_you_mean, render
+from digest.listing import CONFIG_FILE, is_content_root
 
 if TYPE_CHECKING:
     from digest.models import SiteConfig
@@ -36,7 +36,39 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"digest {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    pass
+
+
+def _root_or_exit(root: Path) -> None:
+    """Exit 2 (a usage error) when `root` holds no digest, instead of building an empty site."""
+    if not is_content_root(root):
+        typer.echo(
+            f"error: {root.as_posix()} is not a digest content root: no {CONFIG_FILE} with "
+            "[tool.digest] and no entries/ folder\n"
+            "    hint: run it in your digest's folder, pass --root DIR, "
+            "or start one with `digest init`",
+            err=True,
+        )
+        raise typer.Exit(2)
 
 
 class Format(StrEnum):
@@ -81,7 +113,12 @@ OutOption = Annotated[
     ),
 ]
 DraftsOption = Annotated[
-    bool, typer.Option("--drafts", help="Also build issues marked `draft: true`.")
+    bool,
+    typer.Option(
+        "--drafts",
+        help="Also build issues marked `draft: true`; their problems are then errors, "
+        "not warnings.",
+    ),
 ]
 
 
@@ -138,9 +175,21 @@ def check(
         bool,
         typer.Option("--links", help="Also ask each host whether the entries' URLs work."),
     ] = False,
+    drafts: Annotated[
+        bool,
+        typer.Option(
+            "--drafts", help="Check draft issues as `build --drafts` does: problems are errors."
+        ),
+    ] = False,
 ) -> None:
-    """Validate every entry and issue; print every problem at its path:line:col."""
-    content = load_content(root, cache=True)
+    """Validate every entry and issue; print every problem at its path:line:col.
+
+    It reports what `digest build` reports, warnings included (W120: no base_url).
+
+    A draft issue's problems are warnings; --strict fails on them; --drafts makes them errors.
+    """
+    _root_or_exit(root)
+    content = load_content(root, cache=True, drafts=drafts)
     if links and content.config is not None:
         from digest import links as links_module
 
@@ -198,15 +247,15 @@ def new(
 ) -> None:
     """Scaffold a paper entry (and its issue's _issue.yaml when the issue is new)."""
     from digest.importer import open_importer
+    from digest.models import read_date
     from digest.scaffold import create_entries, requests_from
 
+    _root_or_exit(root)
     config = _config_or_exit(root)
     try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", issue):
-            raise ValueError("write it YYYY-MM-DD")
-        day = date.fromisoformat(issue)
+        day = read_date(issue)
     except ValueError as exc:
-        raise typer.BadParameter(f"'{issue}' is not a date: {exc}", param_hint="--issue") from None
+        raise typer.BadParameter(f"'{issue}' {exc}", param_hint="--issue") from None
     slugs = config.theme_slugs
     for slug in themes or []:
         if slug not in slugs:
@@ -243,7 +292,13 @@ def build(
     strict: StrictOption = False,
     output_format: FormatOption = Format.text,
 ) -> None:
-    """Check everything, then render the site into a temporary folder and swap it in."""
+    """Check everything, then render the site into a temporary folder and swap it in.
+
+    Issues marked `draft: true` are built only with --drafts, where their problems are errors.
+
+    Without it, their problems are warnings that never stop the build (unless --strict).
+    """
+    _root_or_exit(root)
     result = run_build(root, out, drafts=drafts, strict=strict, cache=True)
     code = report(result.content, output_format, strict)
     if result.ok and output_format is not Format.json and result.out is not None:
@@ -264,12 +319,14 @@ def schema(
     kind: Annotated[Kind, typer.Argument(help="Which file kind: paper or issue.")] = Kind.paper,
     root: RootOption = Path("."),
 ) -> None:
-    """Print the JSON Schema of paper or issue files, for editors' YAML tooling."""
+    """Print the JSON Schema of paper or issue files, for editors' YAML tooling.
+
+    Outside a content root it uses the default settings, and so the default themes.
+    """
     config = _config_or_exit(root)
     from digest import schema as schema_module
 
-    document = schema_module.json_schema(kind.value, config)
-    typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+    typer.echo(schema_module.schema_text(kind.value, config), nl=False)
 
 
 @app.command()
@@ -286,6 +343,7 @@ def serve(
     """Build, serve the site locally, rebuild on every change and reload open pages."""
     from digest.serve import DevServer
 
+    _root_or_exit(root)
     try:
         server = DevServer(root, host, port, drafts=drafts, echo=typer.echo)
     except OSError as exc:

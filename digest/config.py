@@ -11,8 +11,9 @@ import tomllib
 from pathlib import Path
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
-from digest.diagnostics import Diagnostic, did_you_mean, error
+from digest.diagnostics import WARNING_CODES, Diagnostic, did_you_mean, error
 from digest.listing import CONFIG_FILE
 from digest.models import SiteConfig
 
@@ -34,6 +35,28 @@ def _key_line(text: str, key: str) -> tuple[int, int]:
         if match:
             return number + 1, len(match.group(1)) + 1
     return start + 1, 1
+
+
+def _check_line(text: str, code: str) -> tuple[int, int]:
+    """Line and column of `code` as a key of [tool.digest.checks] (a table of its own or
+    the inline `checks = { ... }`), else of `checks` itself."""
+    lines = text.splitlines()
+    key = rf"""(["']?){re.escape(code)}\1\s*="""
+    table = None  # the table the current line is in
+    for number, line in enumerate(lines):
+        header = re.match(r"\s*\[\s*([^\]\s]+)\s*\]", line)
+        if header:
+            table = header.group(1)
+            continue
+        if table == "tool.digest.checks":
+            match = re.match(rf"\s*{key}", line)
+        elif table == "tool.digest" and re.match(r"\s*checks\s*=", line):
+            match = re.search(rf"[{{,]\s*{key}", line)
+        else:
+            continue
+        if match:
+            return number + 1, match.start(1) + 1
+    return _key_line(text, "checks")
 
 
 def _assignment_line(text: str) -> tuple[int, int]:
@@ -77,6 +100,9 @@ def load_config(root: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:
         for details in exc.errors(include_url=False):
             location = [str(part) for part in details["loc"]]
             key = location[0] if location else "digest"
+            if key == "checks" and len(location) > 1:
+                found.append(_check_problem(shown, text, location[1], details))
+                continue
             name = ".".join(location)
             if details["type"] == "extra_forbidden":
                 message = f"unknown setting '{name}' in [tool.digest]"
@@ -94,3 +120,19 @@ def load_config(root: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:
                 hint = did_you_mean(location[-1], fields)
             found.append(error(shown, *_key_line(text, key), "E302", message, hint))
         return None, found
+
+
+def _check_problem(shown: str, text: str, code: str, details: ErrorDetails) -> Diagnostic:
+    """A bad key or level in [tool.digest.checks], at the line of its code."""
+    hint = None
+    if details["type"] == "unknown_check":
+        known = ", ".join(WARNING_CODES)
+        hint = did_you_mean(code, WARNING_CODES) or f"the checks with a level: {known}"
+        message = f"unknown check '{code}' in [tool.digest.checks]"
+    elif details["type"] == "literal_error":
+        message = f"setting 'checks.{code}': must be 'error', 'warning' or 'ignore'"
+        if isinstance(details["input"], str):
+            hint = did_you_mean(details["input"], ("error", "warning", "ignore"))
+    else:
+        message = f"setting 'checks.{code}': {details['msg']}"
+    return error(shown, *_check_line(text, code), "E302", message, hint)

@@ -16,6 +16,17 @@ from typing import Literal
 
 OutputFormat = Literal["text", "json", "github"]
 
+# Every warning digest reports, by code: the checks `[tool.digest.checks]` can set to
+# "error", "warning" or "ignore". (Errors cannot be lowered, so they have no level.)
+WARNING_CODES: Mapping[str, str] = {
+    "W101": "paper without authors",
+    "W102": "placeholder link",
+    "W103": "the same arXiv id or DOI in two entries",
+    "W120": "base_url is not set",
+    "W501": "a link permanently redirects",
+    "W502": "a link could not be checked (the host limits requests)",
+}
+
 
 class Severity(StrEnum):
     ERROR = "error"

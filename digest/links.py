@@ -16,7 +16,10 @@ bounded concurrency overall and per host, explicit timeouts, HEAD first and GET 
 server refuses HEAD, redirects followed by hand so loops are caught and a permanent
 redirect can be named, retries with backoff that honour `Retry-After` on 429/503, and a
 disk cache with a TTL so CI reruns do not hit the same hosts again. A host that keeps
-answering 429 makes the link "unknown" (a warning), not broken.
+answering 429 makes the link "unknown" (a warning), not broken. When no host can be
+reached at all (no network: every connection refused or every name unresolved), that is
+one problem (E502), not one broken link per URL; when some host answers, each link whose
+host cannot be reached is broken (E501).
 """
 
 from __future__ import annotations
@@ -177,6 +180,7 @@ class Result:
     detail: str = ""
     moved_to: str | None = None
     definitive: bool = True  # worth caching: not a timeout, a 5xx or a rate limit
+    reached: bool = True  # False: no connection to the host could be made (refused, DNS)
 
 
 @dataclass(frozen=True)
@@ -221,6 +225,8 @@ class LinkChecker:
         self.clock = clock
         self._overall: asyncio.Semaphore | None = None
         self._hosts: dict[str, asyncio.Semaphore] = {}
+        self.answered = False  # some host answered a request of this run
+        self.unreached: set[str] = set()  # URLs asked for in this run whose host was not reached
 
     async def check_all(self, urls: Iterable[str]) -> dict[str, Result]:
         """Every distinct URL checked once, concurrently within the limits."""
@@ -238,6 +244,8 @@ class LinkChecker:
                 except TypeError:
                     pass
         result = await self._follow(url)
+        if not result.reached:
+            self.unreached.add(url)
         if self.cache is not None and self.settings.cache_ttl > 0 and result.definitive:
             self.cache.put(url, asdict(result))
         return result
@@ -279,13 +287,16 @@ class LinkChecker:
         attempt = 0
         while True:
             answer: _Answer | None = None
+            unreached = False
             async with self._host_limit(url), overall:
                 try:
                     answer = await self._request(method, url)
-                except httpx.TimeoutException:
+                except httpx.TimeoutException as exc:
                     failure = f"no answer within {self.settings.timeout:g} s"
+                    unreached = isinstance(exc, httpx.ConnectTimeout)
                 except httpx.ConnectError as exc:
                     failure = f"cannot connect ({exc})" if str(exc) else "cannot connect"
+                    unreached = True
                 except httpx.HTTPError as exc:
                     if method == "HEAD":  # a server that breaks on HEAD may still serve GET
                         method = "GET"
@@ -305,7 +316,7 @@ class LinkChecker:
                     return Result(
                         original, "unknown", f"the host kept answering {failure}", definitive=False
                     )
-                return Result(original, "broken", failure, definitive=False)
+                return Result(original, "broken", failure, definitive=False, reached=not unreached)
             await self.sleep(wait if wait is not None else BACKOFF * 2**attempt)
             attempt += 1
 
@@ -313,6 +324,7 @@ class LinkChecker:
         """Status and headers only: the body (a PDF, say) is never downloaded."""
         request = self.client.build_request(method, url)
         response = await self.client.send(request, stream=True, follow_redirects=False)
+        self.answered = True
         try:
             headers = response.headers
             wait = retry_after(headers.get("Retry-After"), self.clock())
@@ -373,6 +385,19 @@ def open_client(
     )
 
 
+def offline(entries: str, unchecked: int) -> Diagnostic:
+    """E502, once: no host could be reached at all, so no link was checked."""
+    links = "link" if unchecked == 1 else "links"
+    return error(
+        entries,
+        1,
+        1,
+        "E502",
+        f"no network: could not reach any host ({unchecked} {links} unchecked)",
+        "check the connection (or the proxy settings), then run `digest check --links` again",
+    )
+
+
 async def _run(urls: Iterable[str], checker: LinkChecker) -> dict[str, Result]:
     async with checker.client:
         return await checker.check_all(url for url in urls if not PLACEHOLDER_URL.search(url))
@@ -411,9 +436,14 @@ def check_links(
     client = open_client(settings, config.contact, transport)
     checker = LinkChecker(client, settings, DiskCache(root / CACHE_DIR / "links"), sleep)
     results = asyncio.run(_run(urls, checker))
+    problems: list[Diagnostic] = []
+    if checker.unreached and not checker.answered:
+        # No network: one problem, not one per link. (Answers from the cache still count.)
+        problems.append(offline(config.entries, len(checker.unreached)))
+        results = {url: result for url, result in results.items() if result.reached}
     found: list[Occurrence] = []
     for folder, path, shown in files:
         if shown not in placed and any(_to_report(url, results) for url in known[shown]):
             placed[shown] = located(path, root, folder)
         found += placed.get(shown, [])
-    return diagnostics(found, results)
+    return problems + diagnostics(found, results)

@@ -14,6 +14,28 @@ import os
 from pathlib import Path
 
 CONFIG_FILE = "pyproject.toml"  # in the content root, with the site's `[tool.digest]`
+ENTRIES = "entries"  # the default entries folder
+
+
+def is_content_root(root: Path) -> bool:
+    """Whether `root` holds a digest: an `entries/` folder, or a pyproject.toml with a
+    `[tool.digest]` table (which may name another entries folder). A pyproject.toml that
+    cannot be read counts, so that the build reports what is wrong with it."""
+    if (root / ENTRIES).is_dir():
+        return True
+    try:
+        text = (root / CONFIG_FILE).read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        return False
+    except (OSError, UnicodeDecodeError):
+        return (root / CONFIG_FILE).exists()
+    import tomllib  # only here: a folder with entries/ needs no parse
+
+    try:
+        tool = tomllib.loads(text).get("tool")
+    except tomllib.TOMLDecodeError:
+        return True
+    return isinstance(tool, dict) and "digest" in tool
 
 
 def entry_paths(entries_dir: Path) -> list[tuple[str, str]]:

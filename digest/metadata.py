@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from digest.models import ARXIV_NEW, ARXIV_OLD, DOI
+from digest.models import DOI, arxiv_problem, looks_like_arxiv
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 ARXIV = "{http://arxiv.org/schemas/atom}"
@@ -57,7 +57,10 @@ def parse_source(text: str) -> Source:
         if lowered.startswith(prefix):
             raw, lowered = raw[len(prefix) :], "doi"
             break
-    if lowered != "doi" and (ARXIV_NEW.match(raw) or ARXIV_OLD.match(raw)):
+    if lowered != "doi" and looks_like_arxiv(raw):
+        problem = arxiv_problem(raw)
+        if problem is not None:
+            raise ValueError(problem)
         return Source("arxiv", raw)
     if lowered != "arxiv-id" and DOI.match(raw):
         return Source("doi", raw)

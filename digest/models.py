@@ -29,6 +29,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from digest.diagnostics import WARNING_CODES
+
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 ARXIV_NEW = re.compile(r"^\d{2}(0[1-9]|1[0-2])\.\d{4,5}(v[1-9]\d*)?$")
 ARXIV_OLD = re.compile(r"^[a-z]+(-[a-z]+)*(\.[A-Z]{2})?/\d{2}(0[1-9]|1[0-2])\d{3}(v[1-9]\d*)?$")
@@ -79,20 +81,58 @@ def _check_url(value: str) -> str:
     return value
 
 
+def arxiv_problem(value: str) -> str | None:
+    """Why `value` is not an arXiv id (None when it is one): the one rule for entries and
+    imports alike. New-style ids are YYMM.NNNN from 0704 (April 2007) to 1412 and
+    YYMM.NNNNN from 1501 on; old-style ids, archive/YYMMNNN, ran from 9108 to 0703."""
+    new_style = ARXIV_NEW.match(value)
+    if new_style is not None:
+        month, number = value[:4], value[5:].partition("v")[0]
+        if month < "0704":
+            return (
+                f"'{value}' is not an arXiv id: new-style ids start at 0704 (April 2007); "
+                "older ones look like hep-th/0601001"
+            )
+        if month <= "1412" and len(number) != 4:
+            return (
+                f"'{value}' is not an arXiv id: ids from 0704 to 1412 have 4 digits after the dot"
+            )
+        if month >= "1501" and len(number) != 5:
+            return (
+                f"'{value}' is not an arXiv id: ids from 1501 (January 2015) on have 5 digits "
+                "after the dot"
+            )
+        return None
+    old_style = ARXIV_OLD.match(value)
+    if old_style is not None:
+        month = value.partition("/")[2][:4]
+        if "0703" < month < "9108":
+            return (
+                f"'{value}' is not an arXiv id: old-style ids ran from 9108 to 0703; "
+                "newer ones look like 2401.12345"
+            )
+        return None
+    return (
+        f"'{value}' is not an arXiv id "
+        "(new style 2401.12345 or 2401.12345v2, old style hep-th/9901001)"
+    )
+
+
+def looks_like_arxiv(value: str) -> bool:
+    """Written the way arXiv ids are (YYMM.NNNNN, archive/YYMMNNN), valid or not."""
+    return bool(ARXIV_NEW.match(value) or ARXIV_OLD.match(value))
+
+
 def _check_arxiv(value: str) -> str:
-    if ARXIV_NEW.match(value) or ARXIV_OLD.match(value):
+    problem = arxiv_problem(value)
+    if problem is None:
         return value
     bare = re.sub(r"^(arxiv:|https?://arxiv\.org/(abs|pdf)/)", "", value, flags=re.IGNORECASE)
-    if bare != value and (ARXIV_NEW.match(bare) or ARXIV_OLD.match(bare)):
+    if bare != value and arxiv_problem(bare) is None:
         raise PydanticCustomError(
             "invalid_arxiv", "write the bare arXiv id: '{bare}'", {"bare": bare}
         )
-    raise PydanticCustomError(
-        "invalid_arxiv",
-        "'{value}' is not an arXiv id "
-        "(new style 2401.12345 or 2401.12345v2, old style hep-th/9901001)",
-        {"value": value},
-    )
+    raise PydanticCustomError("invalid_arxiv", "{problem}", {"problem": problem})
 
 
 def _check_doi(value: str) -> str:
@@ -108,24 +148,47 @@ def _check_doi(value: str) -> str:
     return value
 
 
+def read_date(text: str) -> date:
+    """A date written YYYY-MM-DD that exists (2026-02-30 does not): the one rule for dates
+    in entries, issue folder names and `digest new --issue`. ValueError says why not,
+    as the end of a sentence that starts with the text: "is not a real date (...)"."""
+    if not ISO_DATE.fullmatch(text):
+        raise ValueError("is not a date written YYYY-MM-DD")
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"is not a real date ({exc})") from None
+
+
 def _parse_date(value: Any) -> Any:
-    """Dates are written YYYY-MM-DD and must exist (2026-02-30 does not)."""
     if isinstance(value, date):
         return value
-    if not isinstance(value, str) or not ISO_DATE.match(value):
+    if not isinstance(value, str):
         raise PydanticCustomError(
             "invalid_date", "'{value}' is not a date written YYYY-MM-DD", {"value": value}
         )
     try:
-        return date.fromisoformat(value)
+        return read_date(value)
     except ValueError as exc:
         raise PydanticCustomError(
-            "invalid_date",
-            "'{value}' is not a real date ({reason})",
-            {"value": value, "reason": str(exc)},
+            "invalid_date", "'{value}' {reason}", {"value": value, "reason": str(exc)}
         ) from None
 
 
+def _check_code(code: str) -> str:
+    """A key of `[tool.digest.checks]`: the code of a warning digest reports."""
+    if code in WARNING_CODES:
+        return code
+    if not code.upper().startswith("W"):
+        raise PydanticCustomError(
+            "invalid_check",
+            "'{code}' cannot be configured: only warnings (W...) have a level; errors always fail",
+            {"code": code},
+        )
+    raise PydanticCustomError("unknown_check", "unknown check '{code}'", {"code": code})
+
+
+CheckCode = Annotated[str, AfterValidator(_check_code)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 OneLine = Annotated[Text, AfterValidator(_check_one_line)]
 Folder = Annotated[Text, AfterValidator(_check_folder)]  # a path from the content root
@@ -274,23 +337,10 @@ class SiteConfig(BaseModel):
     link_per_host: int = Field(2, ge=1)
     link_retries: int = Field(2, ge=0)
     link_cache_ttl: float = Field(86400.0, ge=0)
-    checks: dict[str, Literal["error", "warning", "ignore"]] = Field(
+    checks: dict[CheckCode, Literal["error", "warning", "ignore"]] = Field(
         default_factory=dict,
         description="Per-check levels: a warning code (e.g. W101) → error, warning or ignore.",
     )
-
-    @field_validator("checks")
-    @classmethod
-    def _only_warnings(cls, checks: dict[str, str]) -> dict[str, str]:
-        for code in checks:
-            if not re.fullmatch(r"W\d{3}", code):
-                raise PydanticCustomError(
-                    "invalid_check",
-                    "'{code}' cannot be configured: only warnings (W...) have a level; "
-                    "errors always fail",
-                    {"code": code},
-                )
-        return checks
 
     @field_validator("themes")
     @classmethod

@@ -131,17 +131,26 @@ def absolutize(html: str, base: str) -> str:
 
 
 def missing_base_url(root: Path) -> Diagnostic:
-    """W120: without base_url, feeds, sitemap, canonical links and the email edition are skipped."""
-    line = 1
+    """W120: without base_url, feeds, sitemap, canonical links and the email edition are
+    skipped. At the `[tool.digest]` header when there is one; else the hint says what to add."""
+    setting = 'base_url = "https://<where the site is served>"'
+    line, col, hint = 1, 1, f"add {setting} to [tool.digest]"
     path = root / CONFIG_FILE
-    if path.is_file():
+    if not path.is_file():
+        hint = f"there is no {CONFIG_FILE}: create one with a [tool.digest] table holding {setting}"
+    else:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-        line = next((n + 1 for n, text in enumerate(lines) if text.strip() == "[tool.digest]"), 1)
+        header = re.compile(r"(\s*)\[\s*tool\s*\.\s*digest\s*\]")
+        found = next(((n, m) for n, text in enumerate(lines) if (m := header.match(text))), None)
+        if found is not None:
+            line, col = found[0] + 1, len(found[1].group(1)) + 1
+        else:
+            hint = f"{CONFIG_FILE} has no [tool.digest] table: add one holding {setting}"
     return warning(
         CONFIG_FILE,
         line,
-        1,
+        col,
         "W120",
         "base_url is not set: feeds, sitemap, canonical links and the email edition are skipped",
-        hint='add base_url = "https://<where the site is served>" to [tool.digest]',
+        hint=hint,
     )

@@ -9,15 +9,15 @@ entered twice. Cross-file problems point at the second occurrence and name the f
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
-from digest.diagnostics import Diagnostic, did_you_mean, error, warning
+from digest.diagnostics import Diagnostic, Severity, did_you_mean, error, warning
 from digest.load import ISSUE_FILE, EntryKind, Location, RawEntry, complete, load_file
 from digest.models import (
     SLUG_PATTERN,
@@ -28,6 +28,7 @@ from digest.models import (
     Paper,
     PaperEntry,
     SiteConfig,
+    read_date,
     tuple_reduce,
 )
 
@@ -50,6 +51,8 @@ PLACEHOLDER_URL = re.compile(
     r")|your[-_]?(repo|project|paper|link|url)|/todo\b|xxx",
     re.IGNORECASE,
 )
+
+_BOOL = TypeAdapter(bool)
 
 TYPE_WORDS = {
     "string_type": "text",
@@ -145,6 +148,7 @@ class Validated:
     papers: list[PaperEntry] = field(default_factory=list)
     issues: list[IssueEntry] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    drafts: set[str] = field(default_factory=set)  # folders whose _issue.yaml says draft: true
 
 
 def _check_themes(raw: RawEntry, config: SiteConfig) -> tuple[list[Diagnostic], set[Location]]:
@@ -182,10 +186,8 @@ def _check_themes(raw: RawEntry, config: SiteConfig) -> tuple[list[Diagnostic], 
 
 
 def _folder_date(folder: str) -> date | None:
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", folder):
-        return None
     try:
-        return date.fromisoformat(folder)
+        return read_date(folder)
     except ValueError:
         return None
 
@@ -268,6 +270,7 @@ class FileResult(NamedTuple):
     value: Paper | PackedPaper | Issue | None  # packed as the entry cache keeps it
     diagnostics: tuple[Diagnostic, ...]
     references: tuple[tuple[str, str, int, int], ...] = ()  # (arxiv|doi, value, line, col)
+    draft: bool = False  # an _issue.yaml that says `draft: true`, valid or not
 
     def __reduce__(self) -> tuple[Any, ...]:
         return tuple_reduce(self)
@@ -282,6 +285,7 @@ def check_entry(raw: RawEntry, config: SiteConfig) -> FileResult:
             if reference is not None:
                 position = raw.position_of((key,))
                 references.append((key, reference, position.line, position.col))
+    draft = raw.kind == "issue" and _says_draft(raw.data.get("draft"))
     return FileResult(
         raw.folder,
         raw.display_path,
@@ -291,7 +295,17 @@ def check_entry(raw: RawEntry, config: SiteConfig) -> FileResult:
         value,
         tuple(found),
         tuple(references),
+        draft,
     )
+
+
+def _says_draft(value: object) -> bool:
+    """Whether an issue's `draft` value reads as true (as the model reads it), so that an
+    issue with other mistakes is still known to be a draft."""
+    try:
+        return _BOOL.validate_python(value) is True
+    except ValidationError:
+        return False
 
 
 def check_file(
@@ -313,13 +327,19 @@ def check_file(
     return FileResult(folder, loaded.path, kind, path.stem, False, None, (loaded,))
 
 
-def combine(results: list[FileResult], files: list[tuple[str, str]]) -> Validated:
+def combine(
+    results: list[FileResult], files: list[tuple[str, str]], include_drafts: bool = True
+) -> Validated:
     """The per-file results of every loaded entry plus the checks that span files.
 
     Results of files that failed to load are skipped here (their load error is reported
     by the loader); `files` still names them, so their folder counts as having an issue.
+    Without `include_drafts`, the published issues' papers claim their ids before any
+    draft's, so a draft that repeats an id is the one reported (see `excuse_drafts`).
     """
     result = Validated()
+    result.drafts = {r.folder for r in results if r.loaded and r.kind == "issue" and r.draft}
+    drafts_last = set() if include_drafts else result.drafts
     first_file_in: dict[str, str] = {}
     folders_with_issue: set[str] = set()
     for folder, shown in sorted(files, key=lambda pair: pair[1]):
@@ -327,18 +347,23 @@ def combine(results: list[FileResult], files: list[tuple[str, str]]) -> Validate
         if shown.endswith("/" + ISSUE_FILE):
             folders_with_issue.add(folder)
     for folder, shown in sorted(first_file_in.items()):
-        if _folder_date(folder) is None:
+        try:
+            read_date(folder)
+        except ValueError as exc:
+            # At the folder's _issue.yaml when it has one, else at its first file.
+            issue_file = f"{shown.rsplit('/', 1)[0]}/{ISSUE_FILE}"
             result.diagnostics.append(
                 error(
-                    shown,
+                    issue_file if folder in folders_with_issue else shown,
                     1,
                     1,
                     "E203",
-                    f"issue folder '{folder}' is not a date written YYYY-MM-DD",
+                    f"issue folder '{folder}' {exc}",
                     hint="name each issue folder after its date, e.g. 2026-02-28",
                 )
             )
-        elif folder not in folders_with_issue:
+            continue
+        if folder not in folders_with_issue:
             result.diagnostics.append(
                 error(
                     shown,
@@ -354,7 +379,8 @@ def combine(results: list[FileResult], files: list[tuple[str, str]]) -> Validate
     first_id: dict[str, str] = {}
     first_reference: dict[str, str] = {}
     dates: dict[str, date | None] = {}
-    for checked in sorted((r for r in results if r.loaded), key=lambda r: r.shown):
+    loaded = (r for r in results if r.loaded)
+    for checked in sorted(loaded, key=lambda r: (r.folder in drafts_last, r.shown)):
         result.diagnostics.extend(checked.diagnostics)
         if checked.folder not in dates:
             dates[checked.folder] = _folder_date(checked.folder)
@@ -410,3 +436,25 @@ def _repeated_paper(checked: FileResult, first_reference: dict[str, str]) -> lis
         else:
             first_reference[marker] = checked.shown
     return found
+
+
+def excuse_drafts(
+    diagnostics: list[Diagnostic], files: list[tuple[str, str]], drafts: set[str]
+) -> list[Diagnostic]:
+    """The problems of draft issues (their `_issue.yaml` and papers) as warnings: a build
+    without --drafts leaves them out, so they must not stop it (they do under --strict).
+    A draft is known by its `_issue.yaml` saying `draft: true`, even when the issue has
+    other mistakes; one that cannot be read at all is not known to be a draft."""
+    if not drafts:
+        return diagnostics
+    in_drafts = {shown for folder, shown in files if folder in drafts}
+    return [
+        replace(
+            d,
+            severity=Severity.WARNING,
+            message=f"{d.message} (in a draft issue, which is not built)",
+        )
+        if d.severity is Severity.ERROR and d.path in in_drafts
+        else d
+        for d in diagnostics
+    ]

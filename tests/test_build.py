@@ -469,3 +469,89 @@ def test_cli_build_refuses_to_empty_a_folder_it_did_not_make(make_site: SiteFact
     assert f"error[E405]: refusing to replace {documents}: it holds notes.txt" in result.output
     assert [p.name for p in documents.iterdir()] == ["notes.txt"]
     assert [p.name for p in root.parent.iterdir() if p.name.startswith(".")] == []  # no stage
+
+
+# ---------------------------------------------------------------- drafts never block
+
+
+DRAFT_ISSUE = 'title: "Unfinished"\nsubject: diffusion models\ndraft: yes\nintro:\n'
+DRAFT_SUFFIX = " (in a draft issue, which is not built)"
+
+
+def draft_site(make_site: SiteFactory) -> Path:
+    """A published issue, and a later draft whose _issue.yaml and papers have mistakes
+    (one of them takes an id the published issue uses)."""
+    return make_site(
+        {
+            "entries/2026-02-28/_issue.yaml": MINIMAL_ISSUE,
+            "entries/2026-02-28/dup.yaml": paper_yaml(title='"Published"'),
+            "entries/2026-03-07/_issue.yaml": DRAFT_ISSUE,
+            "entries/2026-03-07/bad.yaml": paper_yaml(themes="[theroy]", summary="secret"),
+            "entries/2026-03-07/dup.yaml": paper_yaml(title='"Secret twin"'),
+            "entries/2026-03-07/ok.yaml": paper_yaml(title='"Secret but valid"'),
+        },
+        'base_url = "https://digest.example.org"\n',
+    )
+
+
+def draft_lines(level: str, suffix: str) -> list[str]:
+    return [
+        f"entries/2026-03-07/_issue.yaml:4:7: {level}[E103]: 'intro' must be text, "
+        f"not empty{suffix}",
+        f"entries/2026-03-07/bad.yaml:3:10: {level}[E105]: unknown theme 'theroy'{suffix}",
+        "    hint: did you mean 'theory'?",
+        f"entries/2026-03-07/dup.yaml:1:1: {level}[E201]: paper id 'dup' is already used{suffix}",
+        "    hint: first used by entries/2026-02-28/dup.yaml; ids are unique across all issues",
+    ]
+
+
+def test_a_draft_with_errors_does_not_block_the_published_site(make_site: SiteFactory) -> None:
+    root = draft_site(make_site)
+    for command in ("check", "build"):
+        result = runner.invoke(app, [command, "--root", str(root)])
+        assert result.exit_code == 0, result.output
+        lines = result.output.splitlines()
+        assert lines[:5] == draft_lines("warning", DRAFT_SUFFIX)
+        assert lines[5] == "2 papers in 1 issue: 0 errors, 3 warnings in 3 files"
+    site = root / "site"
+    assert (site / "2026-02-28" / "index.html").is_file()
+    assert not (site / "2026-03-07").exists()
+    assert not any("Secret" in p.read_text() for p in site.rglob("*") if p.is_file())
+    assert (site / "papers" / "dup" / "index.html").read_text().count("Published") > 0
+
+
+@pytest.mark.parametrize(
+    ("flags", "level", "suffix"),
+    [(["--strict"], "error", DRAFT_SUFFIX), (["--drafts"], "error", "")],
+    ids=["strict", "drafts"],
+)
+def test_a_draft_with_errors_fails_under_strict_or_drafts(
+    make_site: SiteFactory, flags: list[str], level: str, suffix: str
+) -> None:
+    root = draft_site(make_site)
+    results = [runner.invoke(app, [c, "--root", str(root), *flags]) for c in ("check", "build")]
+    for result in results:
+        assert result.exit_code == 1
+        assert result.output.splitlines()[:5] == draft_lines(level, suffix)
+    assert results[0].output == results[1].output
+    assert not (root / "site").exists()
+
+
+def test_a_published_paper_keeps_its_id_from_an_earlier_draft(make_site: SiteFactory) -> None:
+    root = make_site(
+        {
+            "entries/2026-02-21/_issue.yaml": MINIMAL_ISSUE + "draft: true\n",
+            "entries/2026-02-21/dup.yaml": paper_yaml(title='"Draft twin"'),
+            "entries/2026-02-28/_issue.yaml": MINIMAL_ISSUE,
+            "entries/2026-02-28/dup.yaml": paper_yaml(title='"Published"'),
+        },
+        'base_url = "https://digest.example.org"\n',
+    )
+    result = runner.invoke(app, ["build", "--root", str(root)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[:2] == [
+        "entries/2026-02-21/dup.yaml:1:1: warning[E201]: paper id 'dup' is already used"
+        + DRAFT_SUFFIX,
+        "    hint: first used by entries/2026-02-28/dup.yaml; ids are unique across all issues",
+    ]
+    assert "Published" in (root / "site" / "papers" / "dup" / "index.html").read_text()

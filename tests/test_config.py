@@ -54,11 +54,12 @@ def test_check_levels_apply_to_warnings_only(tmp_path: Path) -> None:
     text = '[tool.digest]\ntitle = "x"\n\n[tool.digest.checks]\nW101 = "ignore"\nE101 = "warning"\n'
     config, problems = load_config(write(tmp_path, text))
     assert config is None
-    assert [(p.line, p.message) for p in problems] == [
+    assert [(p.line, p.col, p.message) for p in problems] == [
         (
-            4,
-            "setting 'checks': 'E101' cannot be configured: only warnings (W...) have a level; "
-            "errors always fail",
+            6,
+            1,
+            "setting 'checks.E101': 'E101' cannot be configured: only warnings (W...) have a "
+            "level; errors always fail",
         )
     ]
     config, problems = load_config(write(tmp_path, '[tool.digest]\nchecks = { W101 = "ignore" }\n'))
@@ -102,3 +103,31 @@ def test_a_folder_setting_with_a_nul_character_is_an_error(tmp_path: Path) -> No
         assert [(p.line, p.message) for p in problems] == [
             (2, f"setting '{key}': a folder name cannot contain a NUL character")
         ]
+
+
+def test_an_unknown_check_code_is_an_error_at_its_line(tmp_path: Path) -> None:
+    text = (
+        '[tool.digest]\ntitle = "x"\n\n[tool.digest.checks]\nW101 = "ignore"\n'
+        '  w102 = "error"\n"W999" = "error"\nW103 = "off"\n'
+    )
+    config, problems = load_config(write(tmp_path, text))
+    assert config is None
+    assert [(p.path, p.line, p.col, p.code, p.message, p.hint) for p in problems] == [
+        (
+            "pyproject.toml", 6, 3, "E302", "unknown check 'w102' in [tool.digest.checks]",
+            "did you mean 'W102'?",
+        ),
+        (
+            "pyproject.toml", 7, 1, "E302", "unknown check 'W999' in [tool.digest.checks]",
+            "the checks with a level: W101, W102, W103, W120, W501, W502",
+        ),
+        (
+            "pyproject.toml", 8, 1, "E302",
+            "setting 'checks.W103': must be 'error', 'warning' or 'ignore'", None,
+        ),
+    ]  # fmt: skip
+    inline = '[tool.digest]\nchecks = { W101 = "ignore", W12 = "error" }\n'
+    _, problems = load_config(write(tmp_path, inline))
+    assert [(p.line, p.col, p.message, p.hint) for p in problems] == [
+        (2, 29, "unknown check 'W12' in [tool.digest.checks]", "did you mean 'W120'?")
+    ]

@@ -195,7 +195,7 @@ def test_a_config_change_checks_every_file_again(
     (root / "pyproject.toml").write_text(config_text(("safety",)))
     content = load_content(root, cache=True)
     assert len(checked) == 3
-    assert [d.code for d in content.report.diagnostics] == ["E105"]  # acceleration is gone
+    assert [d.code for d in content.report.errors] == ["E105"]  # acceleration is gone
 
 
 @pytest.mark.parametrize(

@@ -85,6 +85,20 @@ def test_a_source_that_is_neither_is_refused(text: str) -> None:
         parse_source(text)
 
 
+def test_an_arxiv_id_that_cannot_exist_is_refused_with_the_entries_rule() -> None:
+    with pytest.raises(ValueError, match="is not an arXiv id") as caught:
+        parse_source("arxiv:2401.1234")
+    assert str(caught.value) == (
+        "'2401.1234' is not an arXiv id: ids from 1501 (January 2015) on have 5 digits after "
+        "the dot"
+    )
+    with pytest.raises(ValueError, match="is not an arXiv id") as caught:
+        parse_source("https://arxiv.org/abs/1201.00001")
+    assert str(caught.value) == (
+        "'1201.00001' is not an arXiv id: ids from 0704 to 1412 have 4 digits after the dot"
+    )
+
+
 # ---------------------------------------------------------------- text clean-up
 
 

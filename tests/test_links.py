@@ -399,7 +399,7 @@ def test_check_links_command(make_site: SiteFactory, server: RecordingServer) ->
     )
     root = make_site(
         {"entries/2026-02-28/_issue.yaml": MINIMAL_ISSUE, "entries/2026-02-28/ddpm.yaml": paper},
-        "link_retries = 1\n",
+        'link_retries = 1\nbase_url = "https://digest.example.org"\n',
     )
     clock = FakeClock()
     network = Network(link_transport=transport(server), link_sleep=clock.async_sleep)
@@ -434,3 +434,53 @@ def test_check_without_links_makes_no_requests(
     network = Network(link_transport=transport(server))
     result = CliRunner().invoke(app, ["check", "--root", str(root)], obj=network)
     assert (result.exit_code, server.log) == (0, [])
+
+
+def _offline_site(make_site: SiteFactory) -> Path:
+    paper = paper_yaml(
+        links="\n  paper: http://papers.test/ok\n  code: http://code.test/x\n"
+        "  project: http://nowhere.test/p",
+        summary="|\n  See [this](https://github.com/your-repo/x) and [that](http://papers.test/ok).",
+    )
+    return make_site(
+        {"entries/2026-02-28/_issue.yaml": MINIMAL_ISSUE, "entries/2026-02-28/ddpm.yaml": paper},
+        'base_url = "https://digest.example.org"\n',
+    )
+
+
+def test_no_network_is_said_once(make_site: SiteFactory) -> None:
+    # Nothing listens on the ports, and nowhere.test does not resolve: no host answers.
+    root = _offline_site(make_site)
+    offline = LoopbackTransport({"papers.test": closed_port(), "code.test": closed_port()})
+    clock = FakeClock()
+    network = Network(link_transport=offline, link_sleep=clock.async_sleep)
+    result = CliRunner().invoke(app, ["check", "--links", "--root", str(root)], obj=network)
+    assert (result.exit_code, result.stdout.splitlines()) == (
+        1,
+        [
+            "entries:1:1: error[E502]: no network: could not reach any host (3 links unchecked)",
+            "    hint: check the connection (or the proxy settings), then run "
+            "`digest check --links` again",
+            "entries/2026-02-28/ddpm.yaml:5:14: warning[W102]: 'summary' links to a "
+            "placeholder: https://github.com/your-repo/x",
+            "    hint: replace it with the real address, or remove it",
+            "1 paper in 1 issue: 1 error, 1 warning in 2 files",
+        ],
+    )
+
+
+def test_when_some_host_answers_each_unreachable_link_is_broken(
+    make_site: SiteFactory, server: RecordingServer
+) -> None:
+    root = _offline_site(make_site)
+    clock = FakeClock()
+    network = Network(link_transport=transport(server), link_sleep=clock.async_sleep)
+    result = CliRunner().invoke(app, ["check", "--links", "--root", str(root)], obj=network)
+    assert result.exit_code == 1
+    broken = [line for line in result.stdout.splitlines() if "error[" in line]
+    assert broken == [
+        "entries/2026-02-28/ddpm.yaml:8:9: error[E501]: broken link in 'links.code': "
+        "http://code.test/x (404 Not Found)",
+        "entries/2026-02-28/ddpm.yaml:9:12: error[E501]: broken link in 'links.project': "
+        "http://nowhere.test/p (cannot connect (unknown test host nowhere.test))",
+    ]

@@ -37,6 +37,30 @@ def test_invalid_arxiv_ids(arxiv: str) -> None:
         paper(arxiv=arxiv)
 
 
+@pytest.mark.parametrize(
+    ("arxiv", "reason"),
+    [
+        ("2401.1234", "ids from 1501 (January 2015) on have 5 digits after the dot"),
+        ("1501.0001v2", "ids from 1501 (January 2015) on have 5 digits after the dot"),
+        ("1412.69800", "ids from 0704 to 1412 have 4 digits after the dot"),
+        (
+            "0703.1234",
+            "new-style ids start at 0704 (April 2007); older ones look like hep-th/0601001",
+        ),
+        (
+            "hep-th/0801001",
+            "old-style ids ran from 9108 to 0703; newer ones look like 2401.12345",
+        ),
+    ],
+)
+def test_an_arxiv_number_must_fit_its_month(arxiv: str, reason: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        paper(arxiv=arxiv)
+    assert caught.value.errors()[0]["msg"] == f"'{arxiv}' is not an arXiv id: {reason}"
+    assert paper(arxiv="1412.6980").arxiv == "1412.6980"  # 4 digits up to 1412
+    assert paper(arxiv="1501.00001v3").arxiv == "1501.00001v3"  # 5 digits from 1501
+
+
 @pytest.mark.parametrize("doi", ["10.1000/xyz123", "10.1145/3292500.3330701"])
 def test_valid_dois(doi: str) -> None:
     assert paper(doi=doi).doi == doi
