@@ -1,6 +1,6 @@
 """Organise: valid entries → a `Library` (issues, themes, contributions), sorted for reading.
 
-Ordering, documented in the README and relied on by every page:
+Ordering, documented in docs/site.md and relied on by every page:
 - issues newest first;
 - inside an issue's theme section, and inside an "Under the hood" group, papers by
   title (case-insensitive), then id;
