@@ -19,6 +19,7 @@ from digest.cache import (
     ENTRY_PREFIX,
     BuildCache,
     Settings,
+    Stamp,
     State,
     compiled_templates_folder,
     open_cache,
@@ -280,12 +281,14 @@ def _build(
 ) -> BuildResult:
     """`run` once the content is loaded: organise, render, write, record."""
     # Rendering needs Jinja, Markdown and the page builders: imported only when it happens.
+    from digest.config import misplaced_output
+    from digest.manifest import MANIFEST
     from digest.organise import organise
     from digest.page_cache import PageCache, site_fingerprint
     from digest.parallel import render_pages
     from digest.readers import READER_BUILDERS
     from digest.render import PAGE_BUILDERS, load_templates
-    from digest.write import discard, new_stage, write_site
+    from digest.write import discard, new_stage, recover, write_site
 
     root = content.root
     config = content.config
@@ -293,8 +296,11 @@ def _build(
         return BuildResult(content, out)
     target = out if out is not None else root / config.out
     result = BuildResult(content, target)
+    if out is not None:  # the configured `out` was checked with the configuration
+        content.report.extend(filter(None, [misplaced_output(root, config, out)]))
     if content.report.failed(strict):
         return result
+    recover(target)  # a site a stopped build left missing is back, its leftovers gone
     library = organise(config, content.issues, content.papers, include_drafts=drafts)
     compiled = compiled_templates_folder(root, tool_fingerprint()) if cache else None
     templates, problems = load_templates(config, root, compiled)
@@ -362,6 +368,10 @@ def _build(
             if page.stamp is not None:
                 previous.written[page.url] = page.stamp.digest
                 previous.stamped[page.url] = page.stamp
+        previous.written[MANIFEST] = written.manifest_digest
+        for url, (size, mtime_ns) in written.stamps.items():  # known without a stat
+            if url in previous.written:
+                previous.stamped[url] = Stamp(size, mtime_ns, previous.written[url])
         previous.save(
             result.pages,
             result.files,
@@ -369,7 +379,6 @@ def _build(
             seconds,
             content.report.diagnostics[:loaded],
             (content.paper_count, content.issue_count),
-            in_place=written.in_place,
         )
         if kept is not None:
             kept.save(previous.written)

@@ -37,33 +37,6 @@ def page_file(path: str) -> str:
     return f"{path}index.html" if path.endswith("/") or not path else path
 
 
-# What the top level of a site digest built may hold, whatever its content and settings
-# (`site_name`): its files and folders, and a dated folder per issue.
-TOP_LEVEL = frozenset(
-    {
-        page_file(HOME),
-        NOT_FOUND,
-        ROBOTS,
-        SITEMAP,
-        SITE_FEED,
-        SITE_JSON_FEED,
-        FEEDS_OPML,
-        BIBLIOGRAPHY,
-        ASSETS,
-        PAPERS.rstrip("/"),
-        TOPICS.rstrip("/"),
-        SEARCH.rstrip("/"),
-    }
-)
-ISSUE_FOLDER = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
-DESKTOP_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})  # a file browser's
-
-
-def site_name(name: str) -> bool:
-    """True when a site digest built may hold `name` at its top level."""
-    return name in TOP_LEVEL or name in DESKTOP_FILES or ISSUE_FOLDER.match(name) is not None
-
-
 def paper_path(paper_id: str) -> str:
     return f"{PAPERS}{paper_id}/"
 

@@ -1,9 +1,20 @@
 """Write: `RenderedPage` values + static assets → the output folder, atomically.
 
-Everything is written into a fresh temporary folder beside the output (same parent, so
-the final rename never crosses a file system), then swapped into place: the old site is
-renamed away, the new one renamed in, the old one deleted. Any failure before the swap
-removes the temporary folder and leaves the previous site exactly as it was.
+The new site is made whole in a folder beside the output (same parent, so no rename
+crosses a file system), then swapped in with one atomic exchange (digest.swap): a reader
+sees the old site or the new one, never a mix, whether the build succeeds, fails or is
+stopped by any signal. Any failure before the swap leaves the previous site as it was.
+
+That folder is, when it can be, the spare: the site before the current one, kept beside
+it after the last swap (`.site.digest-spare`). Only the files that differ are replaced
+in it, and the files the new site shares with the current one are hard links to them,
+so a rebuild after a small edit costs what the edit changes, not what the site holds.
+Otherwise (a first build, no cache, no spare) the folder is made new: pages are written
+as they are rendered (`new_stage`, `stage_page`), unchanged files hard-linked from the
+current site (so they keep their mtime), and the previous site becomes the spare.
+
+The manifest (digest.manifest) is written last into the new folder: it marks it complete
+and records what digest may replace next time.
 
 Output is deterministic: pages and assets are written in sorted order, text as UTF-8
 with "\\n" line ends, and nothing records the time of the build.
@@ -11,17 +22,18 @@ with "\\n" line ends, and nothing records the time of the build.
 
 from __future__ import annotations
 
-import itertools
 import os
 import shutil
 import tempfile
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass
+from contextlib import suppress
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from digest import swap
 from digest.cache import BINARY, Stamp, content_digest
 from digest.diagnostics import Diagnostic, error
-from digest.permalinks import site_name
+from digest.manifest import MANIFEST, Guarded, guard, manifest_text, read_manifest
 from digest.render import RenderedPage
 
 
@@ -29,7 +41,10 @@ from digest.render import RenderedPage
 class WriteResult:
     written: int  # files written: pages plus assets
     diagnostics: list[Diagnostic]
-    in_place: bool = False  # only changed files were replaced; the others were not touched
+    # (size, mtime_ns) of the files whose stamp the write knows without looking again,
+    # the manifest's among them, and the manifest's content hash
+    stamps: dict[str, tuple[int, int]] = field(default_factory=dict)
+    manifest_digest: str = ""
 
     @property
     def ok(self) -> bool:
@@ -42,11 +57,15 @@ def unsafe_url(url: str) -> str | None:
         return "it does not name a file"
     if "\\" in url or "\x00" in url or ":" in url:
         return "it contains a backslash, a colon or a NUL character"
+    if not url.isprintable():  # a line end would break the manifest, one line per file
+        return "it contains a control character"
     if url.startswith("/"):
         return "it is an absolute path"
     parts = url.split("/")  # each test below is one pass in C: this runs for every page
     if "" in parts or "." in parts or ".." in parts:
         return "it contains an empty, '.' or '..' segment"
+    if url == MANIFEST:
+        return "digest keeps its manifest there"
     return None
 
 
@@ -63,47 +82,9 @@ def _check(pages: Iterable[RenderedPage], assets: Mapping[str, Path]) -> list[Di
     return problems
 
 
-def _guard_output(
-    out: Path, protected: Iterable[Path], ours: Iterable[str] = ()
-) -> Diagnostic | None:
-    """The output folder is replaced whole: refuse one that holds the content itself, or
-    anything at its top level that a site digest built does not have (`out =
-    "~/Documents"` by mistake). `ours`: the urls this build writes and those the last
-    one wrote, whatever their names."""
-    target = out.resolve()
-    if target.exists() and not target.is_dir():
-        return error(str(out), 1, 1, "E405", f"the output path {out} exists and is not a folder")
-    for path in protected:
-        keep = path.resolve()
-        if keep == target or target in keep.parents:
-            return error(
-                str(out),
-                1,
-                1,
-                "E405",
-                f"refusing to replace {out}: it contains {path}",
-                "choose an output folder of its own, such as site/",
-            )
-    try:
-        names = os.listdir(target)
-    except OSError:  # no folder yet (or none to read: writing it will say so)
-        return None
-    strangers = [name for name in names if not site_name(name)]
-    if strangers:  # rare: a site's own names are known without listing its urls
-        made = {url.split("/", 1)[0] for url in ours}
-        strangers = sorted(name for name in strangers if name not in made)
-    if not strangers:
-        return None
-    more = len(strangers) - 3
-    shown = ", ".join(strangers[:3]) + (f" and {more} more" if more > 0 else "")
-    return error(
-        str(out),
-        1,
-        1,
-        "E405",
-        f"refusing to replace {out}: it holds {shown}, which digest did not make",
-        "move them out of it, or choose an output folder of its own, such as site/",
-    )
+def recover(out: Path) -> None:
+    """Before a build: put back a site a stopped build left missing, remove its leftovers."""
+    swap.recover(out)
 
 
 def new_stage(out: Path, reusing: bool = True) -> Path | None:
@@ -114,11 +95,16 @@ def new_stage(out: Path, reusing: bool = True) -> Path | None:
     if reusing and out.exists():
         return None
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}-tmp-", dir=out.parent))
-        os.chmod(stage, 0o755)  # mkdtemp makes it private; a served site is world-readable
+        return _fresh(out)
     except OSError:
         return None
+
+
+def _fresh(out: Path) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=swap.stage_prefix(out), dir=out.parent))
+    swap.hold(stage)  # no other build takes it for a leftover while this one writes it
+    os.chmod(stage, 0o755)  # mkdtemp makes it private; a served site is world-readable
     return stage
 
 
@@ -167,11 +153,16 @@ def _write_new(path: str | Path, data: bytes) -> int:
 def discard(stage: Path | None) -> None:
     """Remove a stage whose build failed; the previous site is untouched."""
     if stage is not None:
+        swap.release(stage)
         shutil.rmtree(stage, ignore_errors=True)
 
 
 Reuse = Callable[[str, bytes], Path | None]
 """(url, new bytes) → a file of the previous site holding exactly those bytes, or None."""
+
+
+def _bytes(page: RenderedPage) -> bytes:
+    return page.content.encode("utf-8") if isinstance(page.content, str) else page.content
 
 
 def _put(path: Path, url: str, data: bytes, reuse: Reuse | None) -> None:
@@ -193,7 +184,8 @@ def _fill(
     reuse: Reuse | None = None,
     previous: Path | None = None,
 ) -> int:
-    """Write everything into `folder`; a kept page is linked (or copied) from `previous`."""
+    """Write everything into the new `folder`; a kept page is linked (or copied) from
+    `previous`."""
     written = 0
     for page in sorted(pages, key=lambda p: p.url):
         if page.staged:  # already written into `folder` while rendering
@@ -207,11 +199,10 @@ def _fill(
             try:
                 os.link(previous / page.url, path)
             except OSError:
-                shutil.copyfile(previous / page.url, path)
+                shutil.copy2(previous / page.url, path)  # keeps the mtime the cache knows
             written += 1
             continue
-        data = page.content.encode("utf-8") if isinstance(page.content, str) else page.content
-        _put(path, page.url, data, reuse)
+        _put(path, page.url, _bytes(page), reuse)
         written += 1
     for url in sorted(assets):
         path = folder / url
@@ -221,83 +212,100 @@ def _fill(
     return written
 
 
-def _update(
-    out: Path,
+def _refresh(
+    spare: str,
+    listed: Collection[str],
     pages: list[RenderedPage],
     assets: Mapping[str, Path],
     reuse: Reuse,
-    present: Collection[str],
-) -> int:
-    """Change only what changed in `out`, which holds the files `present`: new and
-    different files, and removed ones.
+    out: str,
+) -> dict[str, tuple[int, int]]:
+    """Make the folder `spare`, which holds the files `listed` (an earlier site), hold
+    the new site, touching only what differs; returns the (size, mtime_ns) of each file.
 
-    Changed files are first written to a staging folder, then each is renamed into place
-    with the file it replaces moved aside; any failure puts every moved file back (and
-    raises), so the site is either fully updated or exactly as it was.
+    A file whose bytes are those of the current site's (`out`) must be that very file (a
+    hard link): it is left alone when it is, else linked. Other files are written new.
+    No file is ever written into: one of the spare's may be a file of the current site.
     """
-    produced: dict[str, bytes] = {}
-    kept = {page.url for page in pages if page.kept}  # already in `out`, as they should be
+    same: list[str] = []  # urls whose file in `out` holds the new bytes
+    new: dict[str, bytes] = {}
     for page in pages:
-        if not page.kept:
-            produced[page.url] = (
-                page.content.encode("utf-8") if isinstance(page.content, str) else page.content
-            )
+        if page.kept:
+            same.append(page.url)
+            continue
+        data = _bytes(page)
+        if reuse(page.url, data) is not None:
+            same.append(page.url)
+        else:
+            new[page.url] = data
     for url in assets:
-        produced[url] = assets[url].read_bytes()
-    changed = sorted(url for url, data in produced.items() if reuse(url, data) is None)
-    removed = sorted(set(present) - produced.keys() - kept)
-    if not changed and not removed:
-        return len(produced) + len(kept)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}-tmp-", dir=out.parent))
-    aside = Path(tempfile.mkdtemp(prefix=f".{out.name}-old-", dir=out.parent))
-    moved: list[tuple[str, bool, bool]] = []  # (url, old file moved aside, new file placed)
-    try:
-        for url in changed:
-            (stage / url).parent.mkdir(parents=True, exist_ok=True)
-            (stage / url).write_bytes(produced[url])
-        for url in changed + removed:
-            target = out / url
-            had = target.is_file()
-            if had:
-                (aside / url).parent.mkdir(parents=True, exist_ok=True)
-                target.rename(aside / url)
-            moved.append((url, had, False))
-            if url in produced:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                (stage / url).rename(target)
-                moved[-1] = (url, had, True)
-    except OSError:
-        for url, had, placed in reversed(moved):
-            if placed:
-                (out / url).unlink(missing_ok=True)
-            if had:
-                (aside / url).rename(out / url)
-        raise
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
-        shutil.rmtree(aside, ignore_errors=True)
-    for url in removed:  # a clean build has no folder that only removed files were in
-        folder = (out / url).parent
-        while folder != out and not any(folder.iterdir()):
-            folder.rmdir()
-            folder = folder.parent
-    return len(produced) + len(kept)
+        data = assets[url].read_bytes()
+        if reuse(url, data) is not None:
+            same.append(url)
+        else:
+            new[url] = data
+    emptied: set[str] = set()
+
+    def drop(url: str) -> None:
+        path = f"{spare}/{url}"
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            return
+        except OSError:  # a folder where the new site has a file
+            if not os.path.isdir(path) or os.path.islink(path):
+                raise
+            shutil.rmtree(path)
+        emptied.add(url.rpartition("/")[0])
+
+    wanted = {*same, *new}
+    for url in listed:
+        if url not in wanted:
+            drop(url)
+    stamps: dict[str, tuple[int, int]] = {}
+    linked: list[tuple[str, os.stat_result]] = []
+    for url in same:
+        source = os.stat(f"{out}/{url}")
+        try:
+            here = os.lstat(f"{spare}/{url}")
+        except OSError:
+            here = None
+        if here is not None and (here.st_ino, here.st_dev) == (source.st_ino, source.st_dev):
+            stamps[url] = (source.st_size, source.st_mtime_ns)
+            continue
+        if here is not None:
+            drop(url)
+        linked.append((url, source))
+    for url in new:
+        if os.path.lexists(f"{spare}/{url}"):
+            drop(url)
+    for folder in sorted(emptied, key=len, reverse=True):  # a clean build has no empty folder
+        while folder:
+            try:
+                os.rmdir(f"{spare}/{folder}")
+            except OSError:
+                break
+            folder = folder.rpartition("/")[0]
+    for url, source in linked:
+        path = f"{spare}/{url}"
+        _make_folder(path.rpartition("/")[0])
+        try:
+            os.link(f"{out}/{url}", path)
+        except OSError:
+            shutil.copy2(f"{out}/{url}", path)
+        stamps[url] = (source.st_size, source.st_mtime_ns)
+    for url in sorted(new):
+        path = f"{spare}/{url}"
+        _make_folder(path.rpartition("/")[0])
+        stamps[url] = (len(new[url]), _write_new(path, new[url]))
+    return stamps
 
 
-def _swap(new: Path, out: Path) -> None:
-    """Put `new` where `out` is; the old folder is removed only after the new one is in."""
-    if not out.exists():
-        new.rename(out)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}-old-", dir=out.parent))
-    old.rmdir()
-    out.rename(old)
-    try:
-        new.rename(out)
-    except OSError:
-        old.rename(out)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+def _spare_files(spare: Path) -> set[str] | None:
+    """What the spare holds, from its manifest; None when there is no usable spare."""
+    if spare.is_symlink() or not spare.is_dir():
+        return None
+    return read_manifest(spare)
 
 
 def write_site(
@@ -309,41 +317,86 @@ def write_site(
     present: Collection[str] | None = None,
     stage: Path | None = None,
 ) -> WriteResult:
-    """Write every page and asset into a temporary folder, then swap it in as `out`.
+    """Make the new site whole beside `out`, then swap it in as `out`.
 
     `assets` maps output urls (e.g. "assets/style.css") to source files. `protected`
     lists paths the output may not contain (the content root, its entries/). `reuse`
-    (from digest.cache) names files of the previous site to hard-link instead of writing.
-    With `present` (the files of `out`, when the cache found it exactly as the last build
-    left it) only the files that differ are replaced, each atomically, all or none (see
-    `_update`). A `kept` page (digest.page_cache) is the file `out` already holds for its
-    url. `stage` (from `new_stage`) is the temporary folder `staged` pages were already
-    written into; it is used (or, on any problem, removed) instead of a new one.
+    (from digest.cache) names files of the previous site to hard-link instead of writing;
+    with it, the spare is brought up to date instead of writing a whole new folder.
+    `present` is what `out` holds when the cache found it exactly as the last build left
+    it (the guard then need not list it). A `kept` page (digest.page_cache) is the file
+    `out` already holds for its url. `stage` (from `new_stage`) is the temporary folder
+    `staged` pages were already written into; it is used (or, on any problem, removed)
+    instead of a new one.
     """
     problems = _check(pages, assets)
-    ours = itertools.chain((page.url for page in pages), assets, present or ())
-    guard = _guard_output(out, protected, ours)
-    if guard:
-        problems.append(guard)
+    guarded = guard(out, protected, present)
+    if guarded.refusal:
+        problems.append(guarded.refusal)
     if problems:
         discard(stage)
         return WriteResult(0, problems)
-    if present is not None and reuse is not None and out.is_dir() and stage is None:
-        try:
-            return WriteResult(_update(out, pages, assets, reuse, present), [], in_place=True)
-        except OSError:
-            pass  # every change was rolled back: write the whole site the safe way below
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        temporary = stage or Path(tempfile.mkdtemp(prefix=f".{out.name}-tmp-", dir=out.parent))
+        with swap.locked(out):
+            return _write(pages, assets, out, reuse, stage, guarded)
     except OSError as exc:
         return WriteResult(0, [error(str(out), 1, 1, "E406", f"cannot write the site: {exc}")])
+
+
+def _write(
+    pages: list[RenderedPage],
+    assets: Mapping[str, Path],
+    out: Path,
+    reuse: Reuse | None,
+    stage: Path | None,
+    guarded: Guarded,
+) -> WriteResult:
+    """`write_site` once the output may be replaced, with the folders beside it locked."""
+    swap.recover(out, lock=False)  # under this lock: `out` is back, no old site beside it
+    spare = swap.spare_path(out)
+    stamps: dict[str, tuple[int, int]] = {}
+    listed = _spare_files(spare) if stage is None and reuse and guarded.manifest else None
+    fresh = stage is None
     try:
-        os.chmod(temporary, 0o755)  # mkdtemp makes it private; a served site is world-readable
-        previous = out if out.is_dir() else None
-        written = _fill(temporary, pages, assets, reuse, previous)
-        _swap(temporary, out)
-    except OSError as exc:
-        shutil.rmtree(temporary, ignore_errors=True)
-        return WriteResult(0, [error(str(out), 1, 1, "E406", f"cannot write the site: {exc}")])
-    return WriteResult(written, [])
+        if listed is not None and out.is_dir():
+            os.unlink(spare / MANIFEST)  # from here on, the spare is no complete site
+            try:
+                assert reuse is not None
+                stamps = _refresh(str(spare), listed, pages, assets, reuse, str(out))
+                stage, fresh = spare, False
+            except OSError:
+                swap.remove(spare)
+        if stage is None:
+            stage = _fresh(out)
+        if stage != spare:
+            _fill(stage, pages, assets, reuse, out if out.is_dir() else None)
+        data = manifest_text([page.url for page in pages] + list(assets))
+        stamps[MANIFEST] = (len(data), _write_new(stage / MANIFEST, data))  # written last
+        if not os.path.lexists(out):
+            stage.rename(out)
+            swap.release(stage)
+            return WriteResult(len(pages) + len(assets), [], stamps, content_digest(data))
+        swap.exchange(stage, out)  # `stage` now holds the previous site
+    except BaseException:
+        if stage is not None and (fresh or stage != spare):
+            discard(stage)
+        raise
+    swap.release(stage)
+    _keep_as_spare(stage, spare, guarded)
+    return WriteResult(len(pages) + len(assets), [], stamps, content_digest(data))
+
+
+def _keep_as_spare(previous: Path, spare: Path, guarded: Guarded) -> None:
+    """After the swap: the previous site, now at `previous`, becomes the spare when its
+    manifest says what it holds; otherwise it is deleted."""
+    with suppress(OSError):
+        if guarded.manifest:
+            for url in guarded.extras:  # a file browser's .DS_Store: no part of the site
+                with suppress(OSError):
+                    os.unlink(previous / url)
+            if previous != spare:
+                swap.remove(spare)
+                previous.rename(spare)
+            return
+    swap.remove(previous)

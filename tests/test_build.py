@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from digest.build import collector_paused, run
 from digest.cli import app
+from digest.manifest import MANIFEST
 
 from .conftest import MINIMAL_ISSUE, REPO, SiteFactory, paper_yaml
 
@@ -346,7 +347,7 @@ def test_cli_build_exits_0_and_says_what_it_built(tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = runner.invoke(app, ["build", "--root", str(root), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    pages = [u for u in tree(out) if not u.startswith("assets/")]
+    pages = [u for u in tree(out) if not u.startswith("assets/") and u != MANIFEST]
     assert result.output.splitlines()[-1] == f"built {len(pages)} pages into {out.as_posix()}/"
     assert result.output.splitlines()[-2].startswith("4 papers in 3 issues: ")
     assert (out / "index.html").is_file()
@@ -466,7 +467,10 @@ def test_cli_build_refuses_to_empty_a_folder_it_did_not_make(make_site: SiteFact
     (documents / "notes.txt").write_text("mine")
     result = runner.invoke(app, ["build", "--root", str(root), "--out", str(documents)])
     assert result.exit_code == 1
-    assert f"error[E405]: refusing to replace {documents}: it holds notes.txt" in result.output
+    assert (
+        f"{documents}/notes.txt:1:1: error[E405]: refusing to replace {documents}: "
+        "it holds notes.txt, which digest did not write"
+    ) in result.output
     assert [p.name for p in documents.iterdir()] == ["notes.txt"]
     assert [p.name for p in root.parent.iterdir() if p.name.startswith(".")] == []  # no stage
 
@@ -555,3 +559,36 @@ def test_a_published_paper_keeps_its_id_from_an_earlier_draft(make_site: SiteFac
         "    hint: first used by entries/2026-02-28/dup.yaml; ids are unique across all issues",
     ]
     assert "Published" in (root / "site" / "papers" / "dup" / "index.html").read_text()
+
+
+@pytest.mark.parametrize("out", ["templates/assets/gen", "templates", "entries/2026-02-28/x"])
+def test_an_output_folder_inside_the_templates_or_entries_is_refused(
+    make_site: SiteFactory, out: str
+) -> None:
+    """Issue #23: `out = "templates/assets/gen"` copied the site into itself each build."""
+    root = make_site(
+        {
+            "entries/2026-02-28/_issue.yaml": MINIMAL_ISSUE,
+            "entries/2026-02-28/a.yaml": paper_yaml(),
+        },
+        config=f'title = "T"\nout = "{out}"\n',
+    )
+    before = sorted(p.relative_to(root).as_posix() for p in root.rglob("*"))
+    result = runner.invoke(app, ["build", "--root", str(root)])
+    assert result.exit_code == 1
+    setting = out.split("/")[0]
+    assert (
+        f"pyproject.toml:3:1: error[E405]: refusing to write the site into {out}: "
+        f"it is inside the {setting} folder"
+    ) in result.output
+    assert "E405" in runner.invoke(app, ["check", "--root", str(root)]).output
+    (root / "pyproject.toml").write_text('[tool.digest]\ntitle = "T"\n')
+    target = root / out
+    result = runner.invoke(app, ["build", "--root", str(root), "--out", str(target)])
+    assert result.exit_code == 1
+    assert (
+        f"{target}:1:1: error[E405]: refusing to write the site into {target}: "
+        f"it is inside the {setting} folder"
+    ) in result.output
+    after = sorted(p.relative_to(root).as_posix() for p in root.rglob("*"))
+    assert [p for p in after if p not in before and not p.startswith(".digest-cache")] == []

@@ -12,8 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from digest import build, cache, write
+from digest import build, cache, swap, write
 from digest import organise as organise_module
+from digest.manifest import MANIFEST, manifest_text
 from digest.render import RenderedPage
 from tests.conftest import MINIMAL_ISSUE, SiteFactory, paper_yaml
 
@@ -265,42 +266,57 @@ def test_a_failed_build_keeps_the_site_and_the_cache(site: Site, tmp_path: Path)
     assert stamps(out) == before  # back to the inputs of the last good build: nothing to do
 
 
-def test_in_place_update_rolls_back_when_a_file_cannot_be_placed(tmp_path: Path) -> None:
+def _reusing(out: Path, previous: dict[str, bytes]) -> write.Reuse:
+    return lambda url, data: out / url if previous.get(url) == data else None
+
+
+def test_a_rebuild_updates_the_spare_and_swaps_it_in(tmp_path: Path) -> None:
     out = tmp_path / "site"
-    (out / "b").mkdir(parents=True)
-    (out / "a.html").write_bytes(b"old a")
-    (out / "b" / "c.html").write_bytes(b"old c")
-    before = tree(out)
-    pages = [RenderedPage("a.html", "new a"), RenderedPage("b", "a file where a folder is")]
-    with pytest.raises(IsADirectoryError):
-        write._update(out, pages, {}, lambda url, data: None, {"a.html", "b/c.html"})
-    assert tree(out) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # no staging left behind
-    # write_site then falls back to writing the whole site into a fresh folder
-    result = write.write_site(
-        pages, {}, out, reuse=lambda url, data: None, present={"a.html", "b/c.html"}
-    )
+    spare = swap.spare_path(out)
+    first = {"index.html": b"home", "papers/gone/index.html": b"gone"}
+    assert write.write_site([RenderedPage(u, d) for u, d in first.items()], {}, out).ok
+    first_site = tree(out)
+    second = {"index.html": b"home", "new/index.html": b"new"}
+    pages = [RenderedPage(u, d) for u, d in second.items()]
+    assert write.write_site(pages, {}, out, reuse=_reusing(out, first)).ok
+    assert tree(spare) == first_site  # no spare yet: a new folder, the old site kept
+    second_site, home = tree(out), (out / "index.html").stat()
+    third = {"index.html": b"home", "new/index.html": b"newer"}
+    pages = [RenderedPage(u, d) for u, d in third.items()]
+    assert write.write_site(pages, {}, out, reuse=_reusing(out, second)).ok
+    assert tree(out) == {  # papers/ went with its last file: a clean build has no empty folder
+        MANIFEST: manifest_text(third),
+        "index.html": b"home",
+        "new": None,
+        "new/index.html": b"newer",
+    }
+    now = (out / "index.html").stat()
+    assert (now.st_ino, now.st_mtime_ns) == (home.st_ino, home.st_mtime_ns)  # not touched
+    assert tree(spare) == second_site
+    assert sorted(p.name for p in tmp_path.iterdir()) == [spare.name, "site"]
+
+
+def test_a_spare_that_cannot_be_updated_gives_way_to_a_new_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "site"
+    for text in ("one", "two"):
+        assert write.write_site([RenderedPage("a.html", text)], {}, out).ok
+    assert (swap.spare_path(out) / "a.html").read_text() == "one"
+
+    def failing(*args: Any) -> Any:
+        raise PermissionError("no")
+
+    monkeypatch.setattr(write, "_refresh", failing)
+    pages = [RenderedPage("a.html", "three"), RenderedPage("b", "a file")]
+    result = write.write_site(pages, {}, out, reuse=_reusing(out, {"a.html": b"two"}))
     assert result.ok
-    assert tree(out) == {"a.html": b"new a", "b": b"a file where a folder is"}
-
-
-def test_in_place_update_removes_folders_left_empty(tmp_path: Path) -> None:
-    out = tmp_path / "site"
-    (out / "papers" / "gone").mkdir(parents=True)
-    (out / "papers" / "gone" / "index.html").write_bytes(b"gone")
-    (out / "index.html").write_bytes(b"home")
-    kept = (out / "index.html").stat().st_mtime_ns
-    same = {"index.html": b"home"}
-    written = write._update(
-        out,
-        [RenderedPage("index.html", "home"), RenderedPage("new/index.html", "new")],
-        {},
-        lambda url, data: out / url if same.get(url) == data else None,
-        {"index.html", "papers/gone/index.html"},
-    )
-    assert written == 2
-    assert tree(out) == {"index.html": b"home", "new": None, "new/index.html": b"new"}
-    assert (out / "index.html").stat().st_mtime_ns == kept
+    assert tree(out) == {
+        MANIFEST: manifest_text(["a.html", "b"]),
+        "a.html": b"three",
+        "b": b"a file",
+    }
+    assert (swap.spare_path(out) / "a.html").read_text() == "two"
 
 
 def test_an_entry_edited_while_a_build_runs_is_rebuilt_next_time(

@@ -7,6 +7,7 @@ import pytest
 
 from digest import write
 from digest.cache import Stamp, content_digest
+from digest.manifest import MANIFEST, manifest_text, read_manifest
 from digest.render import RenderedPage
 from digest.write import unsafe_url, write_site
 
@@ -35,10 +36,12 @@ def test_writes_pages_and_assets(tmp_path: Path) -> None:
     assert result.ok
     assert result.written == 3
     assert _tree(out) == {
+        ".digest-manifest": manifest_text(["a/b/index.html", "assets/style.css", "index.html"]),
         "a/b/index.html": b"\x00bytes",
         "assets/style.css": b"body {}\n",
         "index.html": b"<p>home</p>\n",
     }
+    assert read_manifest(out) == {"a/b/index.html", "assets/style.css", "index.html"}
     assert _leftovers(out.parent, out) == []
 
 
@@ -49,8 +52,8 @@ def test_replaces_the_old_site_whole(tmp_path: Path) -> None:
     (out / "feed.xml").write_text("stale")  # made only while base_url was set
     (out / ".DS_Store").write_bytes(b"\0")  # left by a file browser
     result = write_site([RenderedPage("index.html", "new")], {}, out)
-    assert result.ok
-    assert _tree(out) == {"index.html": b"new"}
+    assert result.ok  # no manifest, but every file is one a digest site has: accepted once
+    assert _tree(out) == {MANIFEST: manifest_text(["index.html"]), "index.html": b"new"}
     assert _leftovers(tmp_path, out) == []
 
 
@@ -61,20 +64,78 @@ def test_refuses_to_replace_a_folder_holding_what_digest_did_not_make(tmp_path: 
         (out / name).write_text(name)
     before = _tree(out)
     result = write_site([RenderedPage("index.html", "new")], {}, out)
-    assert [(d.code, d.message) for d in result.diagnostics] == [
+    assert [(d.path, d.code, d.message) for d in result.diagnostics] == [
         (
+            f"{out}/cv.tex",
             "E405",
-            f"refusing to replace {out}: it holds cv.tex, notes.txt, talk.key and 1 more, "
-            "which digest did not make",
+            f"refusing to replace {out}: it holds cv.tex (and 4 more files), "
+            "which digest did not write",
+        )
+    ]
+    assert _tree(out) == before and (out / "papers").is_dir()
+    assert _leftovers(tmp_path, out) == []
+    # What this build writes is not the site's own for that: only what the manifest lists.
+    pages = [RenderedPage(name, "new") for name in ("cv.tex", "index.html", "notes.txt")]
+    assert not write_site(pages, {}, out).ok
+    assert _tree(out) == before
+    (out / "papers").rmdir()
+    (out / MANIFEST).write_bytes(manifest_text(["cv.tex", "talk.key", "thesis.pdf"]))
+    assert [d.path for d in write_site(pages, {}, out).diagnostics] == [f"{out}/index.html"]
+    (out / MANIFEST).write_bytes(manifest_text(["cv.tex", "index.html", "notes.txt", "talk.key"]))
+    (out / "thesis.pdf").unlink()
+    assert write_site(pages, {}, out).ok
+    assert _tree(out) == {
+        MANIFEST: manifest_text(["cv.tex", "index.html", "notes.txt"]),
+        "cv.tex": b"new",
+        "index.html": b"new",
+        "notes.txt": b"new",
+    }
+
+
+def test_research_folder_files_at_any_depth_are_never_deleted(tmp_path: Path) -> None:
+    """Issue #23: `out = "research"` holding a thesis, notes and a hand-written page."""
+    out = tmp_path / "research"
+    (out / "papers").mkdir(parents=True)
+    (out / "2024-05-01").mkdir()
+    (out / "papers" / "thesis.pdf").write_bytes(b"%PDF-1.7 thesis")
+    (out / "2024-05-01" / "notes.txt").write_text("notes")
+    (out / "index.html").write_text("<p>my own page</p>")
+    before = _tree(out)
+    pages = [RenderedPage("index.html", "site"), RenderedPage("papers/a/index.html", "a")]
+    result = write_site(pages, {}, out)
+    assert [(d.path, d.line, d.col, d.code, d.message) for d in result.diagnostics] == [
+        (
+            f"{out}/2024-05-01/notes.txt",
+            1,
+            1,
+            "E405",
+            f"refusing to replace {out}: it holds 2024-05-01/notes.txt (and 1 more file), "
+            "which digest did not write",
         )
     ]
     assert _tree(out) == before
     assert _leftovers(tmp_path, out) == []
-    # What this build writes, or the last one wrote (`present`), is the site's own.
-    pages = [RenderedPage("index.html", "new"), RenderedPage("notes.txt", "new")]
-    present = {"cv.tex", "talk.key", "thesis.pdf"}
-    assert write_site(pages, {}, out, present=present).ok
-    assert _tree(out) == {"index.html": b"new", "notes.txt": b"new"}
+    # With a manifest, only what it lists may go: the hand-written index.html is named.
+    (out / MANIFEST).write_bytes(manifest_text(["2024-05-01/notes.txt", "papers/thesis.pdf"]))
+    result = write_site(pages, {}, out)
+    assert [d.path for d in result.diagnostics] == [f"{out}/index.html"]
+    assert _tree(out) == {**before, MANIFEST: (out / MANIFEST).read_bytes()}
+
+
+def test_a_manifest_lists_what_was_written_and_is_honoured_next_time(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    first = [RenderedPage("index.html", "1"), RenderedPage("papers/a/index.html", "a")]
+    assert write_site(first, {}, out).ok
+    assert read_manifest(out) == {"index.html", "papers/a/index.html"}
+    (out / "papers" / "a" / "notes.txt").write_text("mine")  # added by hand
+    second = [RenderedPage("index.html", "2")]
+    result = write_site(second, {}, out)
+    assert [d.path for d in result.diagnostics] == [f"{out}/papers/a/notes.txt"]
+    (out / "papers" / "a" / "notes.txt").unlink()
+    (out / ".DS_Store").write_bytes(b"\0")  # a file browser's: no part of the site
+    assert write_site(second, {}, out).ok
+    assert _tree(out) == {MANIFEST: manifest_text(["index.html"]), "index.html": b"2"}
+    assert not (out / "papers").exists()
 
 
 @pytest.mark.parametrize(
