@@ -11,15 +11,27 @@ arXiv requests are spaced at least three seconds apart (their API terms), and an
 cached on disk so asking twice costs nothing. Base URLs come from `[tool.digest]`
 (`arxiv_api`, `crossref_api`) with the environment (`DIGEST_ARXIV_API`,
 `DIGEST_CROSSREF_API`) winning, so tests and mirrors can point them elsewhere.
+
+A service is not trusted to behave: each request, redirects and body included, must end
+within one deadline (`link_timeout`), redirects are followed by hand and only to http(s)
+URLs, and a body is read only in a charset that is a text encoding. The client is an
+`httpx.AsyncClient` driven by one event loop per importer, because a deadline on a whole
+exchange is what asyncio's timeouts give and httpx's per-read timeouts do not: a server
+that sends one byte a second never trips a read timeout. `fetch` itself stays a plain call.
 """
 
 from __future__ import annotations
 
+import asyncio
+import codecs
+import re
 import time
-from collections.abc import Callable, Mapping
+import unicodedata
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
+from typing import TypeVar
+from urllib.parse import quote, urljoin, urlsplit
 
 import httpx
 
@@ -29,9 +41,71 @@ from digest.metadata import ImportFailure, Metadata, Source, clean_text, parse_a
 from digest.models import SiteConfig
 
 ARXIV_SPACING = 3.0  # seconds between two arXiv API requests (arXiv's terms of use)
-TIMEOUT = 15.0
+TIMEOUT = 10.0  # seconds for a whole request; `link_timeout` sets it for a site
 CACHE_TTL = 7 * 24 * 3600.0
 MAX_BODY = 5_000_000
+MAX_REDIRECTS = 10
+# Charsets a body is read in (as `codecs` names them); "rot13", "hex" or "idna" are codecs
+# too, but not encodings of text.
+TEXT_CHARSET = re.compile(r"utf-(8|16|32)(-(le|be|sig))?|ascii|latin-1|iso8859-\d+|cp125\d")
+T = TypeVar("T")
+
+
+# ---------------------------------------------------------------- URLs and text in messages
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url` is not to be requested (None when it can be): digest asks only absolute
+    http(s) URLs with a host and a port that exists, without control characters."""
+    control = next((c for c in url if unicodedata.category(c) == "Cc"), None)
+    if control is not None:
+        return f"not a valid URL (it holds the control character {control!r})"
+    try:
+        scheme = urlsplit(url).scheme
+        parsed = httpx.URL(url)
+    except (ValueError, httpx.InvalidURL) as exc:
+        return f"not a valid URL ({exc})"
+    if scheme not in ("http", "https"):
+        return "not an http(s) URL"
+    if not parsed.host:
+        return "not a valid URL (it names no host)"
+    if parsed.port is not None and parsed.port > 65535:
+        return f"not a valid URL (port {parsed.port} is above 65535)"
+    return None
+
+
+class UnfollowableRedirect(Exception):
+    """A redirect to a URL that is not to be requested (see `url_problem`)."""
+
+    def __init__(self, target: str, problem: str) -> None:
+        super().__init__(f"redirects to {printable(target)}, which is {problem}")
+        self.target, self.problem = target, problem
+
+
+def redirect_problem(base: str, location: str) -> tuple[str, str | None]:
+    """Where a redirect from `base` goes, and why not to go there (None: it may be asked)."""
+    try:
+        target = urljoin(base, location)
+        return target, url_problem(target)
+    except ValueError:  # e.g. an unclosed "[" in the host
+        return location, "not a valid URL"
+
+
+async def refuse_unfollowable_redirects(response: httpx.Response) -> None:
+    """An httpx response hook: raise UnfollowableRedirect for a redirect digest will not
+    follow. httpx works out the next request of every redirect, even one it is not asked
+    to follow, and some Locations (`javascript:alert(1)`) make that raise InvalidURL."""
+    location = response.headers.get("Location")
+    if location is not None and response.status_code in (301, 302, 303, 307, 308):
+        target, problem = redirect_problem(str(response.request.url), location)
+        if problem is not None:
+            raise UnfollowableRedirect(target, problem)
+
+
+def printable(text: str, limit: int = 200) -> str:
+    """`text` as a message may show it: control characters escaped, `limit` at most."""
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
 # ---------------------------------------------------------------- services and politeness
@@ -88,35 +162,59 @@ class RateLimiter:
 
 
 class Importer:
-    """Fetches metadata over an injected httpx client, spacing arXiv calls and caching answers."""
+    """Fetches metadata over an injected httpx client, spacing arXiv calls and caching answers.
+
+    Each request, redirects and body included, ends within `deadline` seconds."""
 
     def __init__(
         self,
-        client: httpx.Client,
+        client: httpx.AsyncClient,
         services: Services,
         cache: DiskCache | None = None,
         arxiv_limiter: RateLimiter | None = None,
+        deadline: float = TIMEOUT,
     ) -> None:
         self.client = client
         self.services = services
         self.cache = cache
         self.arxiv_limiter = arxiv_limiter or RateLimiter(ARXIV_SPACING)
+        self.deadline = deadline
+        self._loop = asyncio.Runner()  # one loop, so pooled connections can be reused
+        if refuse_unfollowable_redirects not in client.event_hooks["response"]:
+            client.event_hooks["response"].append(refuse_unfollowable_redirects)
 
     def __enter__(self) -> Importer:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self.client.close()
+        try:
+            self._loop.run(self.client.aclose())
+        finally:
+            self._loop.close()
+
+    def _run(self, work: Callable[[], Awaitable[T]]) -> T:
+        async def bounded() -> T:
+            async with asyncio.timeout(self.deadline):
+                return await work()
+
+        return self._loop.run(bounded())
 
     def fetch(self, source: Source) -> Metadata:
         """The metadata of one paper, or ImportFailure saying why not."""
         if source.kind == "arxiv":
-            params = {"id_list": source.value, "max_results": "1"}
-            url = str(httpx.URL(self.services.arxiv_api, params=params))
             service, parse, limiter = "the arXiv API", parse_arxiv, self.arxiv_limiter
+            base = self.services.arxiv_api
         else:
-            url = f"{self.services.crossref_api}/{quote(source.value, safe='/')}"
             service, parse, limiter = "Crossref", parse_crossref, None
+            base = self.services.crossref_api
+        problem = url_problem(base)  # the environment can set it to anything
+        if problem is not None:
+            raise ImportFailure(f"cannot ask {service} at {printable(base)}: it is {problem}")
+        if source.kind == "arxiv":
+            params = {"id_list": source.value, "max_results": "1"}
+            url = str(httpx.URL(base, params=params))
+        else:
+            url = f"{base}/{quote(source.value, safe='/')}"
         cached = self.cache.get(url, CACHE_TTL) if self.cache is not None else None
         if isinstance(cached, str):
             return parse(cached, source)
@@ -130,35 +228,78 @@ class Importer:
         """The body of a 200 answer, else ImportFailure."""
         if limiter is not None:
             limiter.wait()
-        headers = {"User-Agent": self.services.user_agent}
         try:
-            with self.client.stream("GET", url, headers=headers, follow_redirects=True) as response:
-                received = bytearray()
-                for chunk in response.iter_bytes():
-                    received += chunk
-                    if len(received) > MAX_BODY:
-                        raise ImportFailure(
-                            f"{service} sent more than {MAX_BODY:,} bytes for {source}"
-                        )
-                body = received.decode(response.encoding or "utf-8", errors="replace")
-        except httpx.TimeoutException:
+            response, received = self._run(lambda: self._exchange(url, service, source))
+        except (TimeoutError, httpx.TimeoutException):
             raise ImportFailure(f"{service} did not answer in time for {source} ({url})") from None
         except httpx.HTTPError as exc:
             raise ImportFailure(f"could not reach {service} for {source}: {exc} ({url})") from None
-        if response.status_code == 404:
+        except UnfollowableRedirect as exc:
+            target = printable(exc.target)
+            raise ImportFailure(
+                f"{service} redirected {source} to {target}, which is {exc.problem}"
+            ) from None
+        body = _decode(received, response.charset_encoding, service)
+        status, reason = response.status_code, printable(response.reason_phrase) or "error"
+        if status == 404:
             raise ImportFailure(_not_found(service, source, body))
-        if response.status_code in (429, 503):
-            wait = response.headers.get("Retry-After")
-            later = f" (it asks to wait {wait} s)" if wait else ""
+        if status in (429, 503):
+            wait = response.headers.get("Retry-After", "").strip()
+            later = f" (it asks to wait {wait} s)" if re.fullmatch(r"[0-9]{1,9}", wait) else ""
             raise ImportFailure(
                 f"{service} is busy and asked digest to slow down{later}; try again later"
             )
-        if response.status_code == 400 and service == "the arXiv API" and "<entry" in body:
+        if status == 400 and service == "the arXiv API" and "<entry" in body:
             parse_arxiv(body, source)  # an Error entry explains the refusal
-        if response.status_code != 200:
-            reason = response.reason_phrase or "error"
-            raise ImportFailure(f"{service} answered {response.status_code} {reason} for {source}")
+        if status != 200:
+            raise ImportFailure(f"{service} answered {status} {reason} for {source}")
         return body
+
+    async def _exchange(
+        self, url: str, service: str, source: Source
+    ) -> tuple[httpx.Response, bytes]:
+        """GET `url`, following redirects to http(s) URLs only: the last answer and its body."""
+        headers = {"User-Agent": self.services.user_agent}
+        for _ in range(MAX_REDIRECTS + 1):
+            async with self.client.stream(
+                "GET", url, headers=headers, follow_redirects=False
+            ) as response:
+                if not 300 <= response.status_code < 400:
+                    received = bytearray()
+                    async for chunk in response.aiter_bytes():
+                        received += chunk
+                        if len(received) > MAX_BODY:
+                            raise ImportFailure(
+                                f"{service} sent more than {MAX_BODY:,} bytes for {source}"
+                            )
+                    return response, bytes(received)
+                location = response.headers.get("Location")
+            if not location:
+                status = f"{response.status_code} {printable(response.reason_phrase)}".strip()
+                raise ImportFailure(
+                    f"{service} answered {status} for {source} without saying where to"
+                )
+            target, problem = redirect_problem(url, location)
+            if problem is not None:
+                raise UnfollowableRedirect(target, problem)
+            url = target
+        raise ImportFailure(f"{service} redirected {source} more than {MAX_REDIRECTS} times")
+
+
+def _decode(body: bytes, charset: str | None, service: str) -> str:
+    """The body as text, in the charset the answer names (UTF-8 when it names none)."""
+    name = "utf-8"
+    if charset is not None:
+        try:
+            name = codecs.lookup(charset).name
+        except (LookupError, ValueError):
+            name = ""
+        if not TEXT_CHARSET.fullmatch(name):
+            raise ImportFailure(
+                f"{service} sent its answer in the charset '{printable(charset)}', "
+                "which digest does not read"
+            )
+    return body.decode(name, errors="replace")
 
 
 def _not_found(service: str, source: Source, body: str) -> str:
@@ -172,10 +313,13 @@ def open_importer(
     root: Path,
     config: SiteConfig,
     environ: Mapping[str, str],
-    transport: httpx.BaseTransport | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
     arxiv_limiter: RateLimiter | None = None,
 ) -> Importer:
-    """An importer for the site at `root`: its services, a disk cache, explicit timeouts."""
-    client = httpx.Client(timeout=httpx.Timeout(TIMEOUT), transport=transport)
+    """An importer for the site at `root`: its services, a disk cache, and `link_timeout`
+    as the deadline of each request."""
+    deadline = config.link_timeout
+    client = httpx.AsyncClient(timeout=httpx.Timeout(deadline), transport=transport)
     cache = DiskCache(root / CACHE_DIR / "importer")
-    return Importer(client, Services.from_config(config, environ), cache, arxiv_limiter)
+    services = Services.from_config(config, environ)
+    return Importer(client, services, cache, arxiv_limiter, deadline)

@@ -12,33 +12,44 @@ composed again for the positions (finding the URLs of 10,000 entries by composin
 file took 2.9 s, most of a repeat run whose answers are cached; 0.6 s from the models).
 
 The checker is an `httpx.AsyncClient` that is passed in (tests point it at 127.0.0.1):
-bounded concurrency overall and per host, explicit timeouts, HEAD first and GET when a
-server refuses HEAD, redirects followed by hand so loops are caught and a permanent
-redirect can be named, retries with backoff that honour `Retry-After` on 429/503, and a
-disk cache with a TTL so CI reruns do not hit the same hosts again. A host that keeps
-answering 429 makes the link "unknown" (a warning), not broken. When no host can be
-reached at all (no network: every connection refused or every name unresolved), that is
-one problem (E502), not one broken link per URL; when some host answers, each link whose
-host cannot be reached is broken (E501).
+bounded concurrency overall and per host, a deadline on each whole request (a host that
+drips its headers a byte at a time never trips a per-read timeout), HEAD first and GET
+when a server refuses HEAD, redirects followed by hand so loops are caught and a
+permanent redirect can be named (and only to http(s) URLs), retries with backoff that
+honour `Retry-After` on 429/503, and a disk cache with a TTL so CI reruns do not hit the
+same hosts again. A host that keeps answering 429 makes the link "unknown" (a warning),
+not broken. When no host can be reached at all (no network: every connection refused or
+every name unresolved), that is one problem (E502), not one broken link per URL; when
+some host answers, each link whose host cannot be reached is broken (E501). Whatever a
+URL or its host does, the outcome is that URL's result: a URL that cannot be requested
+(a control character, a port above 65535) is broken without asking anyone.
 """
 
 from __future__ import annotations
 
 import asyncio
 import bisect
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
 from digest.diagnostics import Diagnostic, error, warning
 from digest.http_cache import CACHE_DIR, DiskCache
-from digest.importer import user_agent
+from digest.importer import (
+    UnfollowableRedirect,
+    printable,
+    redirect_problem,
+    refuse_unfollowable_redirects,
+    url_problem,
+    user_agent,
+)
 from digest.load import RawEntry, load_file, scan_entries
 from digest.markdown import render_markdown
 from digest.models import Issue, IssueEntry, Paper, PaperEntry, SiteConfig, markdown_texts
@@ -67,7 +78,10 @@ class Occurrence:
 
 
 def _is_web(url: str) -> bool:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed "[" in the host: such a link is not followed
+        return False
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
@@ -199,11 +213,11 @@ def retry_after(value: str | None, now: float) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if re.fullmatch(r"[0-9]+", value):  # str.isdigit() also takes "²" and "٣"
         return float(value)
     try:
         return max(0.0, parsedate_to_datetime(value).timestamp() - now)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
 
 
@@ -219,6 +233,8 @@ class LinkChecker:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.client = client
+        if refuse_unfollowable_redirects not in client.event_hooks["response"]:
+            client.event_hooks["response"].append(refuse_unfollowable_redirects)
         self.settings = settings
         self.cache = cache
         self.sleep = sleep
@@ -236,6 +252,9 @@ class LinkChecker:
         return dict(zip(unique, results, strict=True))
 
     async def check(self, url: str) -> Result:
+        problem = url_problem(url)
+        if problem is not None:  # nothing to ask a host: the URL itself is the problem
+            return Result(url, "broken", problem, definitive=False)
         if self.cache is not None and self.settings.cache_ttl > 0:
             cached = self.cache.get(url, self.settings.cache_ttl)
             if isinstance(cached, dict):
@@ -258,8 +277,15 @@ class LinkChecker:
             answer = await self._ask(chain[-1], url)
             if isinstance(answer, Result):
                 return answer
-            if 300 <= answer.status < 400 and answer.location:
-                target = urljoin(chain[-1], answer.location)
+            if 300 <= answer.status < 400:
+                if not answer.location:
+                    status = f"{answer.status} {answer.reason}".strip()
+                    detail = f"{status} without a Location to go to"
+                    return Result(url, "broken", detail, definitive=False)
+                target, problem = redirect_problem(chain[-1], answer.location)
+                if problem is not None:
+                    detail = str(UnfollowableRedirect(target, problem))
+                    return Result(url, "broken", detail, definitive=False)
                 permanent = permanent or (hop == 0 and answer.status in PERMANENT)
                 if target in chain:
                     loop = " → ".join([*chain[chain.index(target) :], target])
@@ -291,6 +317,11 @@ class LinkChecker:
             async with self._host_limit(url), overall:
                 try:
                     answer = await self._request(method, url)
+                except UnfollowableRedirect as exc:
+                    return Result(original, "broken", str(exc), definitive=False)
+                except _Deadline as late:
+                    failure = f"no answer within {self.settings.timeout:g} s"
+                    unreached = not late.connected
                 except httpx.TimeoutException as exc:
                     failure = f"no answer within {self.settings.timeout:g} s"
                     unreached = isinstance(exc, httpx.ConnectTimeout)
@@ -321,18 +352,40 @@ class LinkChecker:
             attempt += 1
 
     async def _request(self, method: str, url: str) -> _Answer:
-        """Status and headers only: the body (a PDF, say) is never downloaded."""
-        request = self.client.build_request(method, url)
-        response = await self.client.send(request, stream=True, follow_redirects=False)
+        """Status and headers only: the body (a PDF, say) is never downloaded.
+
+        The whole exchange (connecting, sending, every byte of the headers) must end
+        within the timeout: httpx's own timeouts bound each read, so a host that drips one
+        byte a second would otherwise hold the check for ever. `_Deadline` says whether a
+        connection was made, so that a host nobody can reach still counts as unreached."""
+        connected = False
+
+        async def trace(event: str, info: dict[str, Any]) -> None:
+            nonlocal connected
+            connected = connected or event.endswith("connect_tcp.complete")
+
+        request = self.client.build_request(method, url, extensions={"trace": trace})
+        try:
+            async with asyncio.timeout(self.settings.timeout):
+                response = await self.client.send(request, stream=True, follow_redirects=False)
+        except TimeoutError:
+            raise _Deadline(connected) from None
         self.answered = True
         try:
             headers = response.headers
             wait = retry_after(headers.get("Retry-After"), self.clock())
-            return _Answer(
-                response.status_code, response.reason_phrase, headers.get("Location"), wait
-            )
+            reason = printable(response.reason_phrase)
+            return _Answer(response.status_code, reason, headers.get("Location"), wait)
         finally:
             await response.aclose()
+
+
+class _Deadline(Exception):
+    """A request did not end within the timeout."""
+
+    def __init__(self, connected: bool) -> None:
+        super().__init__("deadline")
+        self.connected = connected  # a connection to the host was made (it is reachable)
 
 
 # ---------------------------------------------------------------- reporting

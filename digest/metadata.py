@@ -5,6 +5,11 @@ Every way an answer can be unusable (arXiv's `Error` entry, an empty feed, a rec
 for another paper, malformed XML or JSON) raises `ImportFailure` with a sentence an
 editor can act on. Titles and abstracts lose their hard line breaks, LaTeX-ish breaks
 (`\\`, `\newline`) and markup; arXiv's indented lines start new paragraphs.
+
+An answer is not trusted: every value a `Metadata` holds is checked for its field when
+it is made (a DOI is a DOI, a URL an http(s) URL, a text one line without control
+characters), a document with a DTD is refused wherever the DTD sits, and dates are read
+only within the calendar.
 """
 
 from __future__ import annotations
@@ -13,11 +18,12 @@ import json
 import re
 import unicodedata
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, fields
+from datetime import MAXYEAR, date
 from typing import Any, Literal
+from urllib.parse import quote, urlsplit
 
-from digest.models import DOI, arxiv_problem, looks_like_arxiv
+from digest.models import DOI, FORBIDDEN_CHARACTER, arxiv_problem, looks_like_arxiv
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 ARXIV = "{http://arxiv.org/schemas/atom}"
@@ -62,7 +68,7 @@ def parse_source(text: str) -> Source:
         if problem is not None:
             raise ValueError(problem)
         return Source("arxiv", raw)
-    if lowered != "arxiv-id" and DOI.match(raw):
+    if lowered != "arxiv-id" and is_doi(raw):
         return Source("doi", raw)
     raise ValueError(
         f"'{text}' is neither an arXiv id nor a DOI "
@@ -89,14 +95,64 @@ class Metadata:
     abstract: str | None = None
     journal_ref: str | None = None
 
+    def __post_init__(self) -> None:
+        """Refuse a value that is not what its field holds: it came from a service."""
+        for field in fields(self):
+            value = getattr(self, field.name)
+            values = value if isinstance(value, tuple) else (value,)
+            for one in values:
+                if isinstance(one, str) and not _fits(field.name, one):
+                    service = "the arXiv API" if self.source.kind == "arxiv" else "Crossref"
+                    name = {"doi": "DOI", "paper_url": "paper link"}.get(field.name, field.name)
+                    what = _WHAT.get(field.name, "a line of text")
+                    raise ImportFailure(
+                        f"{service}'s record of {self.source} gives {one!r} as its {name}, "
+                        f"which is not {what}"
+                    )
+
+
+_WHAT = {
+    "doi": "a DOI",
+    "arxiv": "an arXiv id",
+    "paper_url": "an http(s) URL",
+    "partial_date": "a year or a month (YYYY or YYYY-MM)",
+    "abstract": "text",
+}
+
+
+def is_doi(value: str) -> bool:
+    """A DOI as an entry holds it: the entries' pattern, in full, of visible characters."""
+    return bool(DOI.fullmatch(value)) and value.isprintable()
+
+
+def _fits(name: str, value: str) -> bool:
+    if name == "doi":
+        return is_doi(value)
+    if name == "arxiv":
+        return arxiv_problem(value) is None
+    if name == "paper_url":
+        parts = urlsplit(value)
+        return parts.scheme in ("http", "https") and bool(parts.netloc) and _visible(value)
+    if name == "partial_date":
+        return re.fullmatch(r"\d{4}(-(0[1-9]|1[0-2]))?", value) is not None
+    if name == "abstract":  # paragraphs, each one line of text
+        return all(clean_text(p) == p for p in value.split("\n\n"))
+    return clean_text(value) == value  # the source's value, a title, a name, a venue
+
+
+def _visible(text: str) -> bool:
+    return text.isprintable() and " " not in text
+
 
 _LATEX_BREAK = re.compile(r"\\\\(\[[^\]]*\])?|\\newline\b|\\linebreak\b")
 _TAG = re.compile(r"<[^>]+>")
 
 
 def clean_text(text: str) -> str:
-    """One line: LaTeX-ish line breaks, tags and runs of whitespace become single spaces."""
-    text = _LATEX_BREAK.sub(" ", text)
+    """One line: LaTeX-ish line breaks, control characters (and the other characters no
+    text may hold, digest.models' FORBIDDEN_CHARACTER) and runs of whitespace become single
+    spaces."""
+    text = FORBIDDEN_CHARACTER.sub(" ", _LATEX_BREAK.sub(" ", text))
     text = "".join(
         " " if unicodedata.category(c) in ("Cc", "Cs", "Co", "Zl", "Zp") else c for c in text
     )
@@ -118,8 +174,9 @@ def _strip_version(arxiv_id: str) -> str:
 
 
 def _parse_xml(body: str, what: str) -> ET.Element:
-    # The API never sends a DTD; refusing one keeps entity expansion out of reach.
-    if re.search(r"<!(DOCTYPE|ENTITY)", body[:4096], re.IGNORECASE):
+    # The API never sends a DTD; refusing one keeps entity expansion out of reach. A DTD
+    # may follow comments of any length, so the whole document is searched.
+    if re.search(r"<!\s*(DOCTYPE|ENTITY)", body, re.IGNORECASE):
         raise ImportFailure(f"{what} sent a document with a DTD, which digest does not read")
     try:
         return ET.fromstring(body)
@@ -175,7 +232,7 @@ def parse_arxiv(body: str, source: Source) -> Metadata:
         affiliations=tuple(affiliations),
         published=_date(published),
         arxiv=source.value,
-        doi=doi if doi and DOI.match(doi) else None,
+        doi=doi if doi and is_doi(doi) else None,  # authors sometimes write two, or prose
         paper_url=f"https://arxiv.org/abs/{source.value}",
         abstract=abstract or None,
         journal_ref=_text(entry.find(f"{ARXIV}journal_ref")) or None,
@@ -202,6 +259,8 @@ def parse_crossref(body: str, source: Source) -> Metadata:
         document = json.loads(body)
     except ValueError as exc:
         raise ImportFailure(f"Crossref sent malformed JSON ({exc})") from None
+    except RecursionError:
+        raise ImportFailure("Crossref sent malformed JSON (nested too deeply)") from None
     if not isinstance(document, dict) or document.get("status") != "ok":
         raise ImportFailure(f"Crossref did not return a record for {source}")
     work = document.get("message")
@@ -212,18 +271,18 @@ def parse_crossref(body: str, source: Source) -> Metadata:
         raise ImportFailure(f"Crossref's record of {source} has no title")
     authors: list[str] = []
     affiliations: list[str] = []
-    for person in work.get("author") or []:
+    for person in _list(work.get("author")):
         if not isinstance(person, dict):
             continue
         given, family = (
-            clean_text(str(person.get("given", ""))),
-            clean_text(str(person.get("family", ""))),
+            clean_text(_string(person.get("given"))),
+            clean_text(_string(person.get("family"))),
         )
-        name = clean_text(f"{given} {family}") or clean_text(str(person.get("name", "")))
+        name = clean_text(f"{given} {family}") or clean_text(_string(person.get("name")))
         if name:
             authors.append(name)
-        for place in person.get("affiliation") or []:
-            place_name = clean_text(str(place.get("name", ""))) if isinstance(place, dict) else ""
+        for place in _list(person.get("affiliation")):
+            place_name = clean_text(_string(place.get("name"))) if isinstance(place, dict) else ""
             if place_name and place_name not in affiliations:
                 affiliations.append(place_name)
     published, partial = _crossref_date(work)
@@ -233,7 +292,7 @@ def parse_crossref(body: str, source: Source) -> Metadata:
         if isinstance(abstract, str)
         else []
     )
-    doi = str(work.get("DOI") or source.value)
+    doi = str(work.get("DOI") or source.value)  # refused by Metadata if it is not a DOI
     container = clean_text(" ".join(_strings(work.get("container-title"))))
     return Metadata(
         source=source,
@@ -242,8 +301,8 @@ def parse_crossref(body: str, source: Source) -> Metadata:
         affiliations=tuple(affiliations),
         published=published,
         partial_date=partial,
-        doi=doi if DOI.match(doi) else source.value,
-        paper_url=f"https://doi.org/{doi}",
+        doi=doi,
+        paper_url=f"https://doi.org/{quote(doi, safe='/:;()@!$&*+,=')}" if is_doi(doi) else None,
         abstract="\n\n".join(p for p in paragraphs if p) or None,
         journal_ref=container or None,
     )
@@ -252,7 +311,15 @@ def parse_crossref(body: str, source: Source) -> Metadata:
 def _strings(value: Any) -> list[str]:
     if isinstance(value, str):
         return [value]
-    return [str(v) for v in value] if isinstance(value, list) else []
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _string(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _crossref_date(work: dict[str, Any]) -> tuple[date | None, str | None]:
@@ -265,7 +332,7 @@ def _crossref_date(work: dict[str, Any]) -> tuple[date | None, str | None]:
         value = work.get(key)
         parts = value.get("date-parts") if isinstance(value, dict) else None
         first = parts[0] if isinstance(parts, list) and parts and isinstance(parts[0], list) else []
-        numbers = [n for n in first if isinstance(n, int)]
+        numbers = _date_parts(first)
         if len(numbers) >= 3:
             try:
                 return date(numbers[0], numbers[1], numbers[2]), None
@@ -274,3 +341,13 @@ def _crossref_date(work: dict[str, Any]) -> tuple[date | None, str | None]:
         if numbers and partial is None:
             partial = "-".join(f"{n:02d}" if i else f"{n:04d}" for i, n in enumerate(numbers[:2]))
     return None, partial
+
+
+def _date_parts(parts: list[Any]) -> list[int]:
+    """Year, month and day, or as many as are given; [] when one is not a number within
+    the calendar (a record may say 99999999999)."""
+    numbers = parts[:3]
+    for number, limit in zip(numbers, (MAXYEAR, 12, 31), strict=False):
+        if type(number) is not int or not 1 <= number <= limit:
+            return []
+    return numbers

@@ -7,46 +7,73 @@ entry are empty, and `themes` holds the placeholder `choose-a-theme`, which chec
 as an unknown theme with the configured ones as the hint. An imported abstract is only a
 starting point and is marked for rewriting.
 
-Strings are written as YAML double-quoted scalars (JSON string syntax is valid there),
-so any title or name round-trips through the loader unchanged. Files are written with a
-temporary file and `os.replace`; an existing entry is replaced only with `force`.
+Every value is written as a YAML double-quoted scalar (JSON string syntax is valid there,
+and what YAML would read as a line break or refuse is escaped), so any title, name or
+link round-trips through the loader unchanged. Before anything is written, each file's
+text is read back with digest's own loader and must hold exactly the values meant, and
+those must pass the entry checks (the blanks left for the editor aside): a value from a
+service can never add a key. Files are staged beside their place and moved in only when
+all of them could be; an existing entry is replaced only with `force`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
+import os
 import re
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
-from digest.http_cache import write_atomically
+from digest.http_cache import stage, write_atomically
 from digest.importer import Importer
 from digest.listing import entry_files
 from digest.load import ISSUE_FILE, RawEntry, display_path, load_file
 from digest.metadata import ImportFailure, Metadata, Source, clean_text, parse_source
 from digest.models import SLUG_PATTERN, SiteConfig
+from digest.validate import validate_entry
 
 THEME_PLACEHOLDER = "choose-a-theme"
 STOP_WORDS = frozenset({"a", "an", "the", "on", "of", "for", "and", "in", "to", "with", "via"})
 WRAP = 88
 
 
+# What a YAML reader refuses written as it is, or reads as a line break (NEL, LS, PS) or a
+# byte order mark; JSON leaves these as they are, so they are escaped as \uXXXX.
+_UNSAFE_IN_YAML = re.compile(
+    "[^\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029\ufeff]"
+)
+
+
 def quoted(text: str) -> str:
-    """A YAML double-quoted scalar holding exactly `text`."""
-    return json.dumps(text, ensure_ascii=False)
+    """A YAML double-quoted scalar holding exactly `text`, whatever characters it has."""
+    return _UNSAFE_IN_YAML.sub(
+        lambda found: f"\\u{ord(found.group()):04x}", json.dumps(text, ensure_ascii=False)
+    )
 
 
 def _block(text: str, indent: str = "  ") -> str:
-    """Paragraphs as the body of a `|` block scalar, wrapped for reading."""
+    """Paragraphs as the body of a `|` block scalar, wrapped for reading (at spaces only,
+    so joining each paragraph's lines with a space gives it back)."""
     lines: list[str] = []
     for number, paragraph in enumerate(text.split("\n\n")):
         if number:
             lines.append("")
-        lines.extend(indent + line for line in textwrap.wrap(paragraph, WRAP - len(indent)))
+        wrapped = textwrap.wrap(
+            paragraph, WRAP - len(indent), break_long_words=False, break_on_hyphens=False
+        )
+        lines.extend(indent + line for line in wrapped)
     return "\n".join(lines) + "\n"
+
+
+def _unwrapped(text: str) -> str:
+    """A block scalar's paragraphs as `_block` was given them."""
+    return "\n\n".join(" ".join(p.split()) for p in text.strip("\n").split("\n\n"))
 
 
 def _string_list(key: str, values: Sequence[str]) -> str:
@@ -55,15 +82,18 @@ def _string_list(key: str, values: Sequence[str]) -> str:
 
 @dataclass(frozen=True)
 class Draft:
-    """The text of one new paper entry and what the editor must still do in it."""
+    """The text of one new entry, what the editor must still do in it, and the values its
+    text is meant to hold (as the loader reads them: scalars as strings)."""
 
     text: str
     todo: tuple[str, ...]
+    meant: dict[str, Any] = field(default_factory=dict)
 
 
 def paper_text(metadata: Metadata | None, themes: Sequence[str], config: SiteConfig) -> Draft:
     """The commented YAML of a new paper entry, prefilled from `metadata` when given."""
     todo: list[str] = []
+    meant: dict[str, Any] = {}
     configured = ", ".join(config.theme_slugs)
     out = []
     if metadata is None:
@@ -75,13 +105,16 @@ def paper_text(metadata: Metadata | None, themes: Sequence[str], config: SiteCon
         out.append("authors: []  # TODO: in paper order, e.g. [Ada Lovelace, Alan Turing]\n")
         out.append("# et_al: true  # set when the author list is incomplete\n")
         out.append("# affiliations: [University of Somewhere]\n")
+        meant.update(title="", authors=[])
         todo += ["title: the paper's title", "authors: the authors, in paper order"]
     else:
         out.append(
             f"# Imported from {_origin(metadata.source)} by `digest new`; check every field.\n"
         )
         out.append(f"title: {quoted(metadata.title)}\n")
+        meant["title"] = metadata.title
         out.append("# short: Name  # optional short name for compact lists\n")
+        meant["authors"] = list(metadata.authors)
         if metadata.authors:
             out.append(_string_list("authors", metadata.authors))
         else:
@@ -92,18 +125,21 @@ def paper_text(metadata: Metadata | None, themes: Sequence[str], config: SiteCon
         out.append("# et_al: true  # set when the author list is incomplete\n")
         if metadata.affiliations:
             out.append(_string_list("affiliations", metadata.affiliations))
+            meant["affiliations"] = list(metadata.affiliations)
         else:
             out.append("# affiliations: [University of Somewhere]  # none given by the service\n")
     if themes:
         out.append(f"themes: [{', '.join(themes)}]  # configured: {configured}\n")
+        meant["themes"] = list(themes)
     else:
         out.append(f"# TODO: pick one or more themes: {configured}\n")
         out.append(f"themes: [{THEME_PLACEHOLDER}]\n")
+        meant["themes"] = [THEME_PLACEHOLDER]
         todo.append(f"themes: pick one or more of {configured}")
     out.append("# contribution: technique  # architecture | technique | dataset | benchmark\n")
     out.append('# tagline: "One line for the Under the hood list."\n')
     if metadata is not None:
-        out.append(_reference_fields(metadata))
+        out.append(_reference_fields(metadata, meant))
     else:
         out.append(
             "# links:\n#   paper: https://arxiv.org/abs/2401.12345\n#   code: https://github.com/owner/repo\n"
@@ -116,30 +152,38 @@ def paper_text(metadata: Metadata | None, themes: Sequence[str], config: SiteCon
         )
         out.append("# summary says in our own words what the paper does and why it matters.\n")
         out.append("summary: |\n" + _block(metadata.abstract))
+        meant["summary"] = metadata.abstract
         todo.append("summary: the authors' abstract; rewrite it in your own words")
     else:
         out.append(
             'summary: ""  # TODO: Markdown; what the paper does and why it matters (required)\n'
         )
+        meant["summary"] = ""
         todo.append("summary: what the paper does and why it matters")
-    return Draft("".join(out), tuple(todo))
+    return Draft("".join(out), tuple(todo), meant)
 
 
 def _origin(source: Source) -> str:
     return f"arXiv {source.value}" if source.kind == "arxiv" else f"Crossref (DOI {source.value})"
 
 
-def _reference_fields(metadata: Metadata) -> str:
-    out = ["links:\n"]
+def _reference_fields(metadata: Metadata, meant: dict[str, Any]) -> str:
+    out = []
     if metadata.paper_url:
-        out.append(f"  paper: {metadata.paper_url}\n")
-    out.append("  # code: https://github.com/owner/repo\n  # project: https://...\n")
+        out.append(f"links:\n  paper: {quoted(metadata.paper_url)}\n")
+        out.append("  # code: https://github.com/owner/repo\n  # project: https://...\n")
+        meant["links"] = {"paper": metadata.paper_url}
+    else:
+        out.append("# links:\n#   code: https://github.com/owner/repo\n")
     if metadata.arxiv:
         out.append(f"arxiv: {quoted(metadata.arxiv)}\n")
+        meant["arxiv"] = metadata.arxiv
     if metadata.doi:
         out.append(f"doi: {quoted(metadata.doi)}\n")
+        meant["doi"] = metadata.doi
     if metadata.published:
         out.append(f"published: {metadata.published.isoformat()}\n")
+        meant["published"] = metadata.published.isoformat()
     elif metadata.partial_date:
         out.append(
             f"# published: {metadata.partial_date}  # the service gives no full date; "
@@ -150,14 +194,14 @@ def _reference_fields(metadata: Metadata) -> str:
     return "".join(out)
 
 
-def issue_text(day: date, subject: str | None) -> str:
+def issue_text(day: date, subject: str | None) -> Draft:
     """The commented YAML of a new issue's `_issue.yaml`; a draft until the editor says so."""
     subject_line = (
         f'subject: {quoted(subject)}  # shown as "Latest N papers on <subject>"\n'
         if subject
         else 'subject: ""  # TODO: shown as "Latest N papers on <subject>"\n'
     )
-    return (
+    text = (
         f"# The issue of {day.isoformat()}: editorial text; Markdown in intro, themes, outlook.\n"
         'title: ""  # TODO: the issue\'s headline\n'
         + subject_line
@@ -169,6 +213,60 @@ def issue_text(day: date, subject: str | None) -> str:
         "#   ...\n"
         "draft: true  # drafts are built only with --drafts; set to false to publish\n"
     )
+    todo = ("title, subject and intro; draft: false to publish",)
+    return Draft(text, todo, {"title": "", "subject": subject or "", "intro": "", "draft": "true"})
+
+
+# ---------------------------------------------------------------- reading a draft back
+
+
+class DraftRefused(Exception):
+    """The text made for an entry does not hold what was meant, or would not pass check."""
+
+
+_LEFT_BLANK = ("title", "subject", "intro", "summary")  # for the editor; check reports them
+
+
+def check_draft(draft: Draft, kind: str, config: SiteConfig, folder: str = "") -> None:
+    """Read `draft.text` back as `digest check` will, or raise DraftRefused: it must hold
+    exactly `draft.meant`, and pass the entry checks once the blanks left for the editor
+    (an empty title or summary, the theme placeholder) are filled in."""
+    name = ISSUE_FILE if kind == "issue" else "draft.yaml"
+    try:
+        data = draft.text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise DraftRefused(f"the entry cannot be written as UTF-8 ({exc.reason})") from None
+    loaded = load_file(Path(folder, name), Path("."), folder, data)
+    if not isinstance(loaded, RawEntry):
+        raise DraftRefused(f"the entry would not read back ({loaded.message})")
+    difference = _first_difference(draft.meant, loaded.data)
+    if difference is not None:
+        raise DraftRefused(f"the entry would not read back as written ('{difference}' differs)")
+    filled = dict(loaded.data)
+    for key in _LEFT_BLANK:
+        if filled.get(key) == "":
+            filled[key] = "To do."
+    if filled.get("themes") == [THEME_PLACEHOLDER]:
+        filled["themes"] = config.theme_slugs[:1]
+    _, found = validate_entry(dataclasses.replace(loaded, data=filled), config)
+    problems = [d for d in found if d.severity == "error"]
+    if problems:
+        raise DraftRefused(f"the entry would not pass check ({problems[0].message})")
+
+
+def _first_difference(meant: dict[str, Any], read: dict[str, Any]) -> str | None:
+    """The first key whose value `read` does not hold as meant (the summary unwrapped)."""
+    for key in sorted(meant.keys() | read.keys()):
+        if key not in meant or key not in read:
+            return key
+        value = read[key]
+        if key == "summary" and isinstance(value, str):
+            value = _unwrapped(value)
+        if value != meant[key]:
+            if isinstance(value, dict) and isinstance(meant[key], dict):
+                return f"{key}.{_first_difference(meant[key], value)}"
+            return key
+    return None
 
 
 def derive_id(title: str, taken: set[str]) -> str:
@@ -268,7 +366,8 @@ def create_entries(
     force: bool,
     importer: Importer | None,
 ) -> Outcome:
-    """Fetch every source, then write every entry; on any failure, write nothing."""
+    """Fetch every source, read every file back, then write them all; on any failure,
+    write nothing."""
     outcome = Outcome()
     entries_dir = root / config.entries
     issue_dir = entries_dir / day.isoformat()
@@ -296,24 +395,86 @@ def create_entries(
         return outcome
     taken = {i for i, (f, _) in used.items() if not (force and f == folder)} | set(named)
     plan: list[tuple[Path, Draft]] = []
+    issue_file = issue_dir / ISSUE_FILE
+    if not issue_file.exists():
+        try:
+            subject = latest_subject(entries_dir, root)
+            plan.append((issue_file, _issue_draft(day, subject, config)))
+        except DraftRefused as refused:
+            outcome.errors.append(f"{display_path(issue_file, root)}: {refused}")
     for request, metadata in zip(requests, fetched, strict=True):
         paper_id = request.id
         if paper_id is None:
             paper_id = derive_id(metadata.title if metadata else "paper", taken)
             taken.add(paper_id)
-        plan.append((issue_dir / f"{paper_id}.yaml", paper_text(metadata, themes, config)))
+        path = issue_dir / f"{paper_id}.yaml"
+        draft = paper_text(metadata, themes, config)
+        try:
+            check_draft(draft, "paper", config, folder)
+        except DraftRefused as refused:
+            origin = request.source or display_path(path, root)
+            outcome.errors.append(f"{origin}: {refused}")
+        plan.append((path, draft))
+    if outcome.errors:
+        return outcome
     try:
-        issue_dir.mkdir(parents=True, exist_ok=True)
-        issue_file = issue_dir / ISSUE_FILE
-        if not issue_file.exists():
-            write_atomically(issue_file, issue_text(day, latest_subject(entries_dir, root)))
-            outcome.written.append((display_path(issue_file, root), None))
-        for path, draft in plan:
-            write_atomically(path, draft.text)
-            outcome.written.append((display_path(path, root), draft))
+        write_all(issue_dir, [(path, draft.text) for path, draft in plan])
     except OSError as exc:
-        outcome.errors.append(f"cannot write {exc.filename or issue_dir}: {exc.strerror or exc}")
+        where = display_path(exc.filename, root) if exc.filename else display_path(issue_dir, root)
+        outcome.errors.append(f"cannot write {where}: {exc.strerror or exc}")
+        return outcome
+    for path, draft in plan:
+        shown = display_path(path, root)
+        outcome.written.append((shown, None if path == issue_file else draft))
     return outcome
+
+
+def _issue_draft(day: date, subject: str | None, config: SiteConfig) -> Draft:
+    """A new issue's draft; a subject (from the newest issue) that would not pass check is
+    left for the editor to write."""
+    folder = day.isoformat()
+    draft = issue_text(day, subject)
+    try:
+        check_draft(draft, "issue", config, folder)
+    except DraftRefused:
+        draft = issue_text(day, None)
+        check_draft(draft, "issue", config, folder)
+    return draft
+
+
+def write_all(folder: Path, files: Sequence[tuple[Path, str]]) -> None:
+    """Write every file (all in `folder`, made if missing) or none of them.
+
+    Each is staged beside its place first, then all are moved into place; if one cannot
+    be, the ones already moved are put back as they were, and folders this call made are
+    removed. An OSError names the file that could not be written in `filename`."""
+    made = [p for p in (folder, *folder.parents) if not p.exists()]
+    staged: list[tuple[Path, Path]] = []
+    moved: list[tuple[Path, bytes | None]] = []
+    current = folder
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for current, text in files:
+            staged.append((stage(current, text), current))
+        for temporary, current in staged:
+            previous = current.read_bytes() if current.is_file() else None
+            os.replace(temporary, current)
+            moved.append((current, previous))
+    except OSError as exc:
+        for path, previous in reversed(moved):
+            with contextlib.suppress(OSError):
+                if previous is None:
+                    path.unlink()
+                else:
+                    write_atomically(path, previous)
+        for temporary, _ in staged:
+            with contextlib.suppress(OSError):
+                temporary.unlink()
+        for path in made:
+            with contextlib.suppress(OSError):
+                path.rmdir()
+        exc.filename = str(current)
+        raise
 
 
 def _conflicts(

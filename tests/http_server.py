@@ -35,6 +35,11 @@ class Reply:
     delay: float = 0.0  # seconds to wait before answering (a slow host)
     drop: bool = False  # close the connection without answering (a broken server)
     content_type: str = "text/plain; charset=utf-8"
+    # A dripping server: `drip` bytes of padding, one every `drip_every` seconds, in a
+    # header ("headers") or as whitespace before the body ("body"); then the rest at once.
+    drip: int = 0
+    drip_every: float = 0.1
+    drip_in: str = "headers"
 
 
 def fixture(name: str, content_type: str, status: int = 200) -> Reply:
@@ -75,6 +80,7 @@ class RecordingServer:
         self._lock = threading.Lock()
         self._in_flight = 0
         self._per_host: dict[str, int] = {}
+        self.stopping = threading.Event()  # ends a dripping answer when the test is over
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
@@ -95,6 +101,7 @@ class RecordingServer:
         self._thread.start()
 
     def stop(self) -> None:
+        self.stopping.set()
         self._httpd.shutdown()
         self._httpd.server_close()
 
@@ -136,6 +143,9 @@ class RecordingServer:
                     if reply.drop:
                         self.close_connection = True
                         return
+                    if reply.drip:
+                        self._drip(reply, head)
+                        return
                     self.send_response(reply.status)
                     self.send_header("Content-Type", reply.content_type)
                     self.send_header("Content-Length", str(len(reply.body)))
@@ -150,6 +160,28 @@ class RecordingServer:
                     with server._lock:
                         server._in_flight -= 1
                         server._per_host[host] -= 1
+
+            def _drip(self, reply: Reply, head: bool) -> None:
+                """Send the answer's first bytes at once, then pad it one byte at a time."""
+                in_body = reply.drip_in == "body" and not head
+                body = b" " * reply.drip + reply.body if in_body else reply.body
+                start = (
+                    f"HTTP/1.1 {reply.status} Dripping\r\n"
+                    f"Content-Type: {reply.content_type}\r\n"
+                    f"Content-Length: {len(body)}\r\nConnection: close\r\n"
+                ).encode("latin-1")
+                if in_body:
+                    slow, rest = b"\r\n" + body[: reply.drip], body[reply.drip :]
+                else:
+                    start += b"X-Drip: "
+                    slow, rest = b"a" * reply.drip, b"\r\n\r\n" + (b"" if head else body)
+                self.close_connection = True
+                self.wfile.write(start)
+                for number in range(len(slow)):
+                    if server.stopping.wait(reply.drip_every):
+                        return
+                    self.wfile.write(slow[number : number + 1])
+                self.wfile.write(rest)
 
             def do_GET(self) -> None:
                 self._answer(head=False)

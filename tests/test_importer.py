@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -55,8 +56,9 @@ def make_importer(
         server.url("/api/query"), server.url("/works"), "digest/0.1.0 (+mailto:ed@example.org)"
     )
     clock = FakeClock()
-    client = httpx.Client(timeout=timeout)
-    return Importer(client, services, cache, limiter or RateLimiter(3.0, clock, clock.sleep))
+    client = httpx.AsyncClient(timeout=timeout)
+    limiter = limiter or RateLimiter(3.0, clock, clock.sleep)
+    return Importer(client, services, cache, limiter, deadline=timeout)
 
 
 # ---------------------------------------------------------------- sources
@@ -382,7 +384,7 @@ def test_connection_refused() -> None:
     port = closed_port()
     services = Services(f"http://127.0.0.1:{port}/api/query", "http://127.0.0.1:9/works", "t")
     with (
-        Importer(httpx.Client(timeout=2.0), services) as importer,
+        Importer(httpx.AsyncClient(timeout=2.0), services) as importer,
         pytest.raises(ImportFailure) as caught,
     ):
         importer.fetch(Source("arxiv", "2006.11239"))
@@ -395,3 +397,156 @@ def test_redirects_are_followed(server: RecordingServer) -> None:
     with make_importer(server) as importer:
         assert importer.fetch(Source("doi", "10.1038/nature14539")).title == "Deep learning"
     assert server.paths() == ["/works/10.1038/nature14539", "/moved"]
+
+
+# ---------------------------------------------------------------- hostile answers (issue #23)
+
+NATURE = "10.1038/nature14539"
+
+
+def fetch_crossref(server: RecordingServer, reply: Reply, timeout: float = 5.0) -> str:
+    """The ImportFailure message for `reply` as Crossref's answer about NATURE."""
+    server.route(f"/works/{NATURE}", reply)
+    with make_importer(server, timeout=timeout) as importer, pytest.raises(ImportFailure) as caught:
+        importer.fetch(Source("doi", NATURE))
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("charset", ["rot13", "hex", "base64", "idna", "no-such-charset"])
+def test_an_answer_in_a_charset_that_is_not_a_text_encoding_is_refused(
+    server: RecordingServer, charset: str
+) -> None:
+    body = (FIXTURES / "crossref/nature14539.json").read_bytes()
+    reply = Reply(200, body, content_type=f"application/json; charset={charset}")
+    assert fetch_crossref(server, reply) == (
+        f"Crossref sent its answer in the charset '{charset}', which digest does not read"
+    )
+
+
+def test_known_charsets_are_read(server: RecordingServer) -> None:
+    body = (FIXTURES / "crossref/nature14539.json").read_text(encoding="utf-8")
+    reply = Reply(200, body.encode("utf-16"), content_type="application/json; charset=UTF-16")
+    server.route(f"/works/{NATURE}", reply)
+    with make_importer(server) as importer:
+        assert importer.fetch(Source("doi", NATURE)).title == "Deep learning"
+
+
+@pytest.mark.parametrize(
+    "location", ["javascript:alert(1)", "data:application/json,{}", "ftp://files.example/x"]
+)
+def test_a_redirect_to_something_other_than_http_is_a_failure(
+    server: RecordingServer, location: str
+) -> None:
+    reply = Reply(302, headers={"Location": location})
+    message = fetch_crossref(server, reply)
+    assert message.startswith(f"Crossref redirected doi:{NATURE} to {location}, which is not")
+
+
+def test_a_redirect_without_location_is_a_failure(server: RecordingServer) -> None:
+    assert fetch_crossref(server, Reply(302)) == (
+        f"Crossref answered 302 Found for doi:{NATURE} without saying where to"
+    )
+
+
+def test_a_redirect_loop_ends(server: RecordingServer) -> None:
+    server.route("/moved", Reply(302, headers={"Location": f"/works/{NATURE}"}))
+    message = fetch_crossref(server, Reply(302, headers={"Location": "/moved"}))
+    assert message == f"Crossref redirected doi:{NATURE} more than 10 times"
+
+
+@pytest.mark.parametrize("where", ["headers", "body"])
+def test_a_dripping_answer_ends_at_the_deadline(server: RecordingServer, where: str) -> None:
+    # One byte every 0.1 s never trips a 0.5 s read timeout; the whole answer would take
+    # 4 s, so only a deadline on the whole exchange stops it.
+    body = (FIXTURES / "crossref/nature14539.json").read_bytes()
+    reply = Reply(200, body, content_type=JSON, drip=40, drip_in=where)
+    message = fetch_crossref(server, reply, timeout=0.5)
+    assert message == (
+        f"Crossref did not answer in time for doi:{NATURE} ({server.url('/works/' + NATURE)})"
+    )
+
+
+def crossref_record(**work: object) -> str:
+    record = {"DOI": NATURE, "title": ["Deep learning"], **work}
+    return json.dumps({"status": "ok", "message": record})
+
+
+def test_crossref_date_parts_out_of_range_are_ignored() -> None:
+    record = crossref_record(
+        **{
+            "published-online": {"date-parts": [[99999999999, 1, 1]]},
+            "published-print": {"date-parts": [[2015, 13]]},
+            "issued": {"date-parts": [[True, 5, 27]]},
+        }
+    )
+    paper = parse_crossref(record, Source("doi", NATURE))
+    assert (paper.published, paper.partial_date) == (None, None)
+
+
+def test_crossref_json_nested_too_deeply_is_malformed() -> None:
+    body = '{"status": "ok", "message": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    with pytest.raises(
+        ImportFailure, match=r"^Crossref sent malformed JSON \(nested too deeply\)$"
+    ):
+        parse_crossref(body, Source("doi", NATURE))
+
+
+@pytest.mark.parametrize(
+    "doi",
+    [
+        f"{NATURE}\n  code: https://evil.example/x",
+        f"{NATURE}\ntags: [pwned]",
+        "10.1038/\udc80",
+        "10.1038/a\x00b",
+        "10.1038/a\u202eb",
+        "not a doi",
+    ],
+)
+def test_a_crossref_record_whose_doi_is_not_a_doi_is_refused(doi: str) -> None:
+    with pytest.raises(ImportFailure) as caught:
+        parse_crossref(crossref_record(DOI=doi), Source("doi", NATURE))
+    assert str(caught.value) == (
+        f"Crossref's record of doi:{NATURE} gives {doi!r} as its DOI, which is not a DOI"
+    )
+
+
+def test_text_from_a_service_has_no_control_characters() -> None:
+    record = crossref_record(
+        title=["Deep\ud800 le\x1barning\u2028\ufffe"],
+        author=[{"given": "Yann\x00", "family": "LeCun\x85", "affiliation": [{"name": "NYU\x7f"}]}],
+        abstract="<jats:p>One\x0bline</jats:p>",
+        **{"container-title": ["Nat\x9bure"]},
+    )
+    paper = parse_crossref(record, Source("doi", NATURE))
+    assert paper.title == "Deep le arning"
+    assert (paper.authors, paper.affiliations) == (("Yann LeCun",), ("NYU",))
+    assert (paper.abstract, paper.journal_ref) == ("One line", "Nat ure")
+
+
+def test_a_dtd_anywhere_in_an_arxiv_answer_is_refused() -> None:
+    feed = recorded("arxiv/2006.11239.xml")
+    declaration, rest = feed.split("\n", 1)
+    entity = '<!DOCTYPE feed [<!ENTITY t "Injected">]>'
+    body = f"{declaration}\n<!-- {'x' * 5000} -->\n{entity}\n" + rest.replace(
+        "<title>Denoising Diffusion Probabilistic Models</title>", "<title>&t;</title>"
+    )
+    with pytest.raises(ImportFailure, match="with a DTD"):
+        parse_arxiv(body, Source("arxiv", "2006.11239"))
+
+
+@pytest.mark.parametrize(
+    ("base", "problem"),
+    [
+        ("javascript:alert(1)", "not an http(s) URL"),
+        ("http://[::1/api", "not a valid URL (Invalid IPv6 URL)"),
+        ("http://127.0.0.1:99999/api", "not a valid URL (port 99999 is above 65535)"),
+    ],
+)
+def test_a_service_address_that_is_not_a_web_url_is_a_failure(base: str, problem: str) -> None:
+    services = Services(base, base, "t")
+    with (
+        Importer(httpx.AsyncClient(), services) as importer,
+        pytest.raises(ImportFailure) as caught,
+    ):
+        importer.fetch(Source("arxiv", "2006.11239"))
+    assert str(caught.value) == f"cannot ask the arXiv API at {base}: it is {problem}"

@@ -484,3 +484,143 @@ def test_when_some_host_answers_each_unreachable_link_is_broken(
         "entries/2026-02-28/ddpm.yaml:9:12: error[E501]: broken link in 'links.project': "
         "http://nowhere.test/p (cannot connect (unknown test host nowhere.test))",
     ]
+
+
+# ---------------------------------------------------------------- hostile hosts (issue #23)
+
+
+@pytest.mark.parametrize(
+    ("location", "detail"),
+    [
+        ("javascript:alert(1)", "redirects to javascript:alert(1), which is not an http(s) URL"),
+        (
+            "data:text/html,<script>alert(1)</script>",
+            "redirects to data:text/html,<script>alert(1)</script>, which is not an http(s) URL",
+        ),
+        (
+            "http://code.test:70000/x",
+            "redirects to http://code.test:70000/x, which is not a valid URL (port 70000 is above "
+            "65535)",
+        ),
+    ],
+)
+def test_a_redirect_out_of_the_web_is_broken(
+    server: RecordingServer, location: str, detail: str
+) -> None:
+    server.route("/away", Reply(302, headers={"Location": location}))
+    results, _ = check_urls(server, ["http://papers.test/away"])
+    result = results["http://papers.test/away"]
+    assert (result.state, result.detail) == ("broken", detail)
+    assert server.paths() == ["/away"]
+
+
+def test_a_redirect_without_location_is_broken(server: RecordingServer) -> None:
+    server.route("/nowhere", Reply(302))
+    results, _ = check_urls(server, ["http://papers.test/nowhere"])
+    result = results["http://papers.test/nowhere"]
+    assert (result.state, result.detail) == ("broken", "302 Found without a Location to go to")
+
+
+@pytest.mark.parametrize(
+    ("url", "detail"),
+    [
+        ("http://papers.test:70000/x", "not a valid URL (port 70000 is above 65535)"),
+        ("http://papers.test/a\x01b", "not a valid URL (it holds the control character '\\x01')"),
+        ("http://papers.test/a\x7fb", "not a valid URL (it holds the control character '\\x7f')"),
+    ],
+)
+def test_a_url_that_cannot_be_requested_is_broken_without_asking(
+    server: RecordingServer, url: str, detail: str
+) -> None:
+    results, _ = check_urls(server, [url, "http://papers.test/ok"])
+    assert (results[url].state, results[url].detail) == ("broken", detail)
+    assert results["http://papers.test/ok"].state == "ok"
+    assert server.paths() == ["/ok"]
+
+
+def test_a_port_above_65535_is_broken_without_a_traceback() -> None:
+    # Without the loopback transport: httpx itself is asked to connect.
+    port = 70000 + closed_port()
+    url = f"http://127.0.0.1:{port}/x"
+
+    async def run() -> dict[str, Result]:
+        async with httpx.AsyncClient(timeout=1.0) as client:
+            return await LinkChecker(client, QUICK, None, FakeClock().async_sleep).check_all([url])
+
+    result = asyncio.run(run())[url]
+    assert (result.state, result.detail) == (
+        "broken",
+        f"not a valid URL (port {port} is above 65535)",
+    )
+
+
+def test_a_retry_after_that_is_not_ascii_digits_is_ignored(server: RecordingServer) -> None:
+    server.route("/odd", Reply(429, headers={"Retry-After": "²"}))
+    results, clock = check_urls(server, ["http://papers.test/odd"])
+    assert results["http://papers.test/odd"].state == "unknown"
+    assert clock.sleeps == [1.0, 2.0]  # the usual backoff, as without Retry-After
+    assert retry_after("²", now=0.0) is None
+    assert retry_after("٣", now=0.0) is None
+    assert retry_after("9" * 5000, now=0.0) == float("inf")
+    assert retry_after("Mon, 01 Jan 99999 00:00:00 GMT", now=0.0) is None
+
+
+def test_a_dripping_host_is_broken_at_link_timeout(server: RecordingServer) -> None:
+    # One header byte every 0.1 s for 4 s: no read waits 0.5 s, the whole answer does.
+    server.route("/drip", Reply(200, drip=40))
+    settings = Settings(timeout=0.5, concurrency=2, per_host=1, retries=0, cache_ttl=0)
+    results, _ = check_urls(server, ["http://papers.test/drip"], settings)
+    result = results["http://papers.test/drip"]
+    assert (result.state, result.detail) == ("broken", "no answer within 0.5 s")
+
+
+def test_check_links_reports_every_hostile_link_and_ends(
+    make_site: SiteFactory, server: RecordingServer
+) -> None:
+    server.route("/js", Reply(302, headers={"Location": "javascript:alert(1)"}))
+    server.route("/odd", Reply(429, headers={"Retry-After": "²"}))
+    server.route("/drip", Reply(200, drip=40))
+    paper = paper_yaml(
+        links="\n  paper: http://papers.test/js\n  code: http://papers.test:70000/x\n"
+        '  project: "http://papers.test/a\\x01b"\n  data: http://papers.test/drip',
+        summary="|\n  See [this](http://code.test/odd).",
+    )
+    root = make_site(
+        {"entries/2026-02-28/_issue.yaml": MINIMAL_ISSUE, "entries/2026-02-28/ddpm.yaml": paper},
+        "link_retries = 0\nlink_timeout = 0.5\n",
+    )
+    network = Network(link_transport=transport(server), link_sleep=FakeClock().async_sleep)
+    result = CliRunner().invoke(app, ["check", "--links", "--root", str(root)], obj=network)
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.exit_code == 1
+    assert [line for line in result.stdout.splitlines() if "[E50" in line or "[W50" in line] == [
+        "entries/2026-02-28/ddpm.yaml:5:14: warning[W502]: could not check 'summary': "
+        "http://code.test/odd (the host kept answering 429 Too Many Requests)",
+        "entries/2026-02-28/ddpm.yaml:7:10: error[E501]: broken link in 'links.paper': "
+        "http://papers.test/js (redirects to javascript:alert(1), which is not an http(s) URL)",
+        "entries/2026-02-28/ddpm.yaml:8:9: error[E501]: broken link in 'links.code': "
+        "http://papers.test:70000/x (not a valid URL (port 70000 is above 65535))",
+        "entries/2026-02-28/ddpm.yaml:9:12: error[E501]: broken link in 'links.project': "
+        "http://papers.test/a\x01b (not a valid URL (it holds the control character '\\x01'))",
+        "entries/2026-02-28/ddpm.yaml:10:9: error[E501]: broken link in 'links.data': "
+        "http://papers.test/drip (no answer within 0.5 s)",
+    ]
+
+
+def test_a_host_that_answers_too_slowly_was_reached(
+    make_site: SiteFactory, server: RecordingServer
+) -> None:
+    # The only link drips: it is broken (E501), and the network is not said to be down.
+    server.route("/drip", Reply(200, drip=40))
+    paper = paper_yaml(links="\n  code: http://papers.test/drip")
+    root = make_site(
+        {"entries/2026-02-28/_issue.yaml": MINIMAL_ISSUE, "entries/2026-02-28/x.yaml": paper},
+        "link_retries = 0\nlink_timeout = 0.5\n",
+    )
+    network = Network(link_transport=transport(server))
+    result = CliRunner().invoke(app, ["check", "--links", "--root", str(root)], obj=network)
+    assert result.exit_code == 1
+    assert [line for line in result.stdout.splitlines() if "[E50" in line] == [
+        "entries/2026-02-28/x.yaml:7:9: error[E501]: broken link in 'links.code': "
+        "http://papers.test/drip (no answer within 0.5 s)",
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import string
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,15 @@ from digest.importer import RateLimiter
 from digest.load import parse_yaml
 from digest.metadata import Metadata, Source, clean_text
 from digest.models import SiteConfig
-from digest.scaffold import THEME_PLACEHOLDER, derive_id, paper_text
+from digest.scaffold import (
+    THEME_PLACEHOLDER,
+    Draft,
+    DraftRefused,
+    check_draft,
+    derive_id,
+    paper_text,
+    quoted,
+)
 from tests.conftest import MINIMAL_ISSUE, SiteFactory, paper_yaml
 from tests.http_server import (
     JSON,
@@ -410,3 +419,112 @@ def test_scaffold_text_round_trips_through_the_loader(
     assert data["themes"] == ["theory"]
     if metadata.abstract:
         assert " ".join(data["summary"].split()) == metadata.abstract
+
+
+# ---------------------------------------------------------------- hostile services (issue #23)
+
+EVIL_DOI = "10.1038/nature14539\n  code: https://evil.example/x\ntags: [pwned]\ntagline: pwned"
+
+
+def crossref_answer(doi: str) -> Reply:
+    record = {"DOI": doi, "title": ["Deep learning"], "author": [{"given": "Y", "family": "L"}]}
+    return Reply(200, json.dumps({"status": "ok", "message": record}).encode(), content_type=JSON)
+
+
+@pytest.mark.parametrize("doi", [EVIL_DOI, "10.1038/\udc80"])
+def test_a_crossref_answer_cannot_inject_yaml(
+    make_site: SiteFactory, server: RecordingServer, doi: str
+) -> None:
+    server.route("/works/10.1000/evil", crossref_answer(doi))
+    root = make_site({}, CONFIG)
+    code, out, err = invoke(
+        "new", "x", "--issue", "2026-03-07", "--from", "doi:10.1000/evil", "--theme", "theory",
+        "--root", str(root),
+    )  # fmt: skip
+    assert (code, out) == (1, "")
+    assert err == (
+        f"error: doi:10.1000/evil: Crossref's record of doi:10.1000/evil gives {doi!r} as its "
+        "DOI, which is not a DOI\nnothing written\n"
+    )
+    assert not (root / "entries").exists()
+
+
+def test_a_failure_after_the_first_file_writes_nothing(
+    make_site: SiteFactory, server: RecordingServer
+) -> None:
+    # The new issue's _issue.yaml can be written, the entry cannot (a folder is in its way).
+    root = make_site({"entries/2026-03-07/ddpm.yaml/keep": "a folder, not an entry"}, CONFIG)
+    before = snapshot(root)
+    code, out, err = invoke(
+        "new", "ddpm", "--issue", "2026-03-07", "--from", "arxiv:2006.11239", "--root", str(root)
+    )
+    assert (code, out) == (1, "")
+    assert snapshot(root) == before
+    assert sorted(p.name for p in (root / "entries/2026-03-07").iterdir()) == ["ddpm.yaml"]
+    assert err.startswith("error: cannot write entries/2026-03-07/ddpm.yaml: ")
+    assert err.endswith("\nnothing written\n")
+
+
+def test_a_replaced_entry_comes_back_when_a_later_write_fails(
+    make_site: SiteFactory, server: RecordingServer, tmp_path: Path
+) -> None:
+    original = paper_yaml(title='"Hand-written, keep me"')
+    root = make_site(
+        {
+            f"entries/{ISSUE}/_issue.yaml": MINIMAL_ISSUE,
+            f"entries/{ISSUE}/ddpm.yaml": original,
+            f"entries/{ISSUE}/sde.yaml/keep": "a folder, not an entry",
+        },
+        CONFIG,
+    )
+    before = snapshot(root)
+    listing = tmp_path / "papers.txt"
+    listing.write_text("ddpm arxiv:2006.11239\nsde arxiv:2011.13456v2\n")
+    code, _, err = invoke(
+        "new", "--issue", ISSUE, "--from-file", str(listing), "--force", "--root", str(root)
+    )
+    assert code == 1
+    assert snapshot(root) == before  # ddpm.yaml, replaced first, is back as it was
+    assert not list(root.rglob("*.tmp"))
+    assert err.startswith(f"error: cannot write entries/{ISSUE}/sde.yaml: ")
+
+
+def test_a_dripping_service_ends_at_link_timeout(
+    make_site: SiteFactory, server: RecordingServer
+) -> None:
+    # One header byte every 0.1 s for 4 s: no read ever waits 0.5 s, the whole answer does.
+    body = fixture("crossref/nature14539.json", JSON).body
+    server.route("/works/10.1000/drip", Reply(200, body, content_type=JSON, drip=40))
+    root = make_site({}, CONFIG + "link_timeout = 0.5\n")
+    code, _, err = invoke(
+        "new", "x", "--issue", "2026-03-07", "--from", "doi:10.1000/drip", "--root", str(root)
+    )
+    assert code == 1
+    assert err == (
+        "error: doi:10.1000/drip: Crossref did not answer in time for doi:10.1000/drip "
+        f"({server.url('/works/10.1000/drip')})\nnothing written\n"
+    )
+    assert not (root / "entries").exists()
+
+
+def test_a_draft_that_does_not_read_back_as_written_is_refused() -> None:
+    meant = {"title": "A", "themes": ["theory"], "summary": "x"}
+    text = 'title: "A"\nthemes: [theory]\nsummary: x\ntags: [pwned]\n'
+    with pytest.raises(DraftRefused) as caught:
+        check_draft(Draft(text, (), meant), "paper", SiteConfig())
+    assert str(caught.value) == "the entry would not read back as written ('tags' differs)"
+    text = 'title: "A"\nthemes: [theory]\nsummary: x\n'
+    check_draft(Draft(text, (), meant), "paper", SiteConfig())  # as meant: no complaint
+    meant = {"title": "A", "themes": ["theory"], "summary": "x", "doi": "10.1000"}
+    with pytest.raises(DraftRefused) as caught:
+        check_draft(Draft(text + 'doi: "10.1000"\n', (), meant), "paper", SiteConfig())
+    assert str(caught.value) == (
+        "the entry would not pass check ('doi': '10.1000' is not a DOI (they look like "
+        "10.1000/xyz123))"
+    )
+
+
+@given(st.text())
+def test_quoted_round_trips_any_text(text: str) -> None:
+    data, _, _ = parse_yaml(f"key: {quoted(text)}\n")
+    assert data == {"key": text}
