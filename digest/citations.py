@@ -54,9 +54,43 @@ _ARXIV_NEW_YEAR = re.compile(r"^(\d{2})\d{2}\.")
 _ARXIV_OLD_YEAR = re.compile(r"/(\d{2})\d{2}\d{3}")
 
 
+_UNPAIRED_BRACE = {"{": r"\textbraceleft{}", "}": r"\textbraceright{}"}
+
+
+def _escaped(text: str) -> list[str]:
+    """Each character of `text` as BibTeX holds it (see `escape`)."""
+    pieces = [_SPECIAL.get(c, c) for c in text]
+    opened: list[int] = []
+    for index, character in enumerate(text):
+        if character == "{":
+            opened.append(index)
+        elif character == "}":
+            if opened:
+                opened.pop()
+            else:
+                pieces[index] = _UNPAIRED_BRACE["}"]
+    for index in opened:
+        pieces[index] = _UNPAIRED_BRACE["{"]
+    return pieces
+
+
 def escape(text: str) -> str:
-    """Escape BibTeX/LaTeX special characters; everything else (UTF-8 included) stays."""
+    """Escape BibTeX/LaTeX special characters; everything else (UTF-8 included) stays.
+
+    BibTeX counts every brace of a value, escaped or not, to find where the value ends,
+    so a brace stays `\\{` or `\\}` only when the text closes what it opens; one without
+    its partner is written as a command without braces (`\\textbraceright{}`), so that
+    `}` in a title cannot end the field early."""
+    if "{" in text or "}" in text:
+        return "".join(_escaped(text))
     return _SPECIAL_PATTERN.sub(lambda match: _SPECIAL[match.group(0)], text)
+
+
+def bib_url(url: str) -> str:
+    """A URL as the `url` field holds it: as written (styles print it verbatim, so no
+    LaTeX escapes), but with the braces and backslashes that would end or break the
+    field percent-encoded, which means the same address."""
+    return url.replace("\\", "%5C").replace("{", "%7B").replace("}", "%7D")
 
 
 # The rule below for an ASCII word: a capital right after a word character, or a letter and
@@ -81,9 +115,17 @@ def _keeps_case(word: str) -> bool:
 
 
 def bib_title(title: str) -> str:
-    """Escaped, with case-sensitive words braced so bibliography styles keep their capitals."""
-    words = (f"{{{escape(w)}}}" if _keeps_case(w) else escape(w) for w in title.split())
-    return " ".join(words)
+    """Escaped, with case-sensitive words braced so bibliography styles keep their capitals.
+
+    Braces pair up across the whole title (`escape`), not word by word."""
+    if "{" in title or "}" in title:
+        pieces = _escaped(title)
+        words = []
+        for match in re.finditer(r"\S+", title):
+            word = "".join(pieces[match.start() : match.end()])
+            words.append(f"{{{word}}}" if _keeps_case(match.group()) else word)
+        return " ".join(words)
+    return " ".join(f"{{{escape(w)}}}" if _keeps_case(w) else escape(w) for w in title.split())
 
 
 def _ascii_letters(text: str) -> str:
@@ -128,7 +170,7 @@ def bibtex(entry: PaperEntry) -> str:
     if paper.doi:
         fields.append(("doi", escape(paper.doi)))
     if paper.paper_url:
-        fields.append(("url", paper.paper_url))
+        fields.append(("url", bib_url(paper.paper_url)))
     body = "".join(f"  {name} = {{{value}}},\n" for name, value in fields)
     return f"@misc{{{bib_key(entry)},\n{body}}}\n"
 

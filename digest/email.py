@@ -4,7 +4,10 @@
 inline (no <style>, no <script>, no external stylesheet or image), the layout is one
 column of plain blocks (no tables), and every link is absolute, so it can be pasted
 into a newsletter service as it is. `<YYYY-MM-DD>/email.txt` is the same issue as
-plain text wrapped at 72 columns, for the text part of the message.
+plain text wrapped at 72 columns, for the text part of the message. Its links keep their
+targets as numbered references, counted through the whole message: "the project
+page [1]" in the text, and "[1] https://…" in a list after the text (a summary, the
+intro) that holds it.
 
 Both need absolute links, so both need `base_url`; without it the build skips them.
 The HTML comes from the template `email.html` with the context built here.
@@ -14,15 +17,17 @@ from __future__ import annotations
 
 import re
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypedDict
+from urllib.parse import urljoin
 
 from markupsafe import Markup
 
 from digest import permalinks
-from digest.markdown import analyse, first_sentence, plain_text, render_markdown
+from digest.markdown import analyse, first_sentence, linked_text, render_markdown
 from digest.models import PaperEntry, SiteConfig
 from digest.organise import IssueView, Library
+from digest.plain_prose import Linked
 from digest.views import Link, authors_short, format_date, paper_links
 
 WIDTH = 72
@@ -172,6 +177,62 @@ def _wrap(text: str, indent: str = "") -> str:
     return "\n".join(lines)
 
 
+# Between a link's text and its number, so that no line starts with "[2]" (which would
+# read as a reference of the list): a no-break space, which textwrap does not break at,
+# made a plain space once the text is wrapped. Plain text holds none of its own, since
+# its words are split at every kind of whitespace.
+_GLUE = "\u00a0"
+
+
+@dataclass
+class References:
+    """The link targets of one plain-text e-mail, numbered in the order the text shows
+    them; relative targets are made absolute against `base` (the issue's page)."""
+
+    base: str = ""
+    count: int = 0
+    listed: list[tuple[int, str]] = field(default_factory=list)  # not yet written out
+
+    def number(self, text: str, target: str) -> int | None:
+        """The number of the link from `text` to `target`; None when the text is the
+        address itself (an autolink), which needs no reference."""
+        url = urljoin(self.base, target) if self.base else target
+        if text in (url, target, url.removeprefix("mailto:")):
+            return None
+        for number, listed in self.listed:  # the same target twice in one text
+            if listed == url:
+                return number
+        self.count += 1
+        self.listed.append((self.count, url))
+        return self.count
+
+    def listing(self, indent: str = "") -> str:
+        """The references numbered since the last listing, one a line ("" when none)."""
+        lines = [f"{indent}[{number}] {url}" for number, url in self.listed]
+        self.listed.clear()
+        return "\n".join(lines)
+
+
+def _wrap_linked(text: Linked, references: References, indent: str, prefix: str = "") -> str:
+    """`prefix` and `text` wrapped, each link's text followed by its reference's number."""
+    words = text.words
+    if not text.links:
+        return _wrap(prefix + words, indent)
+    numbered = [
+        (end, references.number(words[start:end], target)) for start, end, target in text.links
+    ]
+    for end, number in reversed(numbered):
+        if number is None:
+            continue
+        mark = f"[{number}]"
+        if end > 0 and words[end - 1] != " ":
+            mark = _GLUE + mark
+        elif end < len(words) and words[end] != " ":
+            mark += _GLUE
+        words = words[:end] + mark + words[end:]
+    return _wrap(prefix + words, indent).replace(_GLUE, " ")
+
+
 def _blocks(markdown: str) -> list[tuple[bool, list[str]]]:
     """The paragraphs of `markdown` as (is a list, [its text] or its items' texts)."""
     found: list[tuple[bool, list[str]]] = []
@@ -190,23 +251,36 @@ def _blocks(markdown: str) -> list[tuple[bool, list[str]]]:
     return found
 
 
-def text_blocks(markdown: str, indent: str = "") -> str:
-    """Markdown as wrapped plain text: paragraphs kept apart, list items on their own lines."""
+def text_blocks(markdown: str, indent: str = "", references: References | None = None) -> str:
+    """Markdown as wrapped plain text: paragraphs kept apart, list items on their own lines,
+    then the list of the references its links got (numbered by `references`, which an
+    e-mail shares between its texts; from 1 without it)."""
     paragraphs = analyse(markdown).paragraphs
-    if paragraphs is not None:  # plain prose: no lists, and its paragraphs' words are known
-        return "\n\n".join(_wrap(words, indent) for words in paragraphs if words)
-    return blocks_as_text(markdown, indent)
+    if paragraphs is None:
+        return blocks_as_text(markdown, indent, references)
+    # Plain prose: no lists, and its paragraphs' words are known.
+    numbers = References() if references is None else references
+    text = "\n\n".join(_wrap_linked(words, numbers, indent) for words in paragraphs if words.words)
+    return _with_listing(text, numbers, indent)
 
 
-def blocks_as_text(markdown: str, indent: str = "") -> str:
+def blocks_as_text(markdown: str, indent: str = "", references: References | None = None) -> str:
     """`text_blocks` for any Markdown: each paragraph and list item made plain on its own."""
+    numbers = References() if references is None else references
     blocks = []
     for is_list, texts in _blocks(markdown):
         if is_list:
-            blocks.append("\n".join(_wrap(f"- {plain_text(item)}", indent) for item in texts))
+            items = (_wrap_linked(linked_text(item), numbers, indent, "- ") for item in texts)
+            blocks.append("\n".join(items))
         else:
-            blocks.append(_wrap(plain_text(texts[0]), indent))
-    return "\n\n".join(block for block in blocks if block.strip())
+            blocks.append(_wrap_linked(linked_text(texts[0]), numbers, indent))
+    text = "\n\n".join(block for block in blocks if block.strip())
+    return _with_listing(text, numbers, indent)
+
+
+def _with_listing(text: str, references: References, indent: str) -> str:
+    listing = references.listing(indent)
+    return f"{text}\n\n{listing}" if listing and text else text or listing
 
 
 def _heading(text: str, underline: str) -> str:
@@ -216,23 +290,24 @@ def _heading(text: str, underline: str) -> str:
 
 def email_text(context: EmailContext) -> str:
     """The plain-text edition, from the same context as the HTML one."""
+    references = References(context["web_url"])  # relative links are the issue page's
     parts = [
         _heading(context["title"], "="),
         context["dek"],
         f"Read it on the web: {context['web_url']}",
-        text_blocks(context["intro_text"]),
+        text_blocks(context["intro_text"], "", references),
     ]
     for section in context["sections"]:
         parts.append(_heading(section.title, "-"))
         if section.prose_text:
-            parts.append(text_blocks(section.prose_text))
+            parts.append(text_blocks(section.prose_text, "", references))
         for paper in section.papers:
             lines = [_wrap(f"* {paper.title}")]
             byline = " — ".join(part for part in (paper.authors, paper.affiliations) if part)
             if byline:
                 lines.append(_wrap(byline, "  "))
             lines.append("")
-            lines.append(text_blocks(paper.summary_text, "  "))
+            lines.append(text_blocks(paper.summary_text, "  ", references))
             lines.append("")
             lines += [f"  {link.label}: {link.url}" for link in paper.links]
             lines.append(f"  On the site: {paper.url}")
@@ -245,7 +320,7 @@ def email_text(context: EmailContext) -> str:
             parts.append("\n".join(rows))
     if context["outlook_text"]:
         parts.append(_heading("Impact & the road ahead", "-"))
-        parts.append(text_blocks(context["outlook_text"]))
+        parts.append(text_blocks(context["outlook_text"], "", references))
     parts.append(
         f"-- \n{context['site_title']}: {context['site_url']}\n"
         f"Feed: {context['feed_url']}\nBibTeX for this issue: {context['bib_url']}"

@@ -26,7 +26,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from digest.plain_prose import escape_html, render_prose
+from digest.plain_prose import Linked, escape_html, linked, render_prose
 
 if TYPE_CHECKING:  # markdown-it-py is imported when a text needs it (see `_parser`)
     from markdown_it import MarkdownIt
@@ -120,7 +120,8 @@ class Analysed:
     links: tuple[str, ...]
     plain: str  # the words without markup, on one line
     first: str  # the first sentence of `plain`
-    paragraphs: tuple[str, ...] | None = None  # each paragraph's words, for plain prose
+    paragraphs: tuple[Linked, ...] | None = None  # each paragraph's words, for plain prose
+    words: Linked | None = None  # for other texts: the words with links (`linked_text`)
 
 
 _HEADING_TAG = re.compile(r"<(/?)h([1-6])>")
@@ -138,6 +139,38 @@ def _plain(tokens: Sequence[Token]) -> str:
                 words.append(" ")
         words.append(" ")
     return " ".join("".join(words).split())
+
+
+def _linked(tokens: Sequence[Token]) -> Linked:
+    """The words of `tokens` on one line (`_plain`'s, plus images' descriptions), with
+    where each link's and image's text sits among them."""
+    raw: list[str] = []
+    length = 0
+    spans: list[tuple[int, int, str]] = []
+    opened: list[tuple[int, str]] = []
+    for token in tokens:
+        if token.type != "inline" or not token.children:
+            continue
+        for child in token.children:
+            piece = ""
+            if child.type in ("text", "code_inline"):
+                piece = child.content
+            elif child.type in ("softbreak", "hardbreak"):
+                piece = " "
+            elif child.type == "link_open":
+                opened.append((length, str(child.attrGet("href") or "")))
+            elif child.type == "link_close" and opened:
+                start, target = opened.pop()
+                spans.append((start, length, target))
+            elif child.type == "image":
+                piece = "".join(c.content for c in child.children or [] if c.type == "text")
+                spans.append((length, length + len(piece), str(child.attrGet("src") or "")))
+            raw.append(piece)
+            length += len(piece)
+        raw.append(" ")
+        length += 1
+    spans.sort(key=lambda span: span[1])  # in the order their texts end
+    return linked("".join(raw), spans)
 
 
 def _first(plain: str) -> str:
@@ -172,7 +205,10 @@ def parse_fully(text: str) -> Analysed:
     html = parser.renderer.render(tokens, parser.options, {})
     plain = _plain(tokens)
     top = min(levels) if levels else None
-    return Analysed(html, top, tuple(_links(tokens)), plain, _first(plain))
+    words = _linked(tokens)
+    if words.words == plain:
+        words = Linked(plain, words.links)  # one string kept, not two equal ones
+    return Analysed(html, top, tuple(_links(tokens)), plain, _first(plain), None, words)
 
 
 def analyse(text: str) -> Analysed:
@@ -233,6 +269,26 @@ def render_markdown(text: str, top_heading: int = 1) -> Rendered:
 def plain_text(text: str) -> str:
     """The words of a Markdown field without markup, on one line."""
     return analyse(text).plain
+
+
+def linked_text(text: str) -> Linked:
+    """The words of a Markdown field on one line, with its links' and images' targets
+    (see `Linked`): the plain text of the e-mail edition."""
+    found = analyse(text)
+    if found.words is not None:
+        return found.words
+    words: list[str] = []
+    spans: list[tuple[int, int, str]] = []
+    length = 0
+    for paragraph in found.paragraphs or ():
+        if not paragraph.words:
+            continue
+        if words:
+            length += 1
+        spans += [(start + length, end + length, url) for start, end, url in paragraph.links]
+        words.append(paragraph.words)
+        length += len(paragraph.words)
+    return Linked(" ".join(words), tuple(spans))
 
 
 def first_sentence(text: str) -> str:

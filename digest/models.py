@@ -31,6 +31,55 @@ from pydantic_core import PydanticCustomError
 
 from digest.diagnostics import WARNING_CODES
 
+# Characters no text may hold: the C0 controls but tab, newline and carriage return, DEL
+# and the C1 controls, lone surrogates and the Unicode noncharacters (U+FDD0 to U+FDEF and
+# the last two code points of every plane). XML 1.0 cannot carry most of them at all, so
+# one in a title would make every feed invalid, and none of them means anything in text.
+# YAML and TOML refuse most of them written as they are, but make them from escapes in
+# double quotes ("\x01", "\uFFFE").
+_NONCHARACTERS = "".join(
+    f"{chr(plane | 0xFFFE)}{chr(plane | 0xFFFF)}" for plane in range(0, 0x110000, 0x10000)
+)
+FORBIDDEN_CHARACTER = re.compile(
+    rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef{_NONCHARACTERS}]"
+)
+
+
+def character_problem(text: str) -> tuple[int, str] | None:
+    """Where `text` holds a character no text may hold, and which one ("the control
+    character U+0001"), or None: the one rule for entries and the site's settings."""
+    found = FORBIDDEN_CHARACTER.search(text)
+    if found is None:
+        return None
+    code = ord(found.group())
+    kind = (
+        "lone surrogate"
+        if 0xD800 <= code <= 0xDFFF
+        else "noncharacter"
+        if code >= 0xFDD0
+        else "control character"
+    )
+    return found.start(), f"the {kind} U+{code:04X}"
+
+
+CHARACTER_HINT = "remove it; in double quotes, an escape such as \\x1b or \\uFFFE makes one"
+
+
+def _check_characters(value: Any) -> Any:
+    """Before any other check of a text (so before whitespace is stripped): the offset
+    goes with the error, for the diagnostic to point at the character itself."""
+    if isinstance(value, str):
+        problem = character_problem(value)
+        if problem is not None:
+            offset, character = problem
+            raise PydanticCustomError(
+                "forbidden_character",
+                "{character} is not allowed",
+                {"character": character, "offset": offset},
+            )
+    return value
+
+
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 ARXIV_NEW = re.compile(r"^\d{2}(0[1-9]|1[0-2])\.\d{4,5}(v[1-9]\d*)?$")
 ARXIV_OLD = re.compile(r"^[a-z]+(-[a-z]+)*(\.[A-Z]{2})?/\d{2}(0[1-9]|1[0-2])\d{3}(v[1-9]\d*)?$")
@@ -59,14 +108,8 @@ def _check_slug(value: str) -> str:
 
 
 def _check_one_line(value: str) -> str:
-    if "\n" in value:
+    if "\n" in value or "\r" in value:
         raise PydanticCustomError("one_line", "must be a single line")
-    return value
-
-
-def _check_folder(value: str) -> str:
-    if "\0" in value:  # no file system takes it, and os functions raise on it
-        raise PydanticCustomError("invalid_folder", "a folder name cannot contain a NUL character")
     return value
 
 
@@ -189,15 +232,21 @@ def _check_code(code: str) -> str:
 
 
 CheckCode = Annotated[str, AfterValidator(_check_code)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+# Every text of an entry or a setting is one of these types, so every one is checked by
+# `character_problem` (a NUL in a folder name, which os functions refuse, included).
+Plain = Annotated[str, BeforeValidator(_check_characters)]
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1), BeforeValidator(_check_characters)
+]
 OneLine = Annotated[Text, AfterValidator(_check_one_line)]
-Folder = Annotated[Text, AfterValidator(_check_folder)]  # a path from the content root
+Folder = Text  # a path from the content root
 Slug = Annotated[
     str, AfterValidator(_check_slug), WithJsonSchema({"type": "string", "pattern": SLUG_PATTERN})
 ]
 Url = Annotated[
     str,
     AfterValidator(_check_url),
+    BeforeValidator(_check_characters),
     WithJsonSchema({"type": "string", "format": "uri", "pattern": "^https?://"}),
 ]
 ArxivId = Annotated[
@@ -207,7 +256,10 @@ ArxivId = Annotated[
     WithJsonSchema({"type": ["string", "number"], "description": "arXiv id, e.g. 2401.12345"}),
 ]
 Doi = Annotated[
-    str, AfterValidator(_check_doi), WithJsonSchema({"type": "string", "pattern": r"^10\."})
+    str,
+    AfterValidator(_check_doi),
+    BeforeValidator(_check_characters),
+    WithJsonSchema({"type": "string", "pattern": r"^10\."}),
 ]
 IsoDate = Annotated[
     date, BeforeValidator(_parse_date), WithJsonSchema({"type": "string", "format": "date"})
@@ -295,7 +347,7 @@ class Theme(BaseModel):
 
     slug: Slug
     title: OneLine
-    description: str = ""
+    description: Plain = ""
 
 
 DEFAULT_THEMES = (
@@ -319,13 +371,13 @@ class SiteConfig(BaseModel):
     model_config = _strict("SiteConfig")
 
     title: OneLine = "Research digest"
-    description: str = ""
+    description: Plain = ""
     base_url: Url | None = Field(None, description="Absolute URL the site is served from.")
     entries: Folder = "entries"
     templates: Folder = "templates"
     out: Folder = "site"
     themes: tuple[Theme, ...] = Field(DEFAULT_THEMES, min_length=1)
-    contact: str | None = Field(
+    contact: Plain | None = Field(
         None, description="E-mail named in the User-Agent of network requests."
     )
     arxiv_api: Url = ARXIV_API

@@ -19,6 +19,8 @@ can only open or only close), and links only as `[words](http(s)://host/path)`.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from typing import NamedTuple
 
 
@@ -51,13 +53,58 @@ _INLINE = re.compile(
 _EMPHASIS_AFTER = " \n("  # an opening `*` after these cannot also close
 
 
-def _paragraph(text: str, html: list[str], plain: list[str], links: list[str]) -> bool:
-    """Append one paragraph's HTML and words; False when it holds syntax outside the subset.
+class Linked(NamedTuple):
+    """Words on one line, and where links sit among them: the start and end offsets in
+    `words` of each link's (or image's) text, with its target, in order. The plain-text
+    e-mail edition numbers the targets after the texts."""
+
+    words: str
+    links: tuple[tuple[int, int, str], ...] = ()
+
+
+_WORD = re.compile(r"\S+")
+
+
+def linked(raw: str, spans: Sequence[tuple[int, int, str]] = ()) -> Linked:
+    """`raw` with each run of whitespace made one space and none at either end (as
+    `" ".join(raw.split())` makes it), and `spans` (start, end, target) of `raw` moved
+    along: a span's ends move to the nearest word inside it."""
+    if not spans:
+        return Linked(" ".join(raw.split()))
+    found = [(m.start(), m.end()) for m in _WORD.finditer(raw)]
+    words = " ".join(raw[start:end] for start, end in found)
+    starts = [start for start, _ in found]
+    ends = [end for _, end in found]
+    at: list[int] = []  # where each word starts in `words`
+    position = 0
+    for start, end in found:
+        at.append(position)
+        position += end - start + 1
+    moved: list[tuple[int, int, str]] = []
+    for start, end, target in spans:
+        last = bisect_left(starts, end) - 1  # the last word that starts before the end
+        new_end = 0 if last < 0 else at[last] + min(end, ends[last]) - starts[last]
+        first = bisect_right(ends, start)  # the first word that ends after the start
+        new_start = len(words) if first == len(found) else at[first] + max(0, start - starts[first])
+        moved.append((min(new_start, new_end), new_end, target))
+    return Linked(words, tuple(moved))
+
+
+def _paragraph(
+    text: str,
+    html: list[str],
+    plain: list[str],
+    links: list[str],
+    spans: list[tuple[int, int, str]],
+) -> bool:
+    """Append one paragraph's HTML, words and links; False when it holds syntax outside
+    the subset. `spans` gets where each link's text sits in the paragraph's words.
 
     Its lines are joined by newlines, which is how markdown-it-py renders a soft break
     (no line starts or ends with a space, so there is none to trim)."""
     html.append("<p>")
     end = 0
+    length = 0  # of the paragraph's words so far
     for match in _INLINE.finditer(text):
         start = match.start()
         between = text[end:start]
@@ -69,18 +116,23 @@ def _paragraph(text: str, html: list[str], plain: list[str], links: list[str]) -
             return False  # an image, or emphasis that might not open
         html.append(escape_html(between))
         plain.append(between)
+        length += len(between)
         strong, em = match.group("strong"), match.group("em")
         if strong is not None:
             html.append(f"<strong>{escape_html(strong)}</strong>")
             plain.append(strong)
+            length += len(strong)
         elif em is not None:
             html.append(f"<em>{escape_html(em)}</em>")
             plain.append(em)
+            length += len(em)
         else:
             label = match.group("text")
             html.append(f'<a href="{escape_html(url)}">{escape_html(label)}</a>')
             plain.append(label)
             links.append(url)
+            spans.append((length, length + len(label), url))
+            length += len(label)
         end = match.end()
     rest = text[end:]
     if "*" in rest or "[" in rest or "]" in rest:
@@ -95,7 +147,7 @@ class Prose(NamedTuple):
     html: str
     links: list[str]  # link targets, in order
     plain: str  # the words on one line
-    paragraphs: list[str]  # the words of each paragraph on one line
+    paragraphs: list[Linked]  # the words of each paragraph on one line, and its links
 
 
 def render_prose(text: str) -> Prose | None:
@@ -114,7 +166,7 @@ def render_prose(text: str) -> Prose | None:
     html: list[str] = []
     plain: list[str] = []
     links: list[str] = []
-    paragraphs: list[str] = []
+    paragraphs: list[Linked] = []
     lines: list[str] = []
     for line in [*text.split("\n"), ""]:
         if line:
@@ -123,9 +175,10 @@ def render_prose(text: str) -> Prose | None:
             lines.append(line)
         elif lines:
             start = len(plain)
-            if not _paragraph("\n".join(lines), html, plain, links):
+            spans: list[tuple[int, int, str]] = []
+            if not _paragraph("\n".join(lines), html, plain, links, spans):
                 return None
-            paragraphs.append(" ".join("".join(plain[start:]).split()))
+            paragraphs.append(linked("".join(plain[start:]), spans))
             lines = []
-    words = " ".join(paragraph for paragraph in paragraphs if paragraph)
+    words = " ".join(paragraph.words for paragraph in paragraphs if paragraph.words)
     return Prose("".join(html), links, words, paragraphs)

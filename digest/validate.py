@@ -17,9 +17,25 @@ from typing import Any, NamedTuple
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
-from digest.diagnostics import Diagnostic, Severity, did_you_mean, error, warning
-from digest.load import ISSUE_FILE, EntryKind, Location, RawEntry, complete, load_file
+from digest.diagnostics import (
+    Diagnostic,
+    Severity,
+    character_position,
+    did_you_mean,
+    error,
+    warning,
+)
+from digest.load import (
+    ISSUE_FILE,
+    EntryKind,
+    Location,
+    Position,
+    RawEntry,
+    complete,
+    load_file,
+)
 from digest.models import (
+    CHARACTER_HINT,
     SLUG_PATTERN,
     Issue,
     IssueEntry,
@@ -41,6 +57,7 @@ CODE_BY_ERROR_TYPE = {
     "invalid_slug": "E107",
     "invalid_arxiv": "E108",
     "invalid_doi": "E109",
+    "forbidden_character": "E110",
 }
 
 PLACEHOLDER_URL = re.compile(
@@ -109,10 +126,27 @@ def _diagnostic_for(
     else:
         position = raw.position_of(location)
         message = _value_message(kind, name, details)
+        if kind == "forbidden_character":
+            position = _character_position(raw, location, details) or position
+            hint = CHARACTER_HINT
         if kind == "literal_error" and isinstance(details["input"], str):
             expected = details.get("ctx", {}).get("expected", "")
             hint = did_you_mean(details["input"], re.findall(r"'([^']+)'", expected))
     return error(raw.display_path, position.line, position.col, code, message, hint)
+
+
+def _character_position(
+    raw: RawEntry, location: Location, details: ErrorDetails
+) -> Position | None:
+    """Where the character a "forbidden_character" error is about is written: the value's
+    position plus its offset, followed through the source (`raw.text`, when kept)."""
+    if not raw.text or location not in raw.values or not isinstance(details["input"], str):
+        return None
+    start = raw.values[location]
+    offset = details.get("ctx", {}).get("offset", 0)
+    lines = raw.text.splitlines()
+    found = character_position(lines, start.line, start.col, details["input"], offset)
+    return None if found is None else Position(*found)
 
 
 def _value_message(kind: str, name: str, details: ErrorDetails) -> str:
@@ -321,7 +355,8 @@ def check_file(
     if isinstance(loaded, RawEntry):
         checked = check_entry(loaded, config)
         if checked.diagnostics and loaded.partial:
-            checked = check_entry(complete(loaded), config)
+            # The text stays, for E110 to point at the character itself.
+            checked = check_entry(replace(complete(loaded), text=loaded.text), config)
         return checked
     kind: EntryKind = "issue" if path.name == ISSUE_FILE else "paper"
     return FileResult(folder, loaded.path, kind, path.stem, False, None, (loaded,))

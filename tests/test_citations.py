@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 
 from digest import citations
 from digest.build import load_content, run
+from digest.models import Paper, PaperEntry, character_problem
 from digest.organise import Library, organise
 
 from .conftest import MINIMAL_ISSUE, SiteFactory, examples, first_arguments, paper_yaml
@@ -213,7 +215,8 @@ def test_keeps_case_matches_the_general_rule(word: str) -> None:
 
 @given(st.lists(WORD_TEXTS, max_size=12))
 def test_bib_title_braces_exactly_the_words_that_keep_their_case(words: list[str]) -> None:
-    title = " ".join(words)
+    # Without braces in the title: those pair up across words (test_braces_...).
+    title = " ".join(words).replace("{", "").replace("}", "")
     expected = " ".join(
         f"{{{citations.escape(w)}}}" if reference_keeps_case(w) else citations.escape(w)
         for w in title.split()
@@ -225,3 +228,88 @@ def test_keeps_case_examples() -> None:
     kept = ["DPCache", "MRI", "3D", "DP-aware", "x_1B", "a_2", "GPT-4o", "ÜberNet", "bⅫ"]
     plain = ["Diffusion", "models", "A", "-", "3-D", "x-1", "Schrödinger's", "co-Design", "Ⅻb"]
     assert [w for w in kept + plain if citations._keeps_case(w)] == kept
+
+
+def balanced(value: str) -> bool:
+    """Whether BibTeX finds the braces of a value balanced: it counts every brace, a
+    backslash before one or not (bibtexparser is more lenient, so this is checked here)."""
+    depth = 0
+    for character in value:
+        depth += {"{": 1, "}": -1}.get(character, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def raw_fields(record: str) -> dict[str, str]:
+    """The record's fields as written (no LaTeX decoding), after checking it parses."""
+    result = parse_string(record)
+    assert result.failed_blocks == []
+    assert len(result.entries) == 1
+    return {name: field.value for name, field in result.entries[0].fields_dict.items()}
+
+
+def test_a_url_cannot_break_out_of_its_field(make_site: SiteFactory) -> None:
+    files = {
+        "entries/2026-02-28/_issue.yaml": MINIMAL_ISSUE,
+        "entries/2026-02-28/injected.yaml": paper_yaml(
+            links='{paper: "https://x.example/a},title={Injected},note={x"}'
+        ),
+    }
+    entry = library_of(make_site(files)).papers["injected"]
+    fields = raw_fields(citations.bibtex(entry))
+    assert fields == {
+        "title": "A Paper About Things",
+        "author": "Ada Lovelace",
+        "year": "2026",
+        "url": "https://x.example/a%7D,title=%7BInjected%7D,note=%7Bx",
+    }
+
+
+def test_unbalanced_braces_in_a_title_keep_the_record_whole(make_site: SiteFactory) -> None:
+    files = {
+        "entries/2026-02-28/_issue.yaml": MINIMAL_ISSUE,
+        "entries/2026-02-28/braces.yaml": paper_yaml(
+            title='"A} {paired 3D} and { alone"',
+            authors='["Ann }Brace", Bo]',
+            doi='"10.1000/a{b"',
+        ),
+    }
+    entry = library_of(make_site(files)).papers["braces"]
+    record = citations.bibtex(entry)
+    fields = raw_fields(record)
+    assert fields["title"] == r"A\textbraceright{} \{paired {3D\}} and \textbraceleft{} alone"
+    assert fields["author"] == r"Ann \textbraceright{}Brace and Bo"
+    assert fields["doi"] == r"10.1000/a\textbraceleft{}b"
+    assert fields["url"] == "https://doi.org/10.1000/a%7Bb"
+    assert all(balanced(value) for value in fields.values())
+    decoded = parse(record).entries[0].fields_dict
+    assert decoded["author"].value == "Ann Brace and Bo"  # pylatexenc drops \textbraceright
+
+
+# Any text a paper may hold (`character_problem` allows it): every category of code point.
+ALLOWED_TEXT = st.text(st.characters(exclude_categories=()), max_size=30).filter(
+    lambda text: character_problem(text) is None
+)
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(ALLOWED_TEXT, st.lists(ALLOWED_TEXT, max_size=3), ALLOWED_TEXT)
+def test_any_allowed_text_makes_a_record_that_parses(
+    title: str, authors: list[str], path: str
+) -> None:
+    title = " ".join(title.split()) or "x"
+    authors = [" ".join(a.split()) for a in authors if a.strip()]
+    paper = Paper.model_validate(
+        {
+            "title": title,
+            "authors": authors,
+            "themes": ["acceleration"],
+            "summary": "x",
+            "doi": "10.1000/" + ("".join(path.split()) or "x"),
+        }
+    )
+    entry = PaperEntry("any", date(2026, 2, 28), paper, "entries/2026-02-28/any.yaml")
+    fields = raw_fields(citations.bibtex(entry))
+    assert set(fields) == {"title", "year", "doi", "url"} | ({"author"} if authors else set())
+    assert all(balanced(value) for value in fields.values())

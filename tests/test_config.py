@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from digest.config import load_config
+from digest.models import CHARACTER_HINT
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -100,9 +101,34 @@ def test_a_folder_setting_with_a_nul_character_is_an_error(tmp_path: Path) -> No
     for key in ("entries", "templates", "out"):
         config, problems = load_config(write(tmp_path, f'[tool.digest]\n{key} = "a\\u0000b"\n'))
         assert config is None
-        assert [(p.line, p.message) for p in problems] == [
-            (2, f"setting '{key}': a folder name cannot contain a NUL character")
+        assert [(p.line, p.col, p.message) for p in problems] == [
+            (2, len(key) + 6, f"setting '{key}': the control character U+0000 is not allowed")
         ]
+
+
+def test_a_control_character_in_a_setting_is_an_error_at_the_character(tmp_path: Path) -> None:
+    text = (
+        "[tool.digest]\ntitle = \"Lab\\u0001 digest\"\ndescription = 'News \ufdd0'\n"
+        'contact = "a@b.org"\n\n[[tool.digest.themes]]\nslug = "a"\ntitle = "A"\n\n'
+        '[[tool.digest.themes]]\nslug = "b"\ntitle = "B\\u001b"\n'
+    )
+    config, problems = load_config(write(tmp_path, text))
+    assert config is None
+    assert [(p.line, p.col, p.code, p.message, p.hint) for p in problems] == [
+        (
+            2, 13, "E302", "setting 'title': the control character U+0001 is not allowed",
+            CHARACTER_HINT,
+        ),
+        (
+            3, 21, "E302", "setting 'description': the noncharacter U+FDD0 is not allowed",
+            CHARACTER_HINT,
+        ),
+        (
+            6, 1, "E302",
+            "setting 'themes.1.title': the control character U+001B is not allowed",
+            CHARACTER_HINT,
+        ),
+    ]  # fmt: skip
 
 
 def test_an_unknown_check_code_is_an_error_at_its_line(tmp_path: Path) -> None:

@@ -159,7 +159,53 @@ def test_plain_text_edition(example: dict[str, str], example_root: Path) -> None
 
 def test_text_blocks_keep_paragraphs_and_list_items() -> None:
     markdown = "First *para*\ncontinues.\n\n- one [link](https://x.org)\n- two\n  wraps"
-    assert email.text_blocks(markdown) == "First para continues.\n\n- one link\n- two wraps"
+    assert email.text_blocks(markdown) == (
+        "First para continues.\n\n- one link [1]\n- two wraps\n\n[1] https://x.org"
+    )
+
+
+def test_plain_text_keeps_link_and_image_targets_as_numbered_references(
+    make_site: SiteFactory,
+) -> None:
+    summary = (
+        "See the [project page](https://lesa.github.io/) and the [data](https://zenodo.org/r/1)"
+        " on Zenodo. See ![fig](figures/speed.png).\n\n"
+        "- a [list item](https://github.com/a/b) too\n"
+        "- and <https://auto.example/> shown as it is, [again](https://lesa.github.io/)"
+    )
+    files = {
+        "entries/2026-02-28/_issue.yaml": MINIMAL_ISSUE.replace(
+            "A short introduction.", "A short [introduction](../about/)."
+        ),
+        "entries/2026-02-28/lesa.yaml": paper_yaml(
+            summary="|\n" + textwrap.indent(summary, "  "), links="{code: https://github.com/a/b}"
+        ),
+    }
+    root = make_site(files, config=f'base_url = "{BASE}"')
+    text = email_pages(root)["2026-02-28/email.txt"]
+    assert (
+        "A short introduction [1].\n\n"
+        f"[1] {BASE}/about/\n\n"
+        "Acceleration\n------------\n\n"
+        "* A Paper About Things\n"
+        "  Ada Lovelace\n\n"
+        "  See the project page [2] and the data [3] on Zenodo. See fig [4].\n\n"
+        "  - a list item [5] too\n"
+        "  - and https://auto.example/ shown as it is, again [2]\n\n"
+        "  [2] https://lesa.github.io/\n"
+        "  [3] https://zenodo.org/r/1\n"
+        f"  [4] {BASE}/2026-02-28/figures/speed.png\n"
+        "  [5] https://github.com/a/b\n\n"
+        "  Code: https://github.com/a/b\n"
+    ) in text
+
+
+def test_a_reference_number_never_starts_a_line() -> None:
+    words = " ".join(["word"] * 13)  # 64 characters, so "[1]" falls past column 72
+    text = email.text_blocks(f"{words} [target](https://x.org) and more.")
+    assert text == f"{words}\ntarget [1] and more.\n\n[1] https://x.org"
+    prose = f"{words} [a](https://x.org) b [c](https://y.org)"
+    assert email.text_blocks(prose, "  ") == email.blocks_as_text(prose, "  ")
 
 
 def test_no_email_without_base_url(make_site: SiteFactory) -> None:

@@ -134,7 +134,7 @@ def test_title_and_base_url_land_in_the_settings_and_the_built_site(tmp_path: Pa
 
 @pytest.mark.parametrize(
     "title",
-    ['Say "hi" \\ to TOML', "tab\there", "ünïcødé ✓", "del\x7fchar", "#not a comment"],
+    ['Say "hi" \\ to TOML', "tab\there", "ünïcødé ✓", "nbsp\u00a0and\u2028", "#not a comment"],
 )
 def test_any_one_line_title_round_trips_through_the_settings(title: str) -> None:
     assert site_config(settings_text(title, None)).title == title.strip()
@@ -156,7 +156,7 @@ def test_a_bad_base_url_is_a_usage_error_and_writes_nothing(tmp_path: Path, base
     assert not root.exists()
 
 
-@pytest.mark.parametrize("title", ["", "   ", "two\nlines"])
+@pytest.mark.parametrize("title", ["", "   ", "two\nlines", "del\x7fchar"])
 def test_an_empty_or_multi_line_title_is_a_usage_error(tmp_path: Path, title: str) -> None:
     result = init(tmp_path / "new", "--title", title)
 

@@ -115,3 +115,35 @@ def test_base_url_loses_its_trailing_slash() -> None:
     assert (
         SiteConfig(base_url="https://a.github.io/digest/").base_url == "https://a.github.io/digest"
     )
+
+
+@pytest.mark.parametrize(
+    "character",
+    ["\x00", "\x1b", "\x7f", "\x85", "\x9f", "\ud800", "\ufdd0", "\ufffe", "\U0010ffff"],
+)
+def test_a_forbidden_character_is_refused_in_every_text(character: str) -> None:
+    values = {
+        "title": f"A {character}",
+        "authors": [f"Ann {character}"],
+        "links": {"code": f"https://x.example/{character}"},
+        "doi": f"10.1000/{character}",
+        "summary": f"{character} first",  # before whitespace is stripped
+    }
+    with pytest.raises(ValidationError) as caught:
+        paper(**values)
+    errors = {(e["loc"], e["type"], e["ctx"]["offset"]) for e in caught.value.errors()}
+    assert errors == {
+        (("title",), "forbidden_character", 2),
+        (("authors", 0), "forbidden_character", 4),
+        (("links", "code"), "forbidden_character", 18),
+        (("doi",), "forbidden_character", 8),
+        (("summary",), "forbidden_character", 0),
+    }
+    with pytest.raises(ValidationError, match="is not allowed"):
+        SiteConfig(title=f"Lab {character}")
+
+
+def test_tabs_and_line_breaks_stay_allowed_where_lines_are() -> None:
+    assert paper(summary="One\tline\r\nand another\n").summary == "One\tline\r\nand another"
+    with pytest.raises(ValidationError, match="must be a single line"):
+        paper(title="One\rtwo")
