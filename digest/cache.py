@@ -16,10 +16,10 @@ The next build uses the state two ways:
 
 1. Nothing changed (same inputs, options and tool, and the output folder exactly as it
    was left): loading, rendering and writing are skipped altogether.
-2. Only the pages whose inputs changed are rendered (digest.page_cache); when the
-   output folder is as recorded, only changed files are replaced, in place
-   (digest.write), else a file whose bytes did not change is hard-linked from the
-   previous site into the new one, so its mtime (and inode) stay as they were.
+2. Only the pages whose inputs changed are rendered (digest.page_cache); the
+   new site is made whole beside the output (digest.write), and a file whose bytes did
+   not change is the previous site's, hard-linked, so its mtime (and inode) stay as
+   they were.
 
 Everything else is regenerated from the inputs, each shortcut keyed by exactly what
 determines its result, so an incremental build is byte-identical to a clean one
@@ -31,6 +31,13 @@ another version of the tool or otherwise unreadable is ignored, never trusted: t
 build just does the work. Hashing an input is skipped only when its size and mtime
 match the recorded ones and the mtime is older than the record by more than a clock
 tick (git's "racy" rule).
+
+The cache folder is digest's own: a `.digest-cache` that is a link (wherever it leads)
+or not a folder is never read or written through; the command runs without the cache
+and says so in one line (`usable_folder`). Cache files are read only when they are
+regular files (not links, pipes or devices), and inputs are stamped only when they
+are regular files (digest.listing's `read_regular`): nothing here can block or read
+without end.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ import os
 import pickle
 import shutil
 import signal
+import stat as stat_module
 import sys
 import tempfile
 import threading
@@ -55,7 +63,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from digest import __version__
 from digest.diagnostics import Diagnostic
-from digest.listing import CONFIG_FILE, entry_paths
+from digest.listing import CONFIG_FILE, entry_paths, printable, read_regular
 
 if TYPE_CHECKING:  # a no-change build never imports the configuration's model (`Settings`)
     from digest.models import SiteConfig
@@ -122,8 +130,12 @@ def compiled_templates_folder(root: Path, fingerprint: str) -> Path | None:
     removed. None when it cannot be made: templates are then compiled every time."""
     folder = root / CACHE_DIR
     mine = folder / f"templates-{fingerprint[:16]}"
+    if not usable_folder(folder):
+        return None
     try:
         mine.mkdir(parents=True, exist_ok=True)
+        if not stat_module.S_ISDIR(os.lstat(mine).st_mode):  # a link: not ours to write in
+            return None
         for other in folder.glob("templates-*"):
             if other != mine:
                 shutil.rmtree(other, ignore_errors=True)
@@ -134,6 +146,37 @@ def compiled_templates_folder(root: Path, fingerprint: str) -> Path | None:
 
 # ------------------------------------------------------------------ cache files
 
+_NOTICED: set[str] = set()  # the cache folders already said to be unusable
+
+
+def usable_folder(folder: Path) -> bool:
+    """Whether the cache folder `folder` may be read and written: a real folder, or none
+    yet (writing makes one). A link, wherever it leads, or a file means no cache: it is
+    never read or written through, and the first time a process finds it so, it says
+    so in one line on stderr."""
+    try:
+        found = os.lstat(folder)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    if stat_module.S_ISDIR(found.st_mode):
+        return True
+    if str(folder) not in _NOTICED:
+        _NOTICED.add(str(folder))
+        if stat_module.S_ISLNK(found.st_mode):
+            try:
+                what = f"a link to {printable(os.readlink(folder))}"
+            except OSError:
+                what = "a link"
+        else:
+            what = "not a folder"
+        sys.stderr.write(
+            f"notice: {printable(folder.name)} is {what}: running without the cache "
+            "(remove it, and the next build makes the folder)\n"
+        )
+    return False
+
 
 def read_payload(path: Path, fingerprint: str, checksum: str | None = None) -> Any:
     """The payload of one cache file, or None when it is missing, stale or corrupt.
@@ -141,7 +184,9 @@ def read_payload(path: Path, fingerprint: str, checksum: str | None = None) -> A
     With `checksum`, the file must also be the one whose payload has that checksum (a
     shard named by the file that indexes it: see `read_shards`)."""
     try:
-        data = path.read_bytes()
+        if not usable_folder(path.parent):
+            return None
+        data = read_regular(path, follow=False)[1]  # never a link, a pipe or a device
         end = data.index(b"\n\n")
         magic, form, tool, stored = data[:end].split(b"\n")
         # A view, not a slice: slicing would copy the payload (20 MB of entries at
@@ -173,6 +218,8 @@ def write_payload(path: Path, fingerprint: str, value: Any) -> str:
     payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     checksum = payload_checksum(payload)
     header = MAGIC + f"{FORMAT}\n{fingerprint}\n{checksum}\n\n".encode()
+    if not usable_folder(path.parent):
+        return ""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
@@ -310,16 +357,11 @@ def unchanged_since(
 def read_stamped(path: str | Path) -> tuple[Stamp, bytes]:
     """Stat, read and hash one file: its stamp and the very bytes the stamp is of. At
     10,000 entries, plain `os` calls on a descriptor take half the time of `os.stat`
-    plus `open()` (which stats, seeks and asks whether the file is a terminal)."""
-    descriptor = os.open(path, os.O_RDONLY | BINARY)
-    try:
-        stat = os.fstat(descriptor)
-        chunks = []
-        while chunk := os.read(descriptor, max(stat.st_size + 1, 1 << 16)):
-            chunks.append(chunk)
-    finally:
-        os.close(descriptor)
-    data = b"".join(chunks)
+    plus `open()` (which stats, seeks and asks whether the file is a terminal).
+
+    Only a regular file is read: anything else (a pipe, a device) raises OSError
+    (digest.listing's `read_regular`), as a file that cannot be read does."""
+    stat, data = read_regular(path)
     return Stamp(stat.st_size, stat.st_mtime_ns, content_digest(data), stat.st_ctime_ns), data
 
 
@@ -408,9 +450,22 @@ def build_inputs(
         found.append((f"{ENTRY_PREFIX}{name.replace(os.sep, '/')}", path))
     for number, folder in enumerate(template_folders):
         found += [
-            (f"{TEMPLATE_PREFIX}{number}:{name}", path)
+            (f"{TEMPLATE_PREFIX}{number}:{printable(name)}", path)
             for name, path in walk_files(folder, skip=SKIP)
         ]
+    return found
+
+
+def refused_inputs(root: Path, refused: Iterable[tuple[str, str, str, str]]) -> dict[str, Stamp]:
+    """A stamp for each file the entries' listing refused (digest.listing's `Refused`),
+    never read: it says why, so that adding, removing or fixing one changes the build's
+    key like any edit."""
+    prefix = str(root).rstrip(os.sep) + os.sep
+    found: dict[str, Stamp] = {}
+    for _, path, reason, target in refused:
+        name = path[len(prefix) :] if path.startswith(prefix) else path
+        shown = printable(name.replace(os.sep, "/"))
+        found[f"{ENTRY_PREFIX}{shown}"] = Stamp(-1, 0, f"refused:{reason}:{printable(target)}")
     return found
 
 
@@ -654,10 +709,12 @@ class BuildCache:
         previous: State | None = None,
         deferred: str | None = None,
         output_check: OutputCheck | None = None,
+        refused: Mapping[str, Stamp] | None = None,
     ):
         """`deferred` is a prefix of input names: with no earlier build recorded, those
         inputs are stamped by whoever reads them and handed over with `add_stamps`.
-        `output_check` is one already started on `previous` (see `open_cache`)."""
+        `output_check` is one already started on `previous` (see `open_cache`).
+        `refused`: the stamps of the entries the listing refused (`refused_inputs`)."""
         self.root = root
         self.out = out
         self.folder = root / CACHE_DIR
@@ -678,6 +735,7 @@ class BuildCache:
             self.deferred = {name: path for name, path in inputs if name.startswith(deferred)}
         pending = [item for item in inputs if item[0] not in self.deferred]
         self.inputs = stamp_files(pending, self.previous.inputs, self.previous.recorded_ns)
+        self.inputs.update(refused or {})
         self.key = "" if self.deferred else self._key()
         self._intact: bool | None = None
         self.output_check = output_check or OutputCheck(out, previous)
@@ -773,18 +831,9 @@ class BuildCache:
         seconds: dict[str, float] | None = None,
         loaded: list[Diagnostic] | None = None,
         counts: tuple[int, int] = (0, 0),
-        *,
-        in_place: bool = False,
     ) -> None:
-        """Record this build (call only after the new site is in place).
-
-        `in_place`: the site was updated where it stood (digest.write's `_update`), so a
-        file with the hash it had is the very file recorded last time and keeps its
-        stamp; only replaced files and the folders around them are looked at again."""
-        if in_place:
-            outputs, dirs = self._updated_outputs()
-        else:
-            outputs, dirs = self._written_outputs()
+        """Record this build (call only after the new site is in place)."""
+        outputs, dirs = self._written_outputs()
         state = State(
             self.key,
             self.inputs,
@@ -820,27 +869,6 @@ class BuildCache:
             outputs[url] = stamp
         self.dirs_ns = time.time_ns()
         return outputs, self._stamp_folders({"", *(_parent(url) for url in outputs)}, {})
-
-    def _updated_outputs(self) -> tuple[dict[str, Stamp], dict[str, tuple[int, int]]]:
-        """The last build's stamps, with those of the files this build replaced."""
-        before = self.previous.outputs
-        outputs: dict[str, Stamp] = {}
-        touched: set[str] = set()
-        for url, digest in self.written.items():
-            known = before.get(url)
-            if known is not None and known.digest == digest:
-                outputs[url] = known
-                continue
-            touched.add(url)
-            try:
-                stat = os.stat(self.out / url)
-            except OSError:
-                continue
-            outputs[url] = Stamp(stat.st_size, stat.st_mtime_ns, digest)
-        touched.update(before.keys() - outputs.keys())  # removed
-        self.dirs_ns = time.time_ns()
-        folders = {"", *(_parent(url) for url in touched)}
-        return outputs, self._stamp_folders(folders, dict(self.previous.dirs))
 
     def _stamp_folders(
         self, folders: set[str], dirs: dict[str, tuple[int, int]]
@@ -894,11 +922,20 @@ def open_cache(
         output_check.start()
     folders = list(template_folders)
     entries = root / settings.entries
-    listed = entry_paths(entries)
+    listed = entry_paths(entries, root)
     inputs = build_inputs(root / CONFIG_FILE, [path for _, path in listed], folders, root)
     deferred = ENTRY_PREFIX if defer_entries else None
+    refused = refused_inputs(root, listed.refused)
     opened = BuildCache(
-        root, out, inputs, options, tuple(map(str, folders)), previous, deferred, output_check
+        root,
+        out,
+        inputs,
+        options,
+        tuple(map(str, folders)),
+        previous,
+        deferred,
+        output_check,
+        refused,
     )
     opened.listing = (entries, listed)
     opened.settings = settings

@@ -13,9 +13,15 @@ from pathlib import Path
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from digest.diagnostics import WARNING_CODES, Diagnostic, did_you_mean, error
+from digest.diagnostics import (
+    WARNING_CODES,
+    Diagnostic,
+    character_position,
+    did_you_mean,
+    error,
+)
 from digest.listing import CONFIG_FILE
-from digest.models import SiteConfig
+from digest.models import CHARACTER_HINT, SiteConfig
 
 
 def _key_line(text: str, key: str) -> tuple[int, int]:
@@ -69,6 +75,22 @@ def _assignment_line(text: str) -> tuple[int, int]:
     return 1, 1
 
 
+def _character_in_value(
+    text: str, key_at: tuple[int, int], location: list[str], details: ErrorDetails
+) -> tuple[int, int] | None:
+    """Where the character of a "forbidden_character" error is written, in a one-line
+    `key = "value"` (or 'value') at `key_at`; None elsewhere (in a table of themes)."""
+    line, col = key_at
+    lines = text.splitlines()
+    if len(location) != 1 or not isinstance(details["input"], str) or line > len(lines):
+        return None
+    value = re.match(rf"{re.escape(location[0])}\s*=\s*", lines[line - 1][col - 1 :])
+    if value is None:
+        return None
+    offset = details.get("ctx", {}).get("offset", 0)
+    return character_position(lines, line, col + value.end(), details["input"], offset)
+
+
 def load_config(root: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:
     """Read the site's settings; None with diagnostics when they are invalid."""
     path = root / CONFIG_FILE
@@ -94,7 +116,7 @@ def load_config(root: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:
         name = "[tool.digest]" if isinstance(tool, dict) else "[tool]"
         return None, [error(shown, *_assignment_line(text), "E302", f"{name} must be a table")]
     try:
-        return SiteConfig.model_validate(table), []
+        return _placed(root, text, SiteConfig.model_validate(table))
     except ValidationError as exc:
         found = []
         for details in exc.errors(include_url=False):
@@ -118,8 +140,40 @@ def load_config(root: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:
                     else ("slug", "title", "description")
                 )
                 hint = did_you_mean(location[-1], fields)
-            found.append(error(shown, *_key_line(text, key), "E302", message, hint))
+            position = _key_line(text, key)
+            if details["type"] == "forbidden_character":
+                position = _character_in_value(text, position, location, details) or position
+                hint = CHARACTER_HINT
+            found.append(error(shown, *position, "E302", message, hint))
         return None, found
+
+
+def misplaced_output(
+    root: Path, config: SiteConfig, out: Path | None = None, text: str = ""
+) -> Diagnostic | None:
+    """E405 when the output folder (`out`, else the configured `out`) is the entries or
+    templates folder or lies anywhere inside one: each build would read its own output
+    (copying the site into itself, a little bigger every time)."""
+    target = (out if out is not None else root / config.out).resolve()
+    for setting, name in (("entries", config.entries), ("templates", config.templates)):
+        folder = (root / name).resolve()
+        if target != folder and folder not in target.parents:
+            continue
+        shown = str(out) if out is not None else config.out
+        message = f"refusing to write the site into {shown}: it is inside the {setting} folder"
+        hint = f"choose an output folder outside {name}/, such as site/"
+        if out is not None:
+            return error(str(out), 1, 1, "E405", message, hint)
+        return error(CONFIG_FILE, *_key_line(text, "out"), "E405", message, hint)
+    return None
+
+
+def _placed(
+    root: Path, text: str, config: SiteConfig
+) -> tuple[SiteConfig | None, list[Diagnostic]]:
+    """The configuration, unless its `out` is refused (`misplaced_output`)."""
+    problem = misplaced_output(root, config, text=text)
+    return (None, [problem]) if problem else (config, [])
 
 
 def _check_problem(shown: str, text: str, code: str, details: ErrorDetails) -> Diagnostic:

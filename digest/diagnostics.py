@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
@@ -120,6 +121,53 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
         return f"did you mean '{lowered[word.lower()]}'?"
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None
+
+
+# Escapes in double-quoted YAML and TOML strings that are longer than a backslash and
+# one letter: \x41, \u0041, \U00000041. Every escape makes one character.
+_ESCAPE_LENGTHS = {"x": 4, "u": 6, "U": 10}
+
+
+def character_position(
+    lines: list[str], line: int, col: int, value: str, offset: int
+) -> tuple[int, int] | None:
+    """Where the character `offset` characters into `value` is written, when `value` was
+    written at `line`:`col` (1-based) of a YAML or TOML source (`lines`); None when that
+    cannot be told, e.g. for a folded block or beyond the first line of a quoted value.
+
+    A plain value and one in quotes are followed along their first line (an escape such
+    as \x01 is one character of the value); a literal block (`|`) line by line."""
+    if not 0 < line <= len(lines):
+        return None
+    text, i = lines[line - 1], col - 1
+    if text[i : i + 1] == "|":
+        if not re.fullmatch(r"\|[+-]?\s*(#.*)?", text[i:].rstrip()):
+            return None  # an explicit indentation indicator, or not a block at all
+        before = value[:offset]
+        row = line + before.count("\n")
+        if row >= len(lines):
+            return None
+        indent = next((len(s) - len(s.lstrip(" ")) for s in lines[line:] if s.strip()), 0)
+        return row + 1, indent + offset - (before.rfind("\n") + 1) + 1
+    quote = text[i : i + 1] if text[i : i + 1] in ("'", '"') else ""
+    if quote:
+        if text[i + 1 : i + 3] == quote * 2:
+            return None  # a TOML multi-line string
+        i += 1
+    seen = 0
+    while i < len(text):
+        step = 1
+        if quote and text[i] == quote:
+            if quote == '"' or text[i + 1 : i + 2] != "'":
+                return None  # the value ends (or its line does) before the character
+            step = 2  # '' is one ' in single quotes
+        elif quote == '"' and text[i] == "\\":
+            step = _ESCAPE_LENGTHS.get(text[i + 1 : i + 2], 2)
+        if seen == offset:
+            return line, i + 1
+        seen += 1
+        i += step
+    return None
 
 
 def _plural(count: int, noun: str) -> str:

@@ -58,6 +58,7 @@ from digest.cache import (
     write_payload,
     write_shards,
 )
+from digest.listing import read_regular
 from digest.load import MAX_FILE_BYTES
 from digest.models import PackedPaper, Paper, SiteConfig, markdown_texts, tuple_reduce
 from digest.validate import FileResult, check_file
@@ -167,9 +168,9 @@ class EntryCache:
             data = None
             digest = ""
             if stat.st_size <= MAX_FILE_BYTES:
-                try:
-                    with open(path, "rb") as stream:
-                        data = stream.read()
+                try:  # a regular file only: a pipe swapped in is never waited on
+                    now, read = read_regular(path, MAX_FILE_BYTES)
+                    data = read if now.st_size <= MAX_FILE_BYTES else None
                 except OSError:
                     data = None
                 digest = content_digest(data) if data is not None else ""

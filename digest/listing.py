@@ -1,17 +1,30 @@
-"""Listing: where a build's input files are, without reading them.
+"""Listing: where a build's input files are, without reading them, and how to read one.
 
 A build lists the entries folder once, to stamp every file (digest.cache) and then to
 load the ones that changed (digest.load), and looks up its template folders to stamp
 them and then to load the templates (digest.render). A no-change build stops after the
 stamps, so this lives apart from the loader, the configuration's model and the
 renderer: such a build imports none of them (nor PyYAML or Jinja).
+
+The file system cannot hang, leak or crash a build:
+
+- every input is read with `read_regular`: opened without blocking and read only when
+  the opened file is a regular file, so a pipe (even one swapped in after a check) or a
+  device such as /dev/zero is refused instead of read;
+- the listing refuses what must not be read (`Listed.refused`): a link that leads
+  outside the content root (`outside`), a name that is not UTF-8, YAML files in a folder
+  inside an issue folder; the loader reports each one at its path;
+- names are shown with `printable`: the bytes of a name that is not UTF-8 escaped.
 """
 
 from __future__ import annotations
 
+import errno
 import importlib.util
 import os
+import stat
 from pathlib import Path
+from typing import NamedTuple
 
 CONFIG_FILE = "pyproject.toml"  # in the content root, with the site's `[tool.digest]`
 ENTRIES = "entries"  # the default entries folder
@@ -24,7 +37,7 @@ def is_content_root(root: Path) -> bool:
     if (root / ENTRIES).is_dir():
         return True
     try:
-        text = (root / CONFIG_FILE).read_bytes().decode("utf-8")
+        text = read_regular(root / CONFIG_FILE)[1].decode("utf-8")
     except FileNotFoundError:
         return False
     except (OSError, UnicodeDecodeError):
@@ -38,25 +51,224 @@ def is_content_root(root: Path) -> bool:
     return isinstance(tool, dict) and "digest" in tool
 
 
-def entry_paths(entries_dir: Path) -> list[tuple[str, str]]:
-    """(issue folder name, YAML file path) pairs under entries/, sorted; stray files included.
+# ------------------------------------------------------------------ reading one file
+
+BINARY = getattr(os, "O_BINARY", 0)  # for os.open: without it, Windows translates line ends
+NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # opening a pipe waits for a writer without it
+NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+class NotRegularFile(OSError):
+    """A path that is a pipe, a device, a socket or a folder: it is not read."""
+
+
+def not_regular(mode: int) -> str:
+    """What a file of this mode is, when it is not a regular file: 'it is a pipe (FIFO),
+    not a regular file'."""
+    kinds = (
+        (stat.S_ISFIFO, "a pipe (FIFO)"),
+        (stat.S_ISCHR, "a device"),
+        (stat.S_ISBLK, "a device"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISDIR, "a folder"),
+    )
+    for test, kind in kinds:
+        if test(mode):
+            return f"it is {kind}, not a regular file"
+    return "it is not a regular file"
+
+
+def open_regular(path: str | Path, *, follow: bool = True) -> tuple[int, os.stat_result]:
+    """An open descriptor of the regular file at `path`, and its stat; `NotRegularFile`
+    for anything else. It never blocks: a pipe is opened without waiting for a writer,
+    then refused. Without `follow`, a link is refused too (ELOOP)."""
+    flags = os.O_RDONLY | BINARY | NONBLOCK | (0 if follow else NOFOLLOW)
+    descriptor = os.open(path, flags)
+    try:
+        found = os.fstat(descriptor)
+        if not stat.S_ISREG(found.st_mode):
+            raise NotRegularFile(errno.EINVAL, not_regular(found.st_mode), str(path))
+    except BaseException:
+        os.close(descriptor)
+        raise
+    return descriptor, found
+
+
+def read_regular(
+    path: str | Path, limit: int | None = None, *, follow: bool = True
+) -> tuple[os.stat_result, bytes]:
+    """The stat and bytes of the regular file at `path` (see `open_regular`). With
+    `limit`, a file whose stat says it is larger is not read (its bytes are b"")."""
+    descriptor, found = open_regular(path, follow=follow)
+    try:
+        if limit is not None and found.st_size > limit:
+            return found, b""
+        chunks = []
+        # A chunk larger than the file: one read, then one that finds the end.
+        while chunk := os.read(descriptor, max(found.st_size + 1, 1 << 16)):
+            chunks.append(chunk)
+    finally:
+        os.close(descriptor)
+    return found, b"".join(chunks)
+
+
+def printable(text: str) -> str:
+    """`text` as it can be printed: the bytes of a name that is not UTF-8 (which Python
+    keeps as lone surrogates) escaped, as in 'entries/\\xff.yaml'."""
+    if text.isascii() or not undecodable(text):
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def undecodable(name: str) -> bool:
+    """Whether a name read from the file system is not valid UTF-8."""
+    if name.isascii():
+        return False
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def first_bad_byte(name: str) -> int:
+    """The first byte of a name that is not UTF-8 (see `undecodable`)."""
+    raw = name.encode("utf-8", "surrogateescape")
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return raw[exc.start]
+    return 0
+
+
+def real(path: str | Path) -> str:
+    return os.path.realpath(path)
+
+
+def within(resolved: str, bounds: tuple[str, ...]) -> bool:
+    """Whether the resolved path `resolved` is one of `bounds` or lies inside one."""
+    return any(resolved == b or resolved.startswith(b.rstrip(os.sep) + os.sep) for b in bounds)
+
+
+def bounds_of(folder: Path, root: Path) -> tuple[str, ...] | None:
+    """Where the links in `folder` may lead: inside the content root; or inside the folder
+    itself when the configuration names one outside the root. None when `folder` lies in
+    the root but is itself a link that leads out of it."""
+    base = os.path.abspath(root)
+    here = os.path.abspath(folder)
+    if not within(here, (base,)):
+        return (real(here),)
+    resolved_root = real(base)
+    return (resolved_root,) if within(real(here), (resolved_root,)) else None
+
+
+# ------------------------------------------------------------------ the entries folder
+
+OUTSIDE = "outside"  # a link that leads outside the content root
+UNDECODABLE = "undecodable"  # a name that is not UTF-8
+NESTED = "nested"  # a YAML file in a folder inside an issue folder
+
+
+class Refused(NamedTuple):
+    """A file or folder under entries/ that is not read, and why (`OUTSIDE`, ...)."""
+
+    folder: str  # its issue folder ("" for one directly in entries/)
+    path: str
+    reason: str
+    target: str = ""  # where an `OUTSIDE` link leads
+
+
+class Listed(list[tuple[str, str]]):
+    """`entry_paths`' answer: the (issue folder, path) pairs of the files to read, and
+    `refused`: those not to read (a link out of the root, a name that is not UTF-8, a
+    YAML file in a sub-folder of an issue folder), for the loader to report."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refused: list[Refused] = []
+
+
+def link_target(link: str | Path) -> str:
+    """Where a link leads, as written in it (the resolved path when it cannot be read)."""
+    try:
+        return os.readlink(link)
+    except OSError:
+        return real(link)
+
+
+def _is_yaml(name: str) -> bool:
+    return name.endswith((".yaml", ".yml"))
+
+
+def entry_paths(entries_dir: Path, root: Path | None = None) -> Listed:
+    """(issue folder name, YAML file path) pairs under entries/, sorted; stray files
+    (directly in entries/) included, with the folder "". Links must lead inside the
+    content root `root` (by default the entries folder's parent); what is not to be
+    read is in `refused`.
 
     Paths are plain strings (building 10,000 `Path`s costs more than the scan itself).
     """
-    found: list[tuple[str, str]] = []
+    found = Listed()
     try:
         folders = sorted(os.scandir(entries_dir), key=lambda e: e.name)
     except OSError:
         return found
+    bounds = bounds_of(entries_dir, entries_dir.parent if root is None else root)
+    if bounds is None:
+        found.refused.append(Refused("", str(entries_dir), OUTSIDE, link_target(entries_dir)))
+        return found
+    refused = found.refused
     for folder in folders:
-        if folder.name.startswith("."):
+        name = folder.name
+        if name.startswith("."):
             continue
-        if folder.is_dir():
-            for item in sorted(os.scandir(folder.path), key=lambda e: e.name):
-                if item.name.endswith((".yaml", ".yml")) and item.is_file():
-                    found.append((folder.name, item.path))
-        elif folder.name.endswith((".yaml", ".yml")):
+        is_dir = folder.is_dir()
+        if not is_dir and not _is_yaml(name):
+            continue
+        if undecodable(name):
+            refused.append(Refused("", folder.path, UNDECODABLE))
+            continue
+        if folder.is_symlink() and not within(real(folder.path), bounds):
+            refused.append(Refused("", folder.path, OUTSIDE, link_target(folder.path)))
+            continue
+        if not is_dir:
             found.append(("", folder.path))
+            continue
+        try:
+            items = sorted(os.scandir(folder.path), key=lambda e: e.name)
+        except OSError:
+            continue
+        for item in items:
+            if item.is_dir():
+                if not item.name.startswith(".") and not item.is_symlink():
+                    refused += _nested(name, item.path)
+                continue
+            if not _is_yaml(item.name):
+                continue
+            if undecodable(item.name):
+                refused.append(Refused(name, item.path, UNDECODABLE))
+            elif item.is_symlink() and not within(real(item.path), bounds):
+                refused.append(Refused(name, item.path, OUTSIDE, link_target(item.path)))
+            else:  # a pipe or a device too: reading it reports it, without blocking
+                found.append((name, item.path))
+    return found
+
+
+def _nested(folder: str, path: str) -> list[Refused]:
+    """The YAML files in the sub-folder `path` of the issue folder `folder`, and in its
+    own sub-folders (links to folders are not followed)."""
+    found: list[Refused] = []
+    try:
+        items = sorted(os.scandir(path), key=lambda e: e.name)
+    except OSError:
+        return found
+    for item in items:
+        if item.name.startswith("."):
+            continue
+        if item.is_dir(follow_symlinks=False):
+            found += _nested(folder, item.path)
+        elif _is_yaml(item.name):
+            found.append(Refused(folder, item.path, NESTED))
     return found
 
 

@@ -29,7 +29,17 @@ import yaml
 from yaml import SafeLoader
 
 from digest.diagnostics import Diagnostic, error
-from digest.listing import entry_paths
+from digest.listing import (
+    NESTED,
+    OUTSIDE,
+    UNDECODABLE,
+    Listed,
+    Refused,
+    entry_paths,
+    first_bad_byte,
+    printable,
+    read_regular,
+)
 
 try:  # the C parser is several times faster; PyYAML without libyaml still works
     from yaml import CSafeLoader as _Loader
@@ -455,17 +465,21 @@ def load_file(
     hashes them first); the size limit applies to them the same way. With `quick`, a
     plain file comes back `partial` (`parse_plain`): `complete` it before reporting.
     """
-    shown = display_path(path, root)
+    shown = printable(display_path(path, root))
     kind: EntryKind = "issue" if path.name == ISSUE_FILE else "paper"
     try:
-        size = path.stat().st_size if data is None else len(data)
+        if data is None:  # a regular file only: a pipe or a device is refused, unread
+            stats, data = read_regular(path, MAX_FILE_BYTES)
+            size = stats.st_size
+        else:
+            size = len(data)
         if size > MAX_FILE_BYTES:
             raise LoadError(
                 "E002",
                 f"the file is {size:,} bytes; entries are limited to {MAX_FILE_BYTES:,}",
                 hint="a paper entry is a few kilobytes; is this the right file?",
             )
-        text = _decode(path.read_bytes() if data is None else data)
+        text = _decode(data)
         plain = parse_plain(text) if quick else None
         if plain is not None:
             return RawEntry(path, shown, kind, folder, plain[0], plain[1], partial=True, text=text)
@@ -511,12 +525,17 @@ class Scanned:
 def scan_entries(
     entries_dir: Path, root: Path, listed: list[tuple[str, str]] | None = None
 ) -> Scanned:
-    """Every YAML file under entries/, in order; an E204 for each one in the wrong place.
+    """Every YAML file under entries/, in order; an E204 for each one in the wrong place,
+    and an error for each one the listing refused (digest.listing's `Refused`).
 
-    `listed` is `entry_paths(entries_dir)` when the caller has it already."""
+    `listed` is `entry_paths(entries_dir, root)` when the caller has it already."""
     items: list[tuple[str, str, str] | Diagnostic] = []
     files: list[tuple[str, str]] = []
-    for folder, path in entry_paths(entries_dir) if listed is None else listed:
+    if listed is None:
+        listed = entry_paths(entries_dir, root)
+    if isinstance(listed, Listed):
+        items += [_refused(item, entries_dir, root) for item in listed.refused]
+    for folder, path in listed:
         shown = display_path(path, root)
         name = os.path.basename(path)
         if not folder:
@@ -546,3 +565,39 @@ def scan_entries(
             continue
         items.append((folder, path, shown))
     return Scanned(items, files)
+
+
+def _refused(item: Refused, entries_dir: Path, root: Path) -> Diagnostic:
+    """The error for a file or folder under entries/ that is not read."""
+    shown = printable(display_path(item.path, root))
+    name = os.path.basename(item.path)
+    if item.reason == UNDECODABLE:
+        what = "folder" if os.path.isdir(item.path) else "file"
+        good = "the issue's date, YYYY-MM-DD" if what == "folder" else "the paper's id"
+        return error(
+            shown,
+            1,
+            1,
+            "E011",
+            f"the {what} name is not valid UTF-8 (byte 0x{first_bad_byte(name):02x})",
+            hint=f"rename it to {good}",
+        )
+    if item.reason == OUTSIDE:
+        return error(
+            shown,
+            1,
+            1,
+            "E010",
+            f"it is a link to {printable(item.target)}, outside the content root: not read",
+            hint="copy what it points to into the content root instead of linking to it",
+        )
+    assert item.reason == NESTED, item.reason
+    entries = display_path(entries_dir, root)
+    return error(
+        shown,
+        1,
+        1,
+        "E204",
+        "entries live directly in an issue folder, not in a folder inside it",
+        hint=f"move it to {entries}/{item.folder}/{printable(name)}",
+    )

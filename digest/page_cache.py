@@ -56,6 +56,7 @@ from digest.cache import (
     Stamp,
     read_payload,
     read_shards,
+    usable_folder,
     write_payload,
     write_shards,
 )
@@ -302,6 +303,8 @@ class PageCache:
             ),
         }
         write_payload(self.path, self.fingerprint, value)
+        if not usable_folder(self.path.parent):  # a link: nothing is removed through it
+            return
         prefix = self._fragments_file("").name
         for path in self.path.parent.glob(f"{prefix}*"):
             if unquote(path.name.removeprefix(prefix)) not in pages:

@@ -16,6 +16,13 @@ compiled dependency, and a full scan of 10,000 entries costs a few milliseconds.
 Only files inside the output folder are served: the request path is decoded once and
 any `..` segment, backslash, NUL or drive letter is refused, and the resolved path
 (symlinks followed) must still lie inside the folder. Everything else is 404.
+
+The server stays quiet and bounded whatever clients do: a client that drops or resets
+its connection is no error (nothing is printed), each connection is closed after
+`CONNECTION_TIMEOUT_SECONDS` without progress (a request line sent by halves and left
+there), and at most `MAX_CONNECTIONS` are answered at once: one more is told 503 and
+closed at once instead of getting a thread of its own. Only regular files are served (a
+pipe left in the output folder is a 404, not a request that never ends).
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ from __future__ import annotations
 import html
 import mimetypes
 import os
+import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -37,12 +46,21 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from digest import build, permalinks
 from digest.config import load_config
 from digest.diagnostics import render
+from digest.listing import printable, read_regular
 
 PREFIX = "/__digest/"
 EVENTS = PREFIX + "events"
 CLIENT = PREFIX + "reload.js"
 POLL_SECONDS = 0.5
 KEEPALIVE_SECONDS = 10.0
+CONNECTION_TIMEOUT_SECONDS = 10.0  # a connection that makes no progress for this long is closed
+MAX_CONNECTIONS = 64  # answered at once (each one a thread); one more is refused with a 503
+BUSY = (
+    b"HTTP/1.0 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\n"
+    b"Connection: close\r\n\r\n"
+)
+# What a client that goes away causes: never worth a line in the terminal.
+DROPPED = (ConnectionError, TimeoutError)
 
 CLIENT_SCRIPT = b"""\
 (function () {
@@ -204,8 +222,7 @@ class DevServer:
         self.echo = echo
         self.poll = poll
         self.state = SiteState(out=root / "site")
-        self.httpd = ThreadingHTTPServer((host, port), _handler_for(self.state))
-        self.httpd.daemon_threads = True
+        self.httpd = _Server((host, port), _handler_for(self.state), echo)
         self.threads: list[threading.Thread] = []
         self.builds = 0  # finished builds, good or bad
 
@@ -258,7 +275,9 @@ class DevServer:
                 current = settled
             if self.state.stopping:
                 return
-            changed = {Path(name).name for name, _ in set(current.items()) ^ set(seen.items())}
+            changed = {
+                printable(Path(name).name) for name, _ in set(current.items()) ^ set(seen.items())
+            }
             names = sorted(changed)
             self.echo(f"changed: {', '.join(names[:5])}{' …' if len(names) > 5 else ''}")
             seen = current  # taken before the build: a save during the build builds again
@@ -324,6 +343,53 @@ class DevServer:
         self.stop()
 
 
+class _Server(ThreadingHTTPServer):
+    """The standard threading server, with a thread per connection up to `MAX_CONNECTIONS`
+    and no traceback when a client goes away."""
+
+    daemon_threads = True
+    request_queue_size = 128  # connections the system holds until they are taken (not 5)
+
+    def __init__(
+        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], echo: Echo
+    ) -> None:
+        self.echo = echo
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.slots.acquire(blocking=False):
+            self._refuse(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+    def _refuse(self, request: socket.socket) -> None:
+        """Answer 503 without a thread (a fresh socket's buffer takes the few bytes)."""
+        try:
+            request.setblocking(False)
+            request.send(BUSY)
+        except OSError:
+            pass
+        self.shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A dropped connection is no error; anything else is a bug, told in one line."""
+        problem = sys.exc_info()[1]
+        if isinstance(problem, DROPPED):
+            return
+        self.echo(f"internal error while answering a request (please report it): {problem!r}")
+
+
 def _handler_for(state: SiteState) -> type[BaseHTTPRequestHandler]:
     class Handler(_Handler):
         site = state
@@ -334,6 +400,11 @@ def _handler_for(state: SiteState) -> type[BaseHTTPRequestHandler]:
 class _Handler(BaseHTTPRequestHandler):
     site: SiteState
     server_version = "digest-serve"
+
+    def setup(self) -> None:
+        # Read now, not when the class is made, so that a test can lower it.
+        self.request.settimeout(CONNECTION_TIMEOUT_SECONDS)
+        super().setup()
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the terminal shows builds, not requests."""
@@ -360,7 +431,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _respond(self, head: bool) -> None:
         path = self.path.split("?", 1)[0]
         if path == EVENTS:
-            self._events()
+            self._events(head)
             return
         if path == CLIENT:
             self._send(200, CLIENT_SCRIPT, "text/javascript; charset=utf-8", head)
@@ -396,8 +467,9 @@ class _Handler(BaseHTTPRequestHandler):
             body = inject_client(body, generation)
         self._send(status, body, _content_type(found), head)
 
-    def _events(self) -> None:
-        """Server-Sent Events: `reload` whenever the build generation moves past `since`."""
+    def _events(self, head: bool) -> None:
+        """Server-Sent Events: `reload` whenever the build generation moves past `since`;
+        for a HEAD request, only the headers."""
         query = parse_qs(urlsplit(self.path).query)
         try:
             since = int(query.get("since", ["-1"])[0])
@@ -407,6 +479,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
+        if head:
+            return
         try:
             self.wfile.write(b"retry: 500\n\n")
             self.wfile.flush()
@@ -418,7 +492,7 @@ class _Handler(BaseHTTPRequestHandler):
                 )
                 self.wfile.write(message.encode())
                 self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError, TimeoutError):
+        except DROPPED:
             return
 
 
@@ -450,6 +524,6 @@ def _read(path: Path | None) -> bytes | None:
     if path is None:
         return None
     try:
-        return path.read_bytes()
-    except OSError:
+        return read_regular(path)[1]
+    except OSError:  # missing, or not a regular file (a pipe would never end)
         return None

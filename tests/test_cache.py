@@ -9,8 +9,11 @@ from typing import Any
 
 import pytest
 
-from digest import cache
+from digest import build, cache
 from digest.cache import BuildCache, Stamp, stamp_files
+
+from .conftest import MINIMAL_ISSUE, SiteFactory, paper_yaml
+from .test_load import POSIX, run_digest
 
 
 def old(path: Path, seconds: float = 10.0) -> Path:
@@ -383,3 +386,62 @@ def test_walking_follows_linked_folders_but_not_round_a_loop(tmp_path: Path) -> 
     os.mkfifo(folder / "pipe")  # left out: reading it would wait for a writer
     names = [name for name, _ in cache.walk_files(folder)]
     assert names == ["a.html", "gone", "theme/deep/b.css"]
+
+
+# ------------------------------------------------------------------ the cache folder
+
+
+def _small_site(make_site: SiteFactory) -> Path:
+    return make_site(
+        {"entries/2026-01-02/_issue.yaml": MINIMAL_ISSUE, "entries/2026-01-02/a.yaml": paper_yaml()}
+    )
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@POSIX
+def test_a_pipe_for_a_cache_file_does_not_hang_the_build(make_site: SiteFactory) -> None:
+    root = _small_site(make_site)
+    assert build.run(root, cache=True).ok
+    for name in ("state", "entries", "pages"):
+        (root / ".digest-cache" / name).unlink()
+        os.mkfifo(root / ".digest-cache" / name)
+    done = run_digest("build", "--root", str(root), timeout=30)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert build.run(root, cache=True).ok  # and the cache works again
+
+
+@pytest.mark.parametrize("kind", ["link", "file"])
+def test_a_cache_folder_that_is_a_link_or_a_file_is_never_used(
+    make_site: SiteFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
+) -> None:
+    if kind == "link" and not hasattr(os, "symlink"):
+        pytest.skip("needs symbolic links")
+    root = _small_site(make_site)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("someone else's")
+    (elsewhere / "templates-0123456789abcdef").mkdir()  # looks like a cache's own folder
+    if kind == "link":
+        (root / ".digest-cache").symlink_to(elsewhere)
+    else:
+        (root / ".digest-cache").write_text("not a folder")
+    before = _tree(elsewhere)
+    for _ in range(2):
+        result = build.run(root, cache=True)
+        assert result.ok, result.report.diagnostics
+        assert (root / "site" / "papers" / "a" / "index.html").is_file()
+    assert _tree(elsewhere) == before
+    assert (elsewhere / "templates-0123456789abcdef").is_dir()
+    if kind == "link":
+        assert (root / ".digest-cache").is_symlink()
+        what = f"a link to {elsewhere}"
+    else:
+        assert (root / ".digest-cache").read_text() == "not a folder"
+        what = "not a folder"
+    assert capsys.readouterr().err == (
+        f"notice: .digest-cache is {what}: running without the cache (remove it, and the "
+        "next build makes the folder)\n"
+    )

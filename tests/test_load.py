@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -8,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from digest import load
+from digest.build import load_content
 from digest.diagnostics import Diagnostic
 from digest.load import LoadError, Position, RawEntry, load_file, parse_yaml
 from digest.models import Paper, SiteConfig
@@ -266,3 +270,128 @@ def test_a_clean_entry_is_checked_without_positions_a_faulty_one_with(
     faulty = check_file(root / "entries/2026-02-28/faulty.yaml", root, "2026-02-28", config)
     assert len(composed) == 1
     assert [(d.code, d.line, d.col) for d in faulty.diagnostics] == [("E106", 7, 9)]
+
+
+# ------------------------------------------------------------------ the file system
+
+POSIX = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs pipes and byte file names")
+
+
+def run_digest(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """`digest ARGS` in a child process with 1 GB of address space: a hang is a timeout
+    and reading without end a MemoryError there, never the test run's."""
+
+    def limited() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    return subprocess.run(
+        [sys.executable, "-c", "from digest.cli import main; main()", *args],
+        capture_output=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=timeout,
+        preexec_fn=limited,
+        check=False,
+    )
+
+
+def problems(root: Path) -> list[str]:
+    """Every diagnostic `digest check` would print for `root`, one line each."""
+    content = load_content(root, cache=True)
+    return [
+        f"{d.path}:{d.line}:{d.col}: {d.code}: {d.message}"
+        for d in content.report.sorted()
+        if d.code != "W120"
+    ]
+
+
+@POSIX
+def test_names_that_are_not_utf8_are_errors_not_crashes(make_site: SiteFactory) -> None:
+    root = make_site(
+        {"entries/2026-01-02/_issue.yaml": MINIMAL_ISSUE, "entries/2026-01-02/a.yaml": paper_yaml()}
+    )
+    entries = os.fsencode(root / "entries")
+    (Path(os.fsdecode(entries + b"/2026-01-02/\xff.yaml"))).write_text(paper_yaml())
+    os.mkdir(entries + b"/\xfe2026")
+    (Path(os.fsdecode(entries + b"/\xfe2026/b.yaml"))).write_text(paper_yaml())
+    expected = [
+        "entries/2026-01-02/\\xff.yaml:1:1: error[E011]: the file name is not valid UTF-8 "
+        "(byte 0xff)",
+        "entries/\\xfe2026:1:1: error[E011]: the folder name is not valid UTF-8 (byte 0xfe)",
+    ]
+    for command in (["check"], ["build"], ["build"], ["check", "--format", "json"]):
+        done = run_digest(*command, "--root", str(root))
+        assert "Traceback" not in done.stderr and done.returncode == 1, done.stderr
+        if command == ["check", "--format", "json"]:
+            assert '"path": "entries/\\\\xfe2026"' in done.stdout
+        else:
+            assert [line for line in done.stdout.splitlines() if "E011" in line] == expected
+
+
+def test_yaml_files_in_a_folder_inside_an_issue_folder_are_in_the_wrong_place(
+    make_site: SiteFactory,
+) -> None:
+    root = make_site(
+        {
+            "entries/2026-01-02/_issue.yaml": MINIMAL_ISSUE,
+            "entries/2026-01-02/a.yaml": paper_yaml(),
+            "entries/2026-01-02/nested/x.yaml": paper_yaml(),
+            "entries/2026-01-02/nested/deeper/y.yml": paper_yaml(),
+            "entries/2026-01-02/nested/notes.txt": "not an entry",
+        }
+    )
+    assert problems(root) == [
+        "entries/2026-01-02/nested/deeper/y.yml:1:1: E204: entries live directly in an "
+        "issue folder, not in a folder inside it",
+        "entries/2026-01-02/nested/x.yaml:1:1: E204: entries live directly in an issue "
+        "folder, not in a folder inside it",
+    ]
+
+
+@POSIX
+def test_entry_links_must_stay_in_the_content_root_and_lead_to_regular_files(
+    make_site: SiteFactory, tmp_path: Path
+) -> None:
+    root = make_site(
+        {
+            "entries/2026-01-02/_issue.yaml": MINIMAL_ISSUE,
+            "shared/inside.yaml": paper_yaml(),
+            "elsewhere-issue/_issue.yaml": MINIMAL_ISSUE,
+        }
+    )
+    outside = tmp_path / "outside.yaml"
+    outside.write_text(paper_yaml())
+    os.mkfifo(tmp_path / "pipe")
+    folder = root / "entries" / "2026-01-02"
+    (folder / "inside.yaml").symlink_to(root / "shared" / "inside.yaml")  # fine: in the root
+    (folder / "outside.yaml").symlink_to(outside)
+    (folder / "secret.yaml").symlink_to("/proc/self/environ")
+    os.mkfifo(folder / "pipe.yaml")
+    (root / "entries" / "2026-01-03").symlink_to(tmp_path)  # a whole issue folder outside
+    assert problems(root) == [
+        f"entries/2026-01-02/outside.yaml:1:1: E010: it is a link to {outside}, outside the "
+        "content root: not read",
+        "entries/2026-01-02/pipe.yaml:1:1: E001: cannot read the file: it is a pipe (FIFO), "
+        "not a regular file",
+        "entries/2026-01-02/secret.yaml:1:1: E010: it is a link to /proc/self/environ, "
+        "outside the content root: not read",
+        f"entries/2026-01-03:1:1: E010: it is a link to {tmp_path}, outside the content "
+        "root: not read",
+    ]
+    assert [p.id for p in load_content(root).papers] == ["inside"]
+
+
+@POSIX
+def test_an_entries_folder_that_links_out_of_the_root_is_not_read(
+    make_site: SiteFactory, tmp_path: Path
+) -> None:
+    root = make_site({})
+    (tmp_path / "shared" / "2026-01-02").mkdir(parents=True)
+    (tmp_path / "shared" / "2026-01-02" / "_issue.yaml").write_text(MINIMAL_ISSUE)
+    (root / "entries").symlink_to(tmp_path / "shared")
+    assert problems(root) == [
+        f"entries:1:1: E010: it is a link to {tmp_path / 'shared'}, outside the content root: "
+        "not read"
+    ]

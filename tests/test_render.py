@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import fnmatch
 import importlib.util
+import os
 import re
 import tomllib
 from datetime import date
@@ -16,6 +17,7 @@ from digest.render import load_templates
 from digest.views import authors_short, format_date, page_root
 
 from .conftest import MINIMAL_ISSUE, REPO, SiteFactory, paper_yaml
+from .test_load import POSIX, run_digest
 
 
 @pytest.mark.parametrize(
@@ -198,3 +200,87 @@ def test_an_error_in_the_card_macro_is_reported_at_its_line(make_site: SiteFacto
         "E402",
     )
     assert "rendering topics/acceleration/index.html" in problem.message
+
+
+# ------------------------------------------------------------------ the file system
+
+
+def _errors(output: str) -> list[str]:
+    return [line for line in output.splitlines() if ": error[" in line]
+
+
+@POSIX
+def test_a_template_that_is_a_pipe_or_links_to_one_stops_the_build_without_hanging(
+    make_site: SiteFactory, tmp_path: Path
+) -> None:
+    root = _site(make_site, {})
+    os.mkfifo(tmp_path / "pipe")
+    os.mkfifo(root / "pipe")
+    (root / "templates" / "partials").mkdir(parents=True)
+    (root / "templates" / "outside.html").symlink_to(tmp_path / "pipe")
+    (root / "templates" / "partials" / "_footer.html").symlink_to(root / "pipe")
+    os.mkfifo(root / "templates" / "home.html")
+    done = run_digest("build", "--root", str(root), timeout=30)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert _errors(done.stdout) == [
+        "templates/home.html:1:1: error[E401]: template cannot be read: it is a pipe (FIFO), "
+        "not a regular file",
+        f"templates/outside.html:1:1: error[E010]: it is a link to {tmp_path / 'pipe'}, "
+        "outside the content root: not read",
+        "templates/partials/_footer.html:1:1: error[E401]: template cannot be read: it is a "
+        "pipe (FIFO), not a regular file",
+    ]
+    assert not (root / "site").exists()
+
+
+@POSIX
+def test_assets_are_regular_files_of_the_content_root(
+    make_site: SiteFactory, tmp_path: Path
+) -> None:
+    root = _site(make_site, {"assets/own.css": "p {}\n"})
+    (root / "shared").mkdir()
+    (root / "shared" / "logo.svg").write_text("<svg/>")
+    os.mkfifo(root / "shared" / "pipe")
+    assets = root / "templates" / "assets"
+    (assets / "logo.svg").symlink_to(root / "shared" / "logo.svg")  # in the root: copied
+    (assets / "zero.txt").symlink_to("/dev/zero")
+    (assets / "env.txt").symlink_to("/proc/self/environ")
+    (assets / "pipe.txt").symlink_to(root / "shared" / "pipe")
+    done = run_digest("build", "--root", str(root), timeout=30)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert _errors(done.stdout) == [
+        "templates/assets/env.txt:1:1: error[E010]: it is a link to /proc/self/environ, "
+        "outside the content root: not read",
+        "templates/assets/pipe.txt:1:1: error[E407]: cannot copy the asset assets/pipe.txt: "
+        "it is a pipe (FIFO), not a regular file",
+        "templates/assets/zero.txt:1:1: error[E010]: it is a link to /dev/zero, outside the "
+        "content root: not read",
+    ]
+    assert not (root / "site").exists()
+    for name in ("env.txt", "pipe.txt", "zero.txt"):
+        (assets / name).unlink()
+    done = run_digest("build", "--root", str(root), timeout=30)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (root / "site" / "assets" / "logo.svg").read_text() == "<svg/>"
+
+
+@POSIX
+def test_a_templates_folder_that_links_out_of_the_root_is_not_read(
+    make_site: SiteFactory, tmp_path: Path
+) -> None:
+    root = _site(make_site, {})
+    (tmp_path / "theirs").mkdir()
+    (tmp_path / "theirs" / "home.html").write_text("{{ secret }}")
+    (root / "templates").symlink_to(tmp_path / "theirs")
+    config, _ = load_config(root)
+    assert config is not None
+    templates, problems = load_templates(config, root)
+    assert templates is None
+    assert [(d.path, d.code, d.message) for d in problems] == [
+        (
+            "templates",
+            "E010",
+            f"the templates folder is a link to {tmp_path / 'theirs'}, outside the content "
+            "root: not read",
+        )
+    ]

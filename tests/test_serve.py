@@ -5,14 +5,18 @@ from __future__ import annotations
 import http.client
 import os
 import signal
+import socket
+import struct
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from digest import serve
 from digest.serve import CLIENT, DevServer, inject_client, resolve_request
 from tests.conftest import MINIMAL_ISSUE, paper_yaml
 
@@ -316,3 +320,85 @@ def test_open_page_follows_edits_errors_and_fixes_in_chromium(site_root: Path) -
         edit(paper, paper_yaml(title='"Fixed Again"'))
         page.wait_for_function(f"() => {H1} === 'Fixed Again'", timeout=20_000)
     assert any(line.startswith("build failed") for line in lines)
+
+
+# ------------------------------------------------------------------ staying quiet and bounded
+
+
+def _reset(sock: socket.socket) -> None:
+    """Close with an RST instead of a FIN, as a browser that drops a connection may."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def _read_until_closed(sock: socket.socket, seconds: float) -> bytes:
+    """Everything the server sends until it closes the connection (fails on a timeout)."""
+    sock.settimeout(seconds)
+    received = b""
+    while chunk := sock.recv(65536):
+        received += chunk
+    return received
+
+
+def test_client_resets_print_nothing(site_root: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    lines: list[str] = []
+    with DevServer(site_root, port=0, echo=lines.append, poll=0.05) as running:
+        capfd.readouterr()
+        built = len(lines)  # what the first build printed
+        for number in range(300):
+            sock = socket.create_connection(("127.0.0.1", running.port), timeout=5)
+            if number % 3 == 1:
+                sock.sendall(b"GET / HTTP/1.1\r\n")
+            elif number % 3 == 2:
+                sock.sendall(b"GET /__digest/events HTTP/1.1\r\nHost: x\r\n\r\n")
+            _reset(sock)
+        time.sleep(0.5)
+        assert get(running, "/")[0] == 200  # still serving
+    printed = capfd.readouterr()
+    assert (printed.out, printed.err) == ("", "")
+    assert lines[built:] == []
+
+
+def test_head_of_the_event_stream_has_no_body_and_ends(shared_server: DevServer) -> None:
+    with socket.create_connection(("127.0.0.1", shared_server.port), timeout=5) as sock:
+        sock.sendall(b"HEAD /__digest/events HTTP/1.1\r\nHost: x\r\n\r\n")
+        answer = _read_until_closed(sock, 3)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.0 200") and b"text/event-stream" in head
+    assert body == b""
+
+
+def test_a_stalled_request_is_dropped_after_the_timeout(
+    site_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(serve, "CONNECTION_TIMEOUT_SECONDS", 0.3, raising=False)
+    with (
+        DevServer(site_root, port=0, echo=lambda _: None, poll=0.05) as running,
+        socket.create_connection(("127.0.0.1", running.port), timeout=5) as sock,
+    ):
+        sock.sendall(b"GET /index.ht")
+        started = time.monotonic()
+        assert _read_until_closed(sock, 3) == b""
+        assert time.monotonic() - started < 2.5
+
+
+def test_handler_threads_are_bounded(site_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(serve, "MAX_CONNECTIONS", 4, raising=False)
+    monkeypatch.setattr(serve, "CONNECTION_TIMEOUT_SECONDS", 5.0, raising=False)
+    with DevServer(site_root, port=0, echo=lambda _: None, poll=0.05) as running:
+        before = threading.active_count()
+        stalled = [socket.create_connection(("127.0.0.1", running.port)) for _ in range(4)]
+        try:
+            for sock in stalled:
+                sock.sendall(b"GET / HT")  # each holds a handler until it times out
+            wait_for(lambda: threading.active_count() >= before + 4, timeout=5)
+            extra = [socket.create_connection(("127.0.0.1", running.port)) for _ in range(20)]
+            for sock in extra:
+                sock.sendall(b"GET / HTTP/1.0\r\n\r\n")
+                assert _read_until_closed(sock, 3).startswith(b"HTTP/1.0 503")
+                sock.close()
+            assert threading.active_count() <= before + 4
+        finally:
+            for sock in stalled:
+                sock.close()
+        wait_for(lambda: get(running, "/")[0] == 200, timeout=10)
