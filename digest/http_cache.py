@@ -19,6 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from digest.cache import usable_folder
+
 CACHE_DIR = ".digest-cache"
 
 
@@ -28,12 +30,17 @@ class DiskCache:
     def __init__(self, folder: Path, clock: Callable[[], float] = time.time) -> None:
         self.folder = folder
         self.clock = clock
+        # A cache folder (or the .digest-cache/ holding it) that is a link or a file is
+        # never read or written through, as for the build's own cache.
+        self.usable = usable_folder(folder.parent) and usable_folder(folder)
 
     def _file(self, key: str) -> Path:
         return self.folder / f"{hashlib.sha256(key.encode('utf-8')).hexdigest()[:40]}.json"
 
     def get(self, key: str, ttl: float) -> Any | None:
         """The value stored under `key` within the last `ttl` seconds, else None."""
+        if not self.usable:
+            return None
         try:
             record = json.loads(self._file(key).read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -47,6 +54,8 @@ class DiskCache:
 
     def put(self, key: str, value: Any) -> None:
         """Store `value`; a cache that cannot be written is skipped silently."""
+        if not self.usable:
+            return
         record = {"key": key, "stored_at": self.clock(), "value": value}
         try:
             self.folder.mkdir(parents=True, exist_ok=True)

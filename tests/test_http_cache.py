@@ -49,3 +49,18 @@ def test_atomic_write_replaces_whole_and_cleans_up_on_failure(tmp_path: Path) ->
         write_atomically(target, "bad \udc80 surrogate")
     assert target.read_text() == "new\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["entry.yaml"]
+
+
+@pytest.mark.parametrize("linked", [".digest-cache", ".digest-cache/links"])
+def test_a_cache_folder_that_is_a_link_is_never_written_through(
+    tmp_path: Path, linked: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "root" / linked).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "root" / linked).symlink_to(elsewhere)
+    cache = DiskCache(tmp_path / "root" / ".digest-cache" / "links")
+    cache.put("https://example.org/", {"status": 200})
+    assert cache.get("https://example.org/", ttl=60) is None
+    assert list(elsewhere.rglob("*")) == []
+    assert "running without the cache" in capsys.readouterr().err
