@@ -24,10 +24,10 @@ from digest.cache import (
     compiled_templates_folder,
     open_cache,
     recorded_settings,
-    tool_fingerprint,
 )
 from digest.diagnostics import Diagnostic, Report
-from digest.listing import template_folders
+from digest.files import template_folders
+from digest.hashing import tool_fingerprint
 
 FEW_CHANGES = 3  # changed input files a rebuild renders in one process (see `_build`)
 

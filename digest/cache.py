@@ -36,34 +36,38 @@ The cache folder is digest's own: a `.digest-cache` that is a link (wherever it 
 or not a folder is never read or written through; the command runs without the cache
 and says so in one line (`usable_folder`). Cache files are read only when they are
 regular files (not links, pipes or devices), and inputs are stamped only when they
-are regular files (digest.listing's `read_regular`): nothing here can block or read
+are regular files (digest.files' `read_regular`): nothing here can block or read
 without end.
 """
 
 from __future__ import annotations
 
 import gc
-import hashlib
 import os
 import pickle
 import shutil
 import signal
 import stat as stat_module
 import sys
-import tempfile
 import threading
 import time
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from digest import __version__
 from digest.diagnostics import Diagnostic
-from digest.listing import CONFIG_FILE, entry_paths, printable, read_regular
+from digest.files import (
+    CONFIG_FILE,
+    entry_paths,
+    printable,
+    read_regular,
+    walk_files,
+    write_atomically,
+)
+from digest.hashing import combine, digest_bytes, tool_fingerprint
 
 if TYPE_CHECKING:  # a no-change build never imports the configuration's model (`Settings`)
     from digest.models import SiteConfig
@@ -76,38 +80,17 @@ RACY_SECONDS = 2.0  # an mtime this close to when it was recorded is re-hashed n
 SKIP = frozenset({"__pycache__", ".git"})
 SHARDS = 32  # files per sharded store (see `Shards`)
 WORKERS_VARIABLE = "DIGEST_WORKERS"  # "1": never fork (digest.parallel, digest.entry_cache, here)
-BINARY = getattr(os, "O_BINARY", 0)  # for os.open: without it, Windows translates line ends
 ENTRY_PREFIX = "entry:"  # an entry file's input name: "entry:<path from the content root>"
 CONFIG_INPUT = "config"  # the input name of the content root's pyproject.toml
 TEMPLATE_PREFIX = "templates"  # a template file's: "templates<folder number>:<its path in it>"
 
 
-def content_digest(data: bytes) -> str:
-    """The hash every cache file uses for file contents and keys. It tells files apart,
-    it guards against no one: SHA-1, which most CPUs compute in hardware (0.09 s here
-    for the 165 MB of pages of a 10,000-paper site, against 0.18 s for BLAKE2b)."""
-    return hashlib.sha1(data, usedforsecurity=False).hexdigest()
-
-
 def payload_checksum(payload: bytes | memoryview) -> str:
     """What a cache file's header says of its payload, to catch a damaged or half-written
-    file: a CRC-32 and the length. Not `content_digest`: a build reads and writes some
-    40 MB of cache at 10,000 papers, and CRC-32 is twice as fast as SHA-1."""
+    file: a CRC-32 and the length. A checksum, not a content key (those are digest.hashing's):
+    a build reads and writes some 40 MB of cache at 10,000 papers, and CRC-32 is twice as
+    fast as SHA-1."""
     return f"{zlib.crc32(payload):08x}-{len(payload):x}"
-
-
-@cache
-def tool_fingerprint() -> str:
-    """Changes whenever digest itself may render differently: version, Python, sources.
-
-    Taken once per process: the code that runs is the code imported at its start, even
-    if the sources change later (under `digest serve`)."""
-    package = Path(__file__).resolve().parent
-    parts = [__version__, sys.version, str(FORMAT)]
-    for path in sorted(package.glob("*.py")):
-        stat = path.stat()
-        parts.append(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}")
-    return content_digest("\n".join(parts).encode())
 
 
 def can_fork() -> bool:
@@ -210,7 +193,7 @@ def read_payload(path: Path, fingerprint: str, checksum: str | None = None) -> A
 
 
 def write_payload(path: Path, fingerprint: str, value: Any) -> str:
-    """Write atomically (temporary file + rename), so a crash never leaves half a file.
+    """Write atomically (digest.files' `write_atomically`), so a crash never leaves half a file.
 
     Returns the payload's checksum, or "" when nothing was written: a folder that cannot
     be written (read-only, full disk) means no cache, never a failed build.
@@ -222,16 +205,8 @@ def write_payload(path: Path, fingerprint: str, value: Any) -> str:
         return ""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+        write_atomically(path, header, payload)
     except OSError:
-        return ""
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(header)
-            stream.write(payload)
-        os.replace(temporary, path)
-    except OSError:
-        Path(temporary).unlink(missing_ok=True)
         return ""
     return checksum
 
@@ -244,6 +219,7 @@ def shard_path(path: Path, number: int) -> Path:
 
 
 def shard_of(key: str, shards: int = SHARDS) -> int:
+    # A CRC-32 spreads keys over the shards; it names no content (see digest.hashing).
     return zlib.crc32(key.encode()) % shards
 
 
@@ -360,9 +336,9 @@ def read_stamped(path: str | Path) -> tuple[Stamp, bytes]:
     plus `open()` (which stats, seeks and asks whether the file is a terminal).
 
     Only a regular file is read: anything else (a pipe, a device) raises OSError
-    (digest.listing's `read_regular`), as a file that cannot be read does."""
+    (digest.files' `read_regular`), as a file that cannot be read does."""
     stat, data = read_regular(path)
-    return Stamp(stat.st_size, stat.st_mtime_ns, content_digest(data), stat.st_ctime_ns), data
+    return Stamp(stat.st_size, stat.st_mtime_ns, digest_bytes(data), stat.st_ctime_ns), data
 
 
 def _stamp(path: str | Path) -> Stamp:
@@ -391,50 +367,6 @@ def stamp_files(
     return found
 
 
-def walk_files(
-    folder: str | Path,
-    prefix: str = "",
-    skip: frozenset[str] = frozenset(),
-    chain: tuple[str, ...] = (),
-) -> Iterator[tuple[str, str]]:
-    """(relative posix name, path) of every file under `folder`, sorted; `skip` names folders.
-
-    Files are regular files and links that lead nowhere (whoever reads them reports
-    them); pipes, sockets and devices are left out, as reading one may never end. A
-    symlinked folder is followed unless it leads back to a folder being walked (`chain`:
-    the folders above, compared only then), so a link loop ends. Paths are plain
-    strings: this runs over every output file of a no-change build.
-    """
-    try:
-        items = sorted(os.scandir(folder), key=lambda item: item.name)
-    except OSError:
-        return
-    chain = (*chain, str(folder))
-    for item in items:
-        name = f"{prefix}{item.name}"
-        try:
-            is_dir = item.is_dir()
-            if is_dir and item.is_symlink() and _loops(item.path, chain):
-                continue
-        except OSError:  # a link that cannot be followed (too many levels)
-            continue
-        if is_dir:
-            if item.name not in skip:
-                yield from walk_files(item.path, name + "/", skip, chain)
-        elif item.is_file() or item.is_symlink():  # not a pipe or device: reading may block
-            yield name, item.path
-
-
-def _loops(link: str, chain: tuple[str, ...]) -> bool:
-    """True when the folder `link` leads to is one of the folders in `chain`."""
-    target = os.stat(link)
-    for folder in chain:
-        here = os.stat(folder)
-        if (here.st_dev, here.st_ino) == (target.st_dev, target.st_ino):
-            return True
-    return False
-
-
 def build_inputs(
     config_file: Path,
     entry_files: Iterable[str | Path],
@@ -457,7 +389,7 @@ def build_inputs(
 
 
 def refused_inputs(root: Path, refused: Iterable[tuple[str, str, str, str]]) -> dict[str, Stamp]:
-    """A stamp for each file the entries' listing refused (digest.listing's `Refused`),
+    """A stamp for each file the entries' listing refused (digest.files' `Refused`),
     never read: it says why, so that adding, removing or fixing one changes the build's
     key like any edit."""
     prefix = str(root).rstrip(os.sep) + os.sep
@@ -748,7 +680,7 @@ class BuildCache:
     def _key(self) -> str:
         summary = [self.fingerprint, self.options, str(self.out.resolve())]
         summary += [f"{name}\0{stamp.digest}" for name, stamp in sorted(self.inputs.items())]
-        return content_digest("\n".join(summary).encode())
+        return combine(*summary)
 
     def add_stamps(self, stamps: Mapping[str, Stamp]) -> None:
         """The stamps of the deferred inputs, by name, taken as they were read; one that
@@ -809,7 +741,7 @@ class BuildCache:
 
     def reuse(self, url: str, data: bytes) -> Path | None:
         """The previous site's file for `url` when it holds exactly `data`, else None."""
-        digest = content_digest(data)
+        digest = digest_bytes(data)
         self.written[url] = digest
         known = self.previous.outputs.get(url)
         if known is None or known.digest != digest or known.size != len(data):
@@ -910,7 +842,7 @@ def open_cache(
     """The cache for one build of `root` into `out`, its inputs stamped; `settings` are
     the configuration's, recorded with the build (`save`).
 
-    Its `listing` is the entry files it lists (digest.listing's `entry_paths`) and their
+    Its `listing` is the entry files it lists (digest.files' `entry_paths`) and their
     folder: the build loads exactly those, without listing them again. With
     `defer_entries`, a first build leaves their stamps to the loading (`add_stamps`).
     With `early`, the output check starts (`OutputCheck.start`) before the inputs are

@@ -20,7 +20,8 @@ from digest import __version__
 from digest.build import Content, load_content
 from digest.build import run as run_build
 from digest.diagnostics import did_you_mean, render
-from digest.listing import CONFIG_FILE, is_content_root
+from digest.files import CONFIG_FILE, is_content_root
+from digest.wording import papers_in_issues, plural
 
 if TYPE_CHECKING:
     from digest.models import SiteConfig
@@ -122,17 +123,12 @@ DraftsOption = Annotated[
 ]
 
 
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
 def report(content: Content, output_format: Format, strict: bool) -> int:
     """Print the diagnostics and the summary; return the exit code."""
     diagnostics = content.report.sorted(strict=strict)
     printed = render(diagnostics, output_format.value)
     if output_format is not Format.json:
-        papers, issues = content.paper_count, content.issue_count
-        counted = f"{_plural(papers, 'paper')} in {_plural(issues, 'issue')}"
+        counted = papers_in_issues(content.paper_count, content.issue_count)
         head, _, last = printed.rpartition("\n")
         printed = f"{head}\n{counted}: {last}" if head else f"{counted}: {last}"
     typer.echo(printed)
@@ -302,7 +298,7 @@ def build(
     result = run_build(root, out, drafts=drafts, strict=strict, cache=True)
     code = report(result.content, output_format, strict)
     if result.ok and output_format is not Format.json and result.out is not None:
-        typer.echo(f"built {_plural(result.pages, 'page')} into {_shown(result.out)}/")
+        typer.echo(f"built {plural(result.pages, 'page')} into {_shown(result.out)}/")
     raise typer.Exit(code if result.ok or code else 1)
 
 

@@ -20,7 +20,7 @@ from digest.diagnostics import (
     did_you_mean,
     error,
 )
-from digest.listing import CONFIG_FILE
+from digest.files import CONFIG_FILE
 from digest.models import CHARACTER_HINT, SiteConfig
 
 

@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Literal
 
+from digest.wording import plural
+
 OutputFormat = Literal["text", "json", "github"]
 
 # Every warning digest reports, by code: the checks `[tool.digest.checks]` can set to
@@ -170,10 +172,6 @@ def character_position(
     return None
 
 
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
 def summary_line(diagnostics: list[Diagnostic]) -> str:
     """`2 errors, 1 warning in 2 files`, or `no problems found`."""
     if not diagnostics:
@@ -181,7 +179,7 @@ def summary_line(diagnostics: list[Diagnostic]) -> str:
     errors = sum(d.severity is Severity.ERROR for d in diagnostics)
     warnings = len(diagnostics) - errors
     files = len({d.path for d in diagnostics})
-    return f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')} in {_plural(files, 'file')}"
+    return f"{plural(errors, 'error')}, {plural(warnings, 'warning')} in {plural(files, 'file')}"
 
 
 def format_text(diagnostics: list[Diagnostic]) -> str:

@@ -23,12 +23,12 @@ from urllib.parse import urljoin
 
 from markupsafe import Markup
 
-from digest import permalinks
-from digest.markdown import analyse, first_sentence, linked_text, render_markdown
+from digest import permalinks, wording
+from digest.markdown import analyse, linked_text, render_markdown
 from digest.models import PaperEntry, SiteConfig
 from digest.organise import IssueView, Library
 from digest.plain_prose import Linked
-from digest.views import Link, authors_short, format_date, paper_links
+from digest.views import Link, paper_links
 
 WIDTH = 72
 _LIST_ITEM = re.compile(r"^\s*([-*+]|\d+[.)])\s+")
@@ -86,12 +86,12 @@ def _paper(config: SiteConfig, entry: PaperEntry, issue_path: str) -> EmailPaper
     return EmailPaper(
         title=paper.title,
         url=permalinks.absolute(config, permalinks.paper_path(entry.id)),
-        authors=authors_short(paper.authors, paper.et_al),
-        affiliations=", ".join(paper.affiliations),
+        authors=wording.authors_short(paper.authors, paper.et_al),
+        affiliations=wording.join_names(paper.affiliations),
         summary=_html(config, paper.summary, issue_path, 4),
         summary_text=paper.summary,
         links=paper_links(paper),
-        one_liner=paper.tagline or first_sentence(paper.summary),
+        one_liner=wording.one_liner(paper),
     )
 
 
@@ -100,14 +100,11 @@ def email_context(library: Library, issue: IssueView) -> EmailContext:
     config = library.config
     path = permalinks.issue_path(issue.date)
     papers = {entry.id: _paper(config, entry, path) for entry in issue.papers}
-    when = format_date(issue.date)
-    count = len(issue.papers)
-    noun = "paper" if count == 1 else "papers"
     return {
         "site_title": config.title,
         "site_url": permalinks.absolute(config, permalinks.HOME),
         "title": issue.issue.title,
-        "dek": f"Latest {count} {noun} on {issue.issue.subject}: {when}",
+        "dek": wording.issue_dek(len(issue.papers), issue.issue.subject, issue.date),
         "web_url": permalinks.absolute(config, path),
         "feed_url": permalinks.absolute(config, permalinks.SITE_FEED),
         "bib_url": permalinks.absolute(config, permalinks.issue_bib_path(issue.date)),
@@ -313,13 +310,13 @@ def email_text(context: EmailContext) -> str:
             lines.append(f"  On the site: {paper.url}")
             parts.append("\n".join(lines))
     if context["under_the_hood"]:
-        parts.append(_heading("Under the hood", "-"))
+        parts.append(_heading(wording.UNDER_THE_HOOD, "-"))
         for group in context["under_the_hood"]:
             rows = [group.label]
             rows += [_wrap(f"- {paper.title}: {paper.one_liner}", "  ") for paper in group.papers]
             parts.append("\n".join(rows))
     if context["outlook_text"]:
-        parts.append(_heading("Impact & the road ahead", "-"))
+        parts.append(_heading(wording.OUTLOOK, "-"))
         parts.append(text_blocks(context["outlook_text"], "", references))
     parts.append(
         f"-- \n{context['site_title']}: {context['site_url']}\n"

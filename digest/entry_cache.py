@@ -49,16 +49,15 @@ from digest.cache import (
     Shards,
     Stamp,
     can_fork,
-    content_digest,
     read_payload,
     read_shards,
     read_stamped,
-    tool_fingerprint,
     unchanged_since,
     write_payload,
     write_shards,
 )
-from digest.listing import read_regular
+from digest.files import read_regular
+from digest.hashing import combine, digest_bytes, tool_fingerprint
 from digest.load import MAX_FILE_BYTES
 from digest.models import PackedPaper, Paper, SiteConfig, markdown_texts, tuple_reduce
 from digest.validate import FileResult, check_file
@@ -100,7 +99,7 @@ class EntryCache:
         self.config = config
         self.enabled = enabled
         self.fingerprint = tool_fingerprint() if enabled else ""
-        self.key = content_digest(f"{self.fingerprint}\n{config.model_dump_json()}".encode())
+        self.key = combine(self.fingerprint, config.model_dump_json())
         self.previous: dict[str, Record] = {}
         self.recorded_ns = 0
         self.shards = Shards()
@@ -173,7 +172,7 @@ class EntryCache:
                     data = read if now.st_size <= MAX_FILE_BYTES else None
                 except OSError:
                     data = None
-                digest = content_digest(data) if data is not None else ""
+                digest = digest_bytes(data) if data is not None else ""
             stamp = Stamp(stat.st_size, stat.st_mtime_ns, digest, stat.st_ctime_ns)
             if digest and known.stamp.digest == digest:
                 results[index] = known.result

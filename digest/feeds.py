@@ -26,7 +26,7 @@ from html import escape
 from typing import Any
 from urllib.parse import urlsplit
 
-from digest import permalinks
+from digest import permalinks, wording
 from digest.markdown import render_markdown
 from digest.models import PaperEntry, SiteConfig
 from digest.organise import IssueView, Library, Topic
@@ -99,13 +99,11 @@ def item_id(config: SiteConfig, issue_date: date, paper_id: str) -> str:
 
 def _content_html(entry: PaperEntry, page_url: str, to_html: MarkdownToHtml = summary_html) -> str:
     body = permalinks.absolutize(to_html(entry.paper.summary), page_url)
-    names = {"paper": "Paper", "code": "Code", "project": "Project", "data": "Data"}
-    links = [("paper", entry.paper.paper_url)] if entry.paper.paper_url else []
-    links += [(kind, url) for kind, url in entry.paper.links.items() if kind != "paper"]
+    links = wording.labelled_links(entry.paper)
     if not links:
         return body
     anchors = " · ".join(
-        f'<a href="{escape(url, quote=True)}">{names[kind]}</a>' for kind, url in links
+        f'<a href="{escape(url, quote=True)}">{escape(label)}</a>' for label, url in links
     )
     return f"{body}\n<p>{anchors}</p>"
 

@@ -3,23 +3,22 @@
 Both network tools (`importer.py`, `links.py`) keep what they learnt under the content
 root's `.digest-cache/` (git-ignored), so a second `digest new --from` or a CI rerun of
 `digest check --links` does not ask the same host the same question again. One JSON file
-per key, named by the key's SHA-256, written atomically; an unreadable or stale file is a
-miss, never an error. The clock is injected so tests can age entries without waiting.
+per key, named by the key's digest (digest.hashing), written atomically (digest.files); an
+unreadable or stale file is a miss, never an error. The clock is injected so tests can
+age entries without waiting.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from digest.cache import usable_folder
+from digest.files import write_atomically
+from digest.hashing import digest_bytes
 
 CACHE_DIR = ".digest-cache"
 
@@ -35,7 +34,7 @@ class DiskCache:
         self.usable = usable_folder(folder.parent) and usable_folder(folder)
 
     def _file(self, key: str) -> Path:
-        return self.folder / f"{hashlib.sha256(key.encode('utf-8')).hexdigest()[:40]}.json"
+        return self.folder / f"{digest_bytes(key.encode('utf-8'))}.json"
 
     def get(self, key: str, ttl: float) -> Any | None:
         """The value stored under `key` within the last `ttl` seconds, else None."""
@@ -62,33 +61,3 @@ class DiskCache:
             write_atomically(self._file(key), json.dumps(record, ensure_ascii=False))
         except OSError:
             return
-
-
-def write_atomically(path: Path, data: str | bytes) -> None:
-    """Write `data` (text as UTF-8) to a temporary file beside `path`, then move it into
-    place in one step.
-
-    A reader (or a crash) never sees half a file: `path` holds either its old content or
-    all of the new.
-    """
-    temporary = stage(path, data)
-    try:
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-
-
-def stage(path: Path, data: str | bytes) -> Path:
-    """A temporary file beside `path` holding `data`, to be moved into place with
-    `os.replace` (nothing is left behind if it cannot be written)."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data.encode("utf-8") if isinstance(data, str) else data)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    return Path(temporary)

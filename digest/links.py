@@ -54,6 +54,7 @@ from digest.load import RawEntry, load_file, scan_entries
 from digest.markdown import render_markdown
 from digest.models import Issue, IssueEntry, Paper, PaperEntry, SiteConfig, markdown_texts
 from digest.validate import PLACEHOLDER_URL
+from digest.wording import plural
 
 State = Literal["ok", "moved", "broken", "unknown"]
 PERMANENT = (301, 308)
@@ -440,13 +441,12 @@ def open_client(
 
 def offline(entries: str, unchecked: int) -> Diagnostic:
     """E502, once: no host could be reached at all, so no link was checked."""
-    links = "link" if unchecked == 1 else "links"
     return error(
         entries,
         1,
         1,
         "E502",
-        f"no network: could not reach any host ({unchecked} {links} unchecked)",
+        f"no network: could not reach any host ({plural(unchecked, 'link')} unchecked)",
         "check the connection (or the proxy settings), then run `digest check --links` again",
     )
 

@@ -29,7 +29,7 @@ import yaml
 from yaml import SafeLoader
 
 from digest.diagnostics import Diagnostic, error
-from digest.listing import (
+from digest.files import (
     NESTED,
     OUTSIDE,
     UNDECODABLE,
@@ -526,7 +526,7 @@ def scan_entries(
     entries_dir: Path, root: Path, listed: list[tuple[str, str]] | None = None
 ) -> Scanned:
     """Every YAML file under entries/, in order; an E204 for each one in the wrong place,
-    and an error for each one the listing refused (digest.listing's `Refused`).
+    and an error for each one the listing refused (digest.files' `Refused`).
 
     `listed` is `entry_paths(entries_dir, root)` when the caller has it already."""
     items: list[tuple[str, str, str] | Diagnostic] = []

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from digest.diagnostics import Diagnostic, error
+from digest.wording import plural
 
 MANIFEST = ".digest-manifest"
 _HEADER = "digest-manifest 1\n"
@@ -122,7 +123,7 @@ def guard(out: Path, protected: Iterable[Path], present: Collection[str] | None)
         return Guarded(None, extras, listed is not None)
     foreign.sort()
     first, more = foreign[0], len(foreign) - 1
-    others = f" (and {more} more {'file' if more == 1 else 'files'})" if more else ""
+    others = f" (and {plural(more, 'more file')})" if more else ""
     why = "its .digest-manifest does not list it" if listed is not None else "no .digest-manifest"
     return Guarded(
         error(

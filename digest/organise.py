@@ -15,16 +15,11 @@ from datetime import date
 from functools import cached_property
 
 from digest.models import Issue, IssueEntry, PaperEntry, SiteConfig, Theme
+from digest.wording import HOOD_GROUPS
 
-CONTRIBUTION_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Architectures", ("architecture",)),
-    ("Techniques & training strategies", ("technique",)),
-    ("Datasets & benchmarks", ("dataset", "benchmark")),
-)
-
-
+# Each contribution's place in HOOD_GROUPS, the "Under the hood" groups in their order.
 _GROUP_OF: dict[str | None, int] = {
-    kind: number for number, (_, kinds) in enumerate(CONTRIBUTION_GROUPS) for kind in kinds
+    kind: number for number, group in enumerate(HOOD_GROUPS) for kind in group.kinds
 }
 
 
@@ -98,7 +93,7 @@ def _issue_view(
     ordered = tuple(sorted(papers, key=paper_order))
     # One pass over the papers, each put in its themes' and its contribution's lists.
     by_theme: dict[str, list[PaperEntry]] = {theme.slug: [] for theme in themes}
-    in_group: list[list[PaperEntry]] = [[] for _ in CONTRIBUTION_GROUPS]
+    in_group: list[list[PaperEntry]] = [[] for _ in HOOD_GROUPS]
     for paper in ordered:
         outline = paper.outline
         for slug in outline.themes:
@@ -113,8 +108,8 @@ def _issue_view(
         if by_theme[theme.slug]
     )
     groups = tuple(
-        ContributionGroup(label, tuple(members))
-        for (label, _), members in zip(CONTRIBUTION_GROUPS, in_group, strict=True)
+        ContributionGroup(group.label, tuple(members))
+        for group, members in zip(HOOD_GROUPS, in_group, strict=True)
         if members
     )
     return IssueView(issue.date, issue.issue, issue.source, ordered, sections, groups)

@@ -44,7 +44,6 @@ dumping and hashing every model in every render process.
 from __future__ import annotations
 
 import gc
-import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -60,6 +59,7 @@ from digest.cache import (
     write_payload,
     write_shards,
 )
+from digest.hashing import combine
 from digest.models import PaperEntry
 from digest.organise import IssueView, Library, Topic
 
@@ -68,10 +68,6 @@ PIECES = "pieces"
 FRAGMENTS = "fragments"
 
 T = TypeVar("T")
-
-
-def _hash(*parts: str) -> str:
-    return hashlib.blake2b("\0".join(parts).encode(), digest_size=16).hexdigest()
 
 
 def site_fingerprint(tool: str, config_json: str, files: Mapping[str, Stamp], options: str) -> str:
@@ -85,7 +81,7 @@ def site_fingerprint(tool: str, config_json: str, files: Mapping[str, Stamp], op
         for name, stamp in files.items()
         if name.startswith(TEMPLATE_PREFIX)
     )
-    return _hash(*parts)
+    return combine(*parts)
 
 
 class PageKeys:
@@ -124,7 +120,7 @@ class PageKeys:
         if stamped is not None:
             return stamped
         dump = entry.paper.model_dump_json()
-        return _hash(entry.id, entry.issue_date.isoformat(), entry.source, dump)
+        return combine(entry.id, entry.issue_date.isoformat(), entry.source, dump)
 
     def paper_hash(self, entry: PaperEntry) -> str:
         found = self._hashes().get(entry.id)
@@ -139,7 +135,7 @@ class PageKeys:
             if stamped is not None:
                 found = f"{stamped}:{count}"
             else:
-                found = _hash(view.slug, view.source, view.issue.model_dump_json(), count)
+                found = combine(view.slug, view.source, view.issue.model_dump_json(), count)
             self._issues[view.slug] = found
         return found
 
@@ -156,7 +152,7 @@ class PageKeys:
         if found is None:
             hashes = self._hashes()
             papers = [hashes.get(p.id) or self._paper_hash(p) for p in view.papers]
-            found = self._issue_keys[view.slug] = _hash(self.issue_hash(view), *papers)
+            found = self._issue_keys[view.slug] = combine(self.issue_hash(view), *papers)
         return found
 
     def topic(self, topic: Topic) -> str:
@@ -165,11 +161,11 @@ class PageKeys:
         for group in topic.issues:
             parts.append(self.issue_hash(group.issue))
             parts += [hashes.get(p.id) or self._paper_hash(p) for p in group.papers]
-        return _hash(*parts)
+        return combine(*parts)
 
     def papers(self, entries: Iterable[PaperEntry], *more: str) -> str:
         """Some papers, each with its issue (as on its own page), and `more`."""
-        return _hash(*more, *(self.paper(entry) for entry in entries))
+        return combine(*more, *(self.paper(entry) for entry in entries))
 
     def site_map(self) -> str:
         """What the sitemap lists: every issue and paper by date and id, every topic's
@@ -181,7 +177,7 @@ class PageKeys:
             f"{topic.theme.slug}:{topic.issues[0].issue.slug if topic.issues else ''}"
             for topic in library.topics
         ]
-        return _hash(*parts)
+        return combine(*parts)
 
     def overview(self) -> str:
         """What the home and topics pages show: every issue's own entry and paper count,
@@ -197,12 +193,12 @@ class PageKeys:
         for topic in library.topics:
             newest = topic.issues[0].issue.slug if topic.issues else ""
             parts.append(f"{topic.theme.slug}:{topic.count}:{len(topic.issues)}:{newest}")
-        return _hash(*parts)
+        return combine(*parts)
 
     def whole(self) -> str:
         """Every issue and paper of the site, in order."""
         if self._whole is None:
-            self._whole = _hash(*(self.issue(view) for view in self.library.issues))
+            self._whole = combine(*(self.issue(view) for view in self.library.issues))
         return self._whole
 
 

@@ -12,9 +12,8 @@ from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
-from digest import citations, permalinks
+from digest import citations, permalinks, wording
 from digest.models import PaperEntry
-from digest.organise import CONTRIBUTION_GROUPS as _HOOD_LABELS
 from digest.organise import IssueView, Topic
 from digest.views import (
     BaseContext,
@@ -26,11 +25,7 @@ from digest.views import (
     TopicIssueView,
     TopicSummary,
     Views,
-    format_date,
-    plural,
 )
-
-HOOD_IDS = ("architectures", "techniques", "datasets")
 
 
 class HomeContext(BaseContext):
@@ -72,21 +67,20 @@ def _contents(view: IssueView) -> tuple[ContentsItem, ...]:
         ContentsItem(f"theme-{s.theme.slug}", s.theme.title, len(s.papers)) for s in view.sections
     ]
     if view.under_the_hood:
-        items.append(ContentsItem("under-the-hood", "Under the hood", None))
+        items.append(ContentsItem("under-the-hood", wording.UNDER_THE_HOOD, None))
     if view.issue.outlook:
-        items.append(ContentsItem("outlook", "Impact & the road ahead", None))
+        items.append(ContentsItem("outlook", wording.OUTLOOK, None))
     return tuple(items)
 
 
 def _topic_summary(topic: Topic, root: str) -> TopicSummary:
-    issues = len(topic.issues)
     return TopicSummary(
         slug=topic.theme.slug,
         title=topic.theme.title,
         description=topic.theme.description,
         count=topic.count,
-        count_text=f"{plural(topic.count, 'paper')} in {plural(issues, 'issue')}",
-        latest=format_date(topic.issues[0].issue.date) if topic.issues else None,
+        count_text=wording.papers_in_issues(topic.count, len(topic.issues)),
+        latest=wording.format_date(topic.issues[0].issue.date) if topic.issues else None,
         url=root + permalinks.topic_path(topic.theme.slug),
     )
 
@@ -108,10 +102,10 @@ def home_context(views: Views) -> HomeContext:
 
 def issue_context(view: IssueView, views: Views) -> IssueContext:
     url = permalinks.page_file(permalinks.issue_path(view.date))
-    base = views.base(url, f"{view.issue.title} — {format_date(view.date)}", "issue")
+    title = wording.page_title(view.issue.title, wording.format_date(view.date))
+    base = views.base(url, title, "issue")
     root = base["root"]
-    when = format_date(view.date)
-    dek = f"Latest {plural(len(view.papers), 'paper')} on {view.issue.subject}: {when}"
+    dek = wording.issue_dek(len(view.papers), view.issue.subject, view.date)
     # <, > and & are escaped in the JSON, so it cannot end its <script> element.
     json_ld = Markup(citations.issue_page_json_ld(views.library, view, dek, views.article))
     base["page"] = replace(base["page"], description=dek, og_type="article", json_ld=json_ld)
@@ -125,10 +119,10 @@ def issue_context(view: IssueView, views: Views) -> IssueContext:
         )
         for s in view.sections
     )
-    ids = dict(zip((label for label, _ in _HOOD_LABELS), HOOD_IDS, strict=True))
+    ids = {group.label: group.id for group in wording.HOOD_GROUPS}
     hood = tuple(
         GroupView(
-            f"hood-{ids.get(g.label, 'other')}",
+            f"hood-{ids[g.label]}",
             g.label,
             tuple(views.paper(p, root, 4) for p in g.papers),
         )
@@ -147,13 +141,13 @@ def issue_context(view: IssueView, views: Views) -> IssueContext:
 def topics_context(views: Views) -> TopicsContext:
     library = views.library
     url = permalinks.page_file(permalinks.TOPICS)
-    base = views.base(url, f"Topics — {library.config.title}", "topics")
+    base = views.base(url, wording.page_title("Topics", library.config.title), "topics")
     return {**base, "topics": tuple(_topic_summary(t, base["root"]) for t in library.topics)}
 
 
 def topic_context(topic: Topic, views: Views) -> TopicContext:
     url = permalinks.page_file(permalinks.topic_path(topic.theme.slug))
-    title = f"{topic.theme.title} — {views.library.config.title}"
+    title = wording.page_title(topic.theme.title, views.library.config.title)
     base = views.base(url, title, "topics", topic.theme.description)
     root = base["root"]
     issues = tuple(
@@ -169,9 +163,7 @@ def topic_context(topic: Topic, views: Views) -> TopicContext:
 def paper_context(entry: PaperEntry, views: Views) -> PaperContext:
     url = permalinks.page_file(permalinks.paper_path(entry.id))
     paper = entry.paper
-    base = views.base(
-        url, paper.title, "paper", paper.tagline or views.first_sentence(paper.summary)
-    )
+    base = views.base(url, paper.title, "paper", wording.one_liner(paper))
     root = base["root"]
     description = base["page"].description
     json_ld = Markup(citations.paper_page_json_ld(views.library, entry, description, views.article))
@@ -189,7 +181,8 @@ def not_found_context(views: Views) -> NotFoundContext:
     """404.html is served at any depth, so its links are root-relative: "/" plus the path of
     `base_url` ("/diffusion/" for https://x.github.io/diffusion), or "/" without one."""
     library = views.library
-    base = views.base(permalinks.NOT_FOUND, f"Page not found — {library.config.title}", "404")
+    title = wording.page_title("Page not found", library.config.title)
+    base = views.base(permalinks.NOT_FOUND, title, "404")
     prefix = urlsplit(library.config.base_url).path.strip("/") if library.config.base_url else ""
     base["root"] = f"/{prefix}/" if prefix else "/"
     return {**base}

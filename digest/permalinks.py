@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 from digest.diagnostics import Diagnostic, warning
-from digest.listing import CONFIG_FILE
+from digest.files import CONFIG_FILE
 from digest.models import SiteConfig
 
 HOME = ""

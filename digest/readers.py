@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date
 
-from digest import citations, email, feeds, permalinks, search, sitemap
+from digest import citations, email, feeds, permalinks, search, sitemap, wording
 from digest.models import PaperEntry
 from digest.organise import Library
 from digest.page_cache import PageKeys
@@ -71,7 +71,7 @@ def search_pages(library: Library, renderer: Renderer) -> Iterable[RenderedPage 
     url = permalinks.page_file(permalinks.SEARCH)
     kept = renderer.kept(url, "search.html", _of_site_map)  # it lists the issues
     if kept is None:
-        base = renderer.base(url, f"Search — {library.config.title}", "search")
+        base = renderer.base(url, wording.page_title("Search", library.config.title), "search")
         kept = renderer.page(url, "search.html", {**base, "search": search.search_page(library)})
     yield kept
     yield renderer.kept(search.INDEX_PATH, "search.py", _whole) or RenderedPage(

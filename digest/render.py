@@ -37,9 +37,9 @@ from jinja2.loaders import split_template_path
 from markupsafe import Markup
 
 from digest import permalinks
-from digest.cache import Stamp, walk_files
+from digest.cache import Stamp
 from digest.diagnostics import Diagnostic, error
-from digest.listing import (
+from digest.files import (
     NotRegularFile,
     bounds_of,
     first_bad_byte,
@@ -51,6 +51,7 @@ from digest.listing import (
     template_folders,
     theme_dir,
     undecodable,
+    walk_files,
     within,
 )
 from digest.markdown import html_at
@@ -65,7 +66,8 @@ from digest.pages import (
     topic_context,
     topics_context,
 )
-from digest.views import BaseContext, PaperView, Views, format_date, plural
+from digest.views import BaseContext, PaperView, Views
+from digest.wording import format_date, plural
 
 T = TypeVar("T")
 TEMPLATE_SUFFIXES = (".html", ".xml", ".txt")

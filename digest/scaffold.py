@@ -30,9 +30,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from digest.http_cache import stage, write_atomically
+from digest.files import entry_files, stage, write_atomically
 from digest.importer import Importer
-from digest.listing import entry_files
 from digest.load import ISSUE_FILE, RawEntry, display_path, load_file
 from digest.metadata import ImportFailure, Metadata, Source, clean_text, parse_source
 from digest.models import SLUG_PATTERN, SiteConfig

@@ -29,23 +29,16 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
 from functools import partial
 from typing import Any
 
 from digest import permalinks
-from digest.markdown import first_sentence
 from digest.models import CONTRIBUTIONS, PaperEntry
 from digest.organise import IssueView, Library
+from digest.wording import CONTRIBUTION_LABELS, long_date, one_liner
 
 INDEX_PATH = "search/index.json"
 SCRIPT_PATH = "assets/search.js"
-CONTRIBUTION_LABELS = {
-    "architecture": "Architecture",
-    "technique": "Technique",
-    "dataset": "Dataset",
-    "benchmark": "Benchmark",
-}
 STOP_WORDS = frozenset(
     """a an and are as at be by can for from has have in into is it its of on or our so such
     that the their them then these they this those to was we were which while with without
@@ -73,11 +66,6 @@ def words(text: str) -> list[str]:
     return _WORD.findall(folded)
 
 
-def one_liner(entry: PaperEntry) -> str:
-    """The tagline, else the summary's first sentence (as on the "Under the hood" lists)."""
-    return entry.paper.tagline or first_sentence(entry.paper.summary)
-
-
 def summary_words(entry: PaperEntry, line: str) -> str:
     """The summary's words that the title, tags and one-line description do not hold."""
     paper = entry.paper
@@ -92,7 +80,7 @@ def summary_words(entry: PaperEntry, line: str) -> str:
 
 def paper_words(entry: PaperEntry) -> tuple[str, str]:
     """(one-line description, summary words): the costly part of a paper's index row."""
-    line = one_liner(entry)
+    line = one_liner(entry.paper)
     return line, summary_words(entry, line)
 
 
@@ -146,17 +134,6 @@ def index_json(
     return f'{_json(head)[:-1]},"papers":['.encode() + b",".join(chunks) + b"]}\n"
 
 
-MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
-
-
-def _long_date(day: date) -> str:
-    """28 February 2026, the same in every locale."""
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
-
-
 @dataclass(frozen=True)
 class Option:
     value: str
@@ -180,7 +157,7 @@ def search_page(library: Library) -> SearchPage:
     return SearchPage(
         topics=tuple(Option(theme.slug, theme.title) for theme in library.config.themes),
         contributions=tuple(Option(kind, CONTRIBUTION_LABELS[kind]) for kind in CONTRIBUTIONS),
-        issues=tuple(Option(view.slug, _long_date(view.date)) for view in library.issues),
+        issues=tuple(Option(view.slug, long_date(view.date)) for view in library.issues),
         index_url=permalinks.relative(page, INDEX_PATH),
         script_url=permalinks.relative(page, SCRIPT_PATH),
         root_url=permalinks.relative(page, ""),

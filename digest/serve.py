@@ -46,7 +46,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from digest import build, permalinks
 from digest.config import load_config
 from digest.diagnostics import render
-from digest.listing import printable, read_regular
+from digest.files import printable, read_regular, walk_files
 
 PREFIX = "/__digest/"
 EVENTS = PREFIX + "events"
@@ -147,33 +147,19 @@ def inject_client(body: bytes, generation: int) -> bytes:
 # ------------------------------------------------------------------ watching
 
 
-def _scan(path: Path, found: dict[str, tuple[int, int]]) -> None:
-    try:
-        with os.scandir(path) as items:
-            for item in items:
-                if item.name.startswith("."):
-                    continue
-                if item.is_dir(follow_symlinks=False):
-                    _scan(Path(item.path), found)
-                else:
-                    stat = item.stat()
-                    found[item.path] = (stat.st_mtime_ns, stat.st_size)
-    except OSError:
-        return
-
-
 def snapshot(paths: list[Path]) -> dict[str, tuple[int, int]]:
-    """(mtime, size) of every file under `paths` (folders are walked, dot-files skipped)."""
+    """(mtime, size) of every file under `paths`: folders are walked as a build walks
+    them (digest.files' `walk_files`: linked folders followed, pipes left out), with
+    dot-files (an editor's swap file) skipped."""
     found: dict[str, tuple[int, int]] = {}
     for path in paths:
-        if path.is_dir():
-            _scan(path, found)
-        else:
+        inside = walk_files(path, hidden=False) if path.is_dir() else [("", str(path))]
+        for _, file in inside:
             try:
-                stat = path.stat()
-            except OSError:
+                stat = os.stat(file)
+            except OSError:  # gone since, or a link that leads nowhere
                 continue
-            found[str(path)] = (stat.st_mtime_ns, stat.st_size)
+            found[file] = (stat.st_mtime_ns, stat.st_size)
     return found
 
 

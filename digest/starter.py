@@ -24,8 +24,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from digest import __version__
-from digest.http_cache import write_atomically
-from digest.listing import CONFIG_FILE
+from digest.files import CONFIG_FILE, write_atomically
 from digest.load import ISSUE_FILE
 from digest.models import DEFAULT_THEMES, SiteConfig
 from digest.schema import schema_text

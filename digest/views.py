@@ -10,77 +10,20 @@ digest.markdown, which parses each distinct text once. Nothing here knows about 
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import TypedDict
 
 from markupsafe import Markup
 
-from digest import citations, permalinks, search
-from digest.markdown import first_sentence, html_at
+from digest import citations, permalinks, search, wording
+from digest.hashing import combine
+from digest.markdown import html_at
 from digest.models import Paper, PaperEntry
 from digest.organise import IssueView, Library
 from digest.page_cache import PageCache, PageKeys
 
-MONTHS = (
-    "Jan.",
-    "Feb.",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "Aug.",
-    "Sept.",
-    "Oct.",
-    "Nov.",
-    "Dec.",
-)
-LINK_LABELS = {"paper": "Paper", "code": "Code", "project": "Project page", "data": "Data"}
-CONTRIBUTION_LABELS = {
-    "architecture": "Architecture",
-    "technique": "Technique",
-    "dataset": "Dataset",
-    "benchmark": "Benchmark",
-}
-MAX_LISTED_AUTHORS = 3
 CACHED_CARDS = 1 << 15  # cards kept drawn for the next page that lists the same paper
-
-
-# ------------------------------------------------------------------ formatting
-
-
-def format_date(value: date) -> str:
-    """ "Feb. 28, 2026": AP-style months, independent of the machine's locale."""
-    return f"{MONTHS[value.month - 1]} {value.day}, {value.year}"
-
-
-def _join(names: Iterable[str]) -> str:
-    items = list(names)
-    if len(items) <= 2:
-        return " and ".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def authors_short(authors: list[str], et_al: bool) -> str:
-    """ "Bowen Cui et al." when the list is incomplete or long, else "A, B and C"."""
-    if not authors:
-        return ""
-    if et_al or len(authors) > MAX_LISTED_AUTHORS:
-        return f"{authors[0]} et al."
-    return _join(authors)
-
-
-def authors_full(authors: list[str], et_al: bool) -> str:
-    if not authors:
-        return ""
-    return ", ".join(authors) + (" et al." if et_al else "")
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def page_root(url: str) -> str:
@@ -258,15 +201,10 @@ class Views:
     def __post_init__(self) -> None:
         self._topics = [theme.slug for theme in self.library.config.themes]
         self.theme_titles = {theme.slug: theme.title for theme in self.library.config.themes}
-        self._topics_key = hashlib.blake2b(
-            " ".join(self._topics).encode(), digest_size=8
-        ).hexdigest()
+        self._topics_key = combine(*self._topics)
 
     def markdown(self, text: str, top_heading: int = 1) -> Markup:
         return Markup(html_at(text, top_heading))
-
-    def first_sentence(self, text: str) -> str:
-        return first_sentence(text)
 
     def paper(self, entry: PaperEntry, root: str, top_heading: int) -> PaperView:
         key = (entry.id, root, top_heading)
@@ -365,15 +303,14 @@ class Views:
 
 def paper_links(paper: Paper) -> tuple[Link, ...]:
     """The paper itself (arXiv, DOI or its own address) first, then code, project, data."""
-    links = [Link(LINK_LABELS["paper"], paper.paper_url)] if paper.paper_url else []
-    links += [Link(LINK_LABELS[kind], url) for kind, url in paper.links.items() if kind != "paper"]
-    return tuple(links)
+    return tuple(Link(label, url) for label, url in wording.labelled_links(paper))
 
 
 def _paper_view(entry: PaperEntry, views: Views, root: str, top_heading: int) -> PaperView:
     paper = entry.paper
+    contribution = paper.contribution
     titles = views.theme_titles
-    full = authors_full(paper.authors, paper.et_al)
+    full = wording.authors_full(paper.authors, paper.et_al)
     source = f"arXiv:{paper.arxiv}" if paper.arxiv else (f"doi:{paper.doi}" if paper.doi else "")
     year = (paper.published or entry.issue_date).year
     citation = " ".join(
@@ -392,25 +329,25 @@ def _paper_view(entry: PaperEntry, views: Views, root: str, top_heading: int) ->
         title=paper.title,
         name=paper.short or paper.title,
         url=root + permalinks.paper_path(entry.id),
-        authors=authors_short(paper.authors, paper.et_al),
+        authors=wording.authors_short(paper.authors, paper.et_al),
         authors_full=full,
-        affiliations=_join(paper.affiliations),
+        affiliations=wording.join_names(paper.affiliations),
         tagline=paper.tagline,
-        one_liner=paper.tagline or views.first_sentence(paper.summary),
+        one_liner=wording.one_liner(paper),
         summary_markdown=paper.summary,
         summary_heading=top_heading,
         links=paper_links(paper),
         themes=tuple(
             Link(titles[s], root + permalinks.topic_path(s)) for s in paper.themes if s in titles
         ),
-        contribution=CONTRIBUTION_LABELS[paper.contribution] if paper.contribution else None,
+        contribution=wording.CONTRIBUTION_LABELS[contribution] if contribution else None,
         arxiv=paper.arxiv,
         doi=paper.doi,
-        published=format_date(paper.published) if paper.published else None,
+        published=wording.format_date(paper.published) if paper.published else None,
         published_iso=paper.published.isoformat() if paper.published else None,
         keywords=", ".join(paper.tags),
         citation=citation,
-        issue_date=format_date(entry.issue_date),
+        issue_date=wording.format_date(entry.issue_date),
         issue_date_iso=entry.issue_date.isoformat(),
         issue_url=root + permalinks.issue_path(entry.issue_date),
     )
@@ -418,7 +355,7 @@ def _paper_view(entry: PaperEntry, views: Views, root: str, top_heading: int) ->
 
 def _issue_summary(view: IssueView, views: Views, root: str, top_heading: int) -> IssueSummary:
     count = len(view.papers)
-    when = format_date(view.date)
+    when = wording.format_date(view.date)
     return IssueSummary(
         slug=view.slug,
         date=when,
@@ -426,7 +363,7 @@ def _issue_summary(view: IssueView, views: Views, root: str, top_heading: int) -
         title=view.issue.title,
         subject=view.issue.subject,
         count=count,
-        dek=f"Latest {plural(count, 'paper')} on {view.issue.subject}: {when}",
+        dek=wording.issue_dek(count, view.issue.subject, view.date),
         url=root + permalinks.issue_path(view.date),
         intro_markdown=view.issue.intro,
         intro_heading=top_heading,

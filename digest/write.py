@@ -31,8 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from digest import swap
-from digest.cache import BINARY, Stamp, content_digest
+from digest.cache import Stamp
 from digest.diagnostics import Diagnostic, error
+from digest.files import BINARY
+from digest.hashing import digest_bytes
 from digest.manifest import MANIFEST, Guarded, guard, manifest_text, read_manifest
 from digest.render import RenderedPage
 
@@ -122,7 +124,7 @@ def stage_page(stage: Path, page: RenderedPage) -> RenderedPage:
         modified_ns = _write_new(path, data)
     except OSError:
         return page
-    stamp = Stamp(len(data), modified_ns, content_digest(data))
+    stamp = Stamp(len(data), modified_ns, digest_bytes(data))
     return RenderedPage(page.url, b"", staged=True, stamp=stamp)
 
 
@@ -376,7 +378,7 @@ def _write(
         if not os.path.lexists(out):
             stage.rename(out)
             swap.release(stage)
-            return WriteResult(len(pages) + len(assets), [], stamps, content_digest(data))
+            return WriteResult(len(pages) + len(assets), [], stamps, digest_bytes(data))
         swap.exchange(stage, out)  # `stage` now holds the previous site
     except BaseException:
         if stage is not None and (fresh or stage != spare):
@@ -384,7 +386,7 @@ def _write(
         raise
     swap.release(stage)
     _keep_as_spare(stage, spare, guarded)
-    return WriteResult(len(pages) + len(assets), [], stamps, content_digest(data))
+    return WriteResult(len(pages) + len(assets), [], stamps, digest_bytes(data))
 
 
 def _keep_as_spare(previous: Path, spare: Path, guarded: Guarded) -> None:

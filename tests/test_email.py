@@ -150,6 +150,7 @@ def test_plain_text_edition(example: dict[str, str], example_root: Path) -> None
     assert "\n=====" in text
     assert "Latest 27 papers on diffusion models: Feb. 28, 2026" in text
     assert f"Read it on the web: {BASE}/2026-02-28/" in text
+    assert "  Gabriel Raya et al. — Sony AI and Tilburg University\n" in text  # as on the pages
     for paper_id, entry in library.papers.items():
         assert f"On the site: {BASE}/papers/{paper_id}/" in text
         assert entry.paper.title.split()[0] in text

@@ -13,9 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from digest import build, cache, entry_cache, listing, load, markdown, validate
+from digest import build, cache, entry_cache, files, hashing, load, markdown, validate
 from digest.build import Content, load_content
-from digest.cache import CACHE_DIR, read_payload, tool_fingerprint
+from digest.cache import CACHE_DIR, read_payload
+from digest.hashing import tool_fingerprint
 from digest.models import PackedPaper
 from digest.organise import organise
 from tests.conftest import MINIMAL_ISSUE, count_parses, first_arguments, paper_yaml
@@ -375,7 +376,7 @@ def test_a_build_knows_unchanged_entries_by_its_own_stamps(
 
     def counted(folder: Path, root: Path | None = None) -> list[tuple[str, str]]:
         listings.append(folder)
-        return listing.entry_paths(folder, root)
+        return files.entry_paths(folder, root)
 
     monkeypatch.setattr(load, "entry_paths", counted)
     monkeypatch.setattr(cache, "entry_paths", counted)
@@ -384,7 +385,7 @@ def test_a_build_knows_unchanged_entries_by_its_own_stamps(
     assert checked == ["alpha.yaml"]
     assert listings == [root / "entries"]  # listed once, for the stamps and the loading
     # One stat per entry, to stamp it; the changed one is then read from a descriptor
-    # (digest.listing's `read_regular`), not stat'ed again.
+    # (digest.files' `read_regular`), not stat'ed again.
     assert sorted(stats) == sorted(p.name for p in paper_files(root))
     assert {p.paper.title for p in result.content.papers} == {"New", "A Paper About Things"}
     monkeypatch.undo()
@@ -399,15 +400,15 @@ def test_a_first_build_hashes_each_entry_once(
     root = settled_root(tmp_path / "root")
     entries = [path.read_bytes() for path in (root / "entries").rglob("*.yaml")]
     hashed: list[bytes] = []
-    real_digest = cache.content_digest
+    real_digest = hashing.digest_bytes
 
     def counting(data: bytes) -> str:
         if data in entries:
             hashed.append(data)
         return real_digest(data)
 
-    monkeypatch.setattr(cache, "content_digest", counting)
-    monkeypatch.setattr(entry_cache, "content_digest", counting)
+    monkeypatch.setattr(cache, "digest_bytes", counting)
+    monkeypatch.setattr(entry_cache, "digest_bytes", counting)
     assert build.run(root, cache=True).ok
     assert sorted(hashed) == sorted(entries)
     monkeypatch.undo()

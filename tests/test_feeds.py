@@ -147,6 +147,21 @@ def test_ids_survive_a_retitled_paper(make_site: SiteFactory) -> None:
     assert {e.link: e.id for e in after} == before  # ...and kept its id
 
 
+def test_item_links_have_the_labels_of_the_pages(make_site: SiteFactory) -> None:
+    links = "{code: 'https://c.example/', project: 'https://p.example/'}"
+    files = {
+        "entries/2026-01-05/_issue.yaml": MINIMAL_ISSUE,
+        "entries/2026-01-05/a.yaml": paper_yaml(arxiv="'2601.01234'", links=links),
+    }
+    root = make_site(files, f'base_url = "{BASE}"\n')
+    content = parsed(feed_pages(library_of(root), root)["feed.xml"]).entries[0].content[0].value
+    assert content.endswith(
+        '<p><a href="https://arxiv.org/abs/2601.01234">Paper</a> · '
+        '<a href="https://c.example/">Code</a> · '
+        '<a href="https://p.example/">Project page</a></p>'
+    )
+
+
 def test_drafts_stay_out_and_whole_issues_fill_the_feed(make_site: SiteFactory) -> None:
     files: dict[str, str | bytes] = {}
     for day, count in (("2026-03-01", 60), ("2026-02-01", 50), ("2026-01-01", 5)):

@@ -1,4 +1,4 @@
-"""The on-disk cache shared by the importer and the link checker, and atomic writes."""
+"""The on-disk cache shared by the importer and the link checker."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.http_cache import DiskCache, write_atomically
+from digest.http_cache import DiskCache
 from tests.http_server import FakeClock
 
 
@@ -38,17 +38,6 @@ def test_an_unwritable_cache_is_skipped(tmp_path: Path) -> None:
     cache = DiskCache(blocker, FakeClock())
     cache.put("key", "value")  # no exception
     assert cache.get("key", ttl=60) is None
-
-
-def test_atomic_write_replaces_whole_and_cleans_up_on_failure(tmp_path: Path) -> None:
-    target = tmp_path / "entry.yaml"
-    target.write_text("old\n")
-    write_atomically(target, "new\n")
-    assert target.read_text() == "new\n"
-    with pytest.raises(UnicodeEncodeError):
-        write_atomically(target, "bad \udc80 surrogate")
-    assert target.read_text() == "new\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["entry.yaml"]
 
 
 @pytest.mark.parametrize("linked", [".digest-cache", ".digest-cache/links"])

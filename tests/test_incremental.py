@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from digest import build, cache, swap, write
+from digest import build, cache, hashing, swap, write
 from digest import organise as organise_module
 from digest.manifest import MANIFEST, manifest_text
 from digest.render import RenderedPage
@@ -157,13 +157,13 @@ def assert_same(
 def assert_state_describes(root: Path, out: Path) -> None:
     """The recorded state stamps exactly the files and folders `out` holds (an in-place
     update records only what it replaced: the rest must still be true)."""
-    state = cache.read_state(root / cache.CACHE_DIR / cache.STATE_FILE, cache.tool_fingerprint())
+    state = cache.read_state(root / cache.CACHE_DIR / cache.STATE_FILE, hashing.tool_fingerprint())
     assert state is not None
     files = {p.relative_to(out).as_posix(): p for p in out.rglob("*") if p.is_file()}
     assert {
         url: (stamp.size, stamp.mtime_ns, stamp.digest) for url, stamp in state.outputs.items()
     } == {
-        url: (p.stat().st_size, p.stat().st_mtime_ns, cache.content_digest(p.read_bytes()))
+        url: (p.stat().st_size, p.stat().st_mtime_ns, hashing.digest_bytes(p.read_bytes()))
         for url, p in files.items()
     }
     folders = {"": out} | {p.relative_to(out).as_posix(): p for p in out.rglob("*") if p.is_dir()}

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from digest.models import Issue, IssueEntry, Paper, PaperEntry, SiteConfig
-from digest.organise import CONTRIBUTION_GROUPS, organise, paper_order
+from digest.organise import organise, paper_order
+from digest.wording import HOOD_GROUPS
 
 from .conftest import examples
 
@@ -66,11 +67,11 @@ def test_every_paper_appears_once_per_theme(
         in_groups = Counter(p.id for group in view.under_the_hood for p in group.papers)
         assert set(in_groups) == {p.id for p in view.papers if p.paper.contribution}
         assert all(count == 1 for count in in_groups.values())
-        labels = [label for label, _ in CONTRIBUTION_GROUPS]
+        labels = [group.label for group in HOOD_GROUPS]
         assert [g.label for g in view.under_the_hood] == [
             label for label in labels if label in {g.label for g in view.under_the_hood}
         ]
-        kinds = dict(CONTRIBUTION_GROUPS)
+        kinds = {group.label: group.kinds for group in HOOD_GROUPS}
         for group in view.under_the_hood:
             assert list(group.papers) == sorted(group.papers, key=paper_order)
             assert all(p.paper.contribution in kinds[group.label] for p in group.papers)

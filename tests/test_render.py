@@ -1,51 +1,21 @@
 from __future__ import annotations
 
 import fnmatch
-import importlib.util
 import os
 import re
 import tomllib
-from datetime import date
 from pathlib import Path
 
 import pytest
 
 from digest.build import run
 from digest.config import load_config
-from digest.listing import theme_dir
+from digest.files import theme_dir
 from digest.render import load_templates
-from digest.views import authors_short, format_date, page_root
+from digest.views import page_root
 
 from .conftest import MINIMAL_ISSUE, REPO, SiteFactory, paper_yaml
 from .test_load import POSIX, run_digest
-
-
-@pytest.mark.parametrize(
-    ("day", "text"),
-    [
-        (date(2026, 2, 28), "Feb. 28, 2026"),
-        (date(2026, 5, 1), "May 1, 2026"),
-        (date(2025, 9, 30), "Sept. 30, 2025"),
-        (date(2024, 3, 9), "March 9, 2024"),
-    ],
-)
-def test_dates_are_formatted_without_the_locale(day: date, text: str) -> None:
-    assert format_date(day) == text
-
-
-@pytest.mark.parametrize(
-    ("authors", "et_al", "line"),
-    [
-        (["Bowen Cui"], True, "Bowen Cui et al."),
-        (["Bowen Cui"], False, "Bowen Cui"),
-        (["A", "B"], False, "A and B"),
-        (["A", "B", "C"], False, "A, B and C"),
-        (["A", "B", "C", "D"], False, "A et al."),
-        ([], False, ""),
-    ],
-)
-def test_author_lines(authors: list[str], et_al: bool, line: str) -> None:
-    assert authors_short(authors, et_al) == line
 
 
 @pytest.mark.parametrize(
@@ -54,14 +24,6 @@ def test_author_lines(authors: list[str], et_al: bool, line: str) -> None:
 )
 def test_page_root(url: str, root: str) -> None:
     assert page_root(url) == root
-
-
-def test_default_theme_is_the_repository_templates_folder() -> None:
-    spec = importlib.util.find_spec("digest.templates")
-    assert spec is not None
-    assert theme_dir() == REPO / "templates"
-    assert (theme_dir() / "base.html").is_file()
-    assert (theme_dir() / "assets" / "style.css").is_file()
 
 
 def test_the_default_templates_hold_no_character_past_latin_1() -> None:

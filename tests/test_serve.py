@@ -169,6 +169,28 @@ def test_inject_client_before_the_last_body_close() -> None:
     assert inject_client(b"no body", 1).startswith(b"no body<script")
 
 
+def test_watching_sees_what_a_build_reads_and_skips_dot_files(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "card.html").write_text("card")
+    templates = tmp_path / "templates"
+    (templates / ".cache").mkdir(parents=True)
+    (templates / "base.html").write_text("base")
+    (templates / ".base.html.swp").write_text("an editor's")
+    (templates / ".cache" / "x").write_text("x")
+    (templates / "partials").symlink_to(shared)  # a linked folder: its files are watched
+    (templates / "loop").symlink_to(templates)  # a loop back: walked once
+    (templates / "gone").symlink_to(tmp_path / "missing")  # nothing to watch, no error
+    config = tmp_path / "pyproject.toml"
+    config.write_text("[tool.digest]\n")
+    seen = serve.snapshot([config, templates, tmp_path / "entries"])
+    assert sorted(seen) == sorted(
+        str(p) for p in (config, templates / "base.html", templates / "partials" / "card.html")
+    )
+    (shared / "card.html").write_text("a longer card")
+    assert serve.snapshot([config, templates]) != seen
+
+
 def test_edit_rebuilds_and_tells_open_pages(server: DevServer) -> None:
     generation = server.state.generation
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=15)

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from digest import write
-from digest.cache import Stamp, content_digest
+from digest.cache import Stamp
+from digest.hashing import digest_bytes
 from digest.manifest import MANIFEST, manifest_text, read_manifest
 from digest.render import RenderedPage
 from digest.write import unsafe_url, write_site
@@ -221,7 +222,7 @@ def test_a_first_build_writes_pages_into_the_stage_as_they_come(tmp_path: Path) 
     assert (out / "papers/a/index.html").read_bytes() == "<p>é</p>".encode()
     assert (out / "robots.txt").read_text() == "ok\n"
     written = (out / "papers/a/index.html").stat()  # the stamp taken as it was written
-    assert page.stamp == Stamp(written.st_size, written.st_mtime_ns, content_digest(data))
+    assert page.stamp == Stamp(written.st_size, written.st_mtime_ns, digest_bytes(data))
     assert not stage.exists()
     assert write.new_stage(out) is None  # the folder exists: its files get reused instead
     again = write.new_stage(out, reusing=False)  # unless nothing of it is known to reuse

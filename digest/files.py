@@ -1,10 +1,14 @@
-"""Listing: where a build's input files are, without reading them, and how to read one.
+"""Files: the content root's files, how to list and read them, and how to write one.
 
 A build lists the entries folder once, to stamp every file (digest.cache) and then to
 load the ones that changed (digest.load), and looks up its template folders to stamp
 them and then to load the templates (digest.render). A no-change build stops after the
 stamps, so this lives apart from the loader, the configuration's model and the
 renderer: such a build imports none of them (nor PyYAML or Jinja).
+
+Every folder walk goes through `walk_files` (templates, assets, the output folder, what
+`digest serve` watches) and every file digest writes in place (a cache file, an entry,
+a starter file) through `write_atomically`.
 
 The file system cannot hang, leak or crash a build:
 
@@ -14,15 +18,22 @@ The file system cannot hang, leak or crash a build:
 - the listing refuses what must not be read (`Listed.refused`): a link that leads
   outside the content root (`outside`), a name that is not UTF-8, YAML files in a folder
   inside an issue folder; the loader reports each one at its path;
-- names are shown with `printable`: the bytes of a name that is not UTF-8 escaped.
+- a walk leaves out pipes and devices, and follows a linked folder unless it leads back
+  to a folder being walked;
+- names are shown with `printable`: the bytes of a name that is not UTF-8 escaped;
+- a file written with `write_atomically` holds its old content or all of the new, never
+  half of it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import importlib.util
 import os
 import stat
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -160,6 +171,92 @@ def bounds_of(folder: Path, root: Path) -> tuple[str, ...] | None:
         return (real(here),)
     resolved_root = real(base)
     return (resolved_root,) if within(real(here), (resolved_root,)) else None
+
+
+# ------------------------------------------------------------------ walking a folder
+
+
+def walk_files(
+    folder: str | Path,
+    prefix: str = "",
+    skip: frozenset[str] = frozenset(),
+    chain: tuple[str, ...] = (),
+    *,
+    hidden: bool = True,
+) -> Iterator[tuple[str, str]]:
+    """(relative posix name, path) of every file under `folder`, sorted; `skip` names
+    folders; without `hidden`, names that start with "." (files and folders) are left out.
+
+    Files are regular files and links that lead nowhere (whoever reads them reports
+    them); pipes, sockets and devices are left out, as reading one may never end. A
+    symlinked folder is followed unless it leads back to a folder being walked (`chain`:
+    the folders above, compared only then), so a link loop ends. Paths are plain
+    strings: this runs over every output file of a no-change build.
+    """
+    try:
+        items = sorted(os.scandir(folder), key=lambda item: item.name)
+    except OSError:
+        return
+    chain = (*chain, str(folder))
+    for item in items:
+        if not hidden and item.name.startswith("."):
+            continue
+        name = f"{prefix}{item.name}"
+        try:
+            is_dir = item.is_dir()
+            if is_dir and item.is_symlink() and _loops(item.path, chain):
+                continue
+        except OSError:  # a link that cannot be followed (too many levels)
+            continue
+        if is_dir:
+            if item.name not in skip:
+                yield from walk_files(item.path, name + "/", skip, chain, hidden=hidden)
+        elif item.is_file() or item.is_symlink():  # not a pipe or device: reading may block
+            yield name, item.path
+
+
+def _loops(link: str, chain: tuple[str, ...]) -> bool:
+    """True when the folder `link` leads to is one of the folders in `chain`."""
+    target = os.stat(link)
+    for folder in chain:
+        here = os.stat(folder)
+        if (here.st_dev, here.st_ino) == (target.st_dev, target.st_ino):
+            return True
+    return False
+
+
+# ------------------------------------------------------------------ writing one file
+
+
+def write_atomically(path: Path, *parts: str | bytes) -> None:
+    """Write `parts` one after the other (text as UTF-8) to a temporary file beside
+    `path`, then move it into place in one step.
+
+    A reader (or a crash) never sees half a file: `path` holds either its old content or
+    all of the new. Several parts spare joining a large payload to its header.
+    """
+    temporary = stage(path, *parts)
+    try:
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def stage(path: Path, *parts: str | bytes) -> Path:
+    """A temporary file beside `path` holding `parts` (see `write_atomically`), to be
+    moved into place with `os.replace` (nothing is left behind if it cannot be written)."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            for part in parts:
+                stream.write(part.encode("utf-8") if isinstance(part, str) else part)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    return Path(temporary)
 
 
 # ------------------------------------------------------------------ the entries folder

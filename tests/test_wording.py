@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from digest import wording
+from digest.models import CONTRIBUTIONS, Links, Paper
+
+
+@pytest.mark.parametrize(
+    ("day", "text"),
+    [
+        (date(2026, 2, 28), "Feb. 28, 2026"),
+        (date(2026, 5, 1), "May 1, 2026"),
+        (date(2025, 9, 30), "Sept. 30, 2025"),
+        (date(2024, 3, 9), "March 9, 2024"),
+        (date(2024, 7, 4), "July 4, 2024"),
+        (date(2024, 12, 31), "Dec. 31, 2024"),
+    ],
+)
+def test_dates_are_formatted_without_the_locale(day: date, text: str) -> None:
+    assert wording.format_date(day) == text
+
+
+@pytest.mark.parametrize(
+    ("day", "text"),
+    [
+        (date(2026, 2, 28), "28 February 2026"),
+        (date(2025, 9, 3), "3 September 2025"),
+        (date(2024, 5, 1), "1 May 2024"),
+    ],
+)
+def test_long_dates_spell_the_month_out(day: date, text: str) -> None:
+    assert wording.long_date(day) == text
+
+
+def test_every_month_has_one_name_and_its_ap_form() -> None:
+    assert len(wording.MONTHS) == len(wording.AP_MONTHS) == 12
+    for name, short in zip(wording.MONTHS, wording.AP_MONTHS, strict=True):
+        assert short == name or (short.endswith(".") and name.startswith(short[:-1]))
+
+
+@pytest.mark.parametrize(
+    ("count", "noun", "text"),
+    [(0, "paper", "0 papers"), (1, "paper", "1 paper"), (2, "issue", "2 issues")],
+)
+def test_plural(count: int, noun: str, text: str) -> None:
+    assert wording.plural(count, noun) == text
+
+
+def test_papers_in_issues() -> None:
+    assert wording.papers_in_issues(12, 3) == "12 papers in 3 issues"
+    assert wording.papers_in_issues(1, 1) == "1 paper in 1 issue"
+
+
+@pytest.mark.parametrize(
+    ("count", "text"),
+    [
+        (44, "Latest 44 papers on diffusion models: Feb. 28, 2026"),
+        (1, "Latest 1 paper on diffusion models: Feb. 28, 2026"),
+    ],
+)
+def test_dek_line(count: int, text: str) -> None:
+    assert wording.issue_dek(count, "diffusion models", date(2026, 2, 28)) == text
+
+
+def test_page_title() -> None:
+    assert wording.page_title("Topics", "Diffusion Digest") == "Topics — Diffusion Digest"
+
+
+@pytest.mark.parametrize(
+    ("names", "line"),
+    [([], ""), (["A"], "A"), (["A", "B"], "A and B"), (["A", "B", "C"], "A, B and C")],
+)
+def test_names_are_joined_as_prose(names: list[str], line: str) -> None:
+    assert wording.join_names(names) == line
+
+
+@pytest.mark.parametrize(
+    ("authors", "et_al", "line"),
+    [
+        (["Bowen Cui"], True, "Bowen Cui et al."),
+        (["Bowen Cui"], False, "Bowen Cui"),
+        (["A", "B"], False, "A and B"),
+        (["A", "B", "C"], False, "A, B and C"),
+        (["A", "B", "C", "D"], False, "A et al."),
+        ([], False, ""),
+    ],
+)
+def test_author_lines(authors: list[str], et_al: bool, line: str) -> None:
+    assert wording.authors_short(authors, et_al) == line
+
+
+@pytest.mark.parametrize(
+    ("authors", "et_al", "line"),
+    [
+        (["A", "B", "C", "D"], False, "A, B, C, D"),
+        (["A", "B"], True, "A, B et al."),
+        ([], True, ""),
+    ],
+)
+def test_full_author_lines(authors: list[str], et_al: bool, line: str) -> None:
+    assert wording.authors_full(authors, et_al) == line
+
+
+def test_one_liner_is_the_tagline_else_the_first_sentence() -> None:
+    summary = "We plan the trajectory, e.g. at once. It is fast."
+    tagged = Paper(title="T", themes=["x"], summary=summary, tagline="Faster sampling.")
+    untagged = Paper(title="T", themes=["x"], summary=summary)
+    assert wording.one_liner(tagged) == "Faster sampling."
+    assert wording.one_liner(untagged) == "We plan the trajectory, e.g. at once."
+
+
+def test_links_are_labelled_in_one_order() -> None:
+    links = Links(
+        data="https://d.example/", code="https://c.example/", project="https://p.example/"
+    )
+    paper = Paper(title="T", themes=["x"], summary="s", arxiv="2602.01234", links=links)
+    assert wording.labelled_links(paper) == (
+        ("Paper", "https://arxiv.org/abs/2602.01234"),
+        ("Code", "https://c.example/"),
+        ("Project page", "https://p.example/"),
+        ("Data", "https://d.example/"),
+    )
+    assert wording.labelled_links(Paper(title="T", themes=["x"], summary="s")) == ()
+
+
+def test_every_contribution_has_a_label_and_one_group() -> None:
+    assert set(wording.CONTRIBUTION_LABELS) == set(CONTRIBUTIONS)
+    grouped = [kind for group in wording.HOOD_GROUPS for kind in group.kinds]
+    assert sorted(grouped) == sorted(CONTRIBUTIONS)
+    assert len({group.id for group in wording.HOOD_GROUPS}) == len(wording.HOOD_GROUPS)
