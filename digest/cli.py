@@ -227,7 +227,8 @@ def new(
             "--from-file",
             exists=True,
             dir_okay=False,
-            help="A file with one 'SOURCE' or 'ID SOURCE' per line ('#' starts a comment).",
+            help="A file with one 'SOURCE' or 'ID SOURCE' per line, each with any "
+            "'theme=SLUG' ('#' starts a comment): what `digest harvest` writes.",
         ),
     ] = None,
     themes: Annotated[
@@ -258,7 +259,7 @@ def new(
             hint = did_you_mean(slug, slugs) or f"configured: {', '.join(slugs)}"
             raise typer.BadParameter(f"unknown theme '{slug}'; {hint}", param_hint="--theme")
     try:
-        requests = requests_from(paper_id, sources or [], source_file)
+        requests = requests_from(paper_id, sources or [], source_file, slugs)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     network = _network(ctx)
@@ -278,6 +279,96 @@ def new(
         todo = draft.todo if draft else ("title, subject and intro; draft: false to publish",)
         for item in todo:
             typer.echo(f"    to do: {item}")
+
+
+@app.command()
+def harvest(
+    ctx: typer.Context,
+    query: Annotated[
+        str,
+        typer.Option(
+            "--query",
+            metavar="QUERY",
+            help="An arXiv API search_query, e.g. 'cat:cs.CV AND abs:diffusion'.",
+        ),
+    ],
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            metavar="YYYY-MM-DD",
+            help="First submission day (default: the newest issue's date).",
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", metavar="YYYY-MM-DD", help="Last submission day (default: today)."),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--max", min=1, max=2000, help="List at most this many candidates.")
+    ] = 100,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", dir_okay=False, help="Write the list to this file (default: standard output)."
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace the --out file.")] = False,
+    root: RootOption = Path("."),
+) -> None:
+    """List new arXiv papers, ranked by the site's themes, for `digest new --from-file`."""
+    from digest import harvest as harvesting
+    from digest.files import write_atomically
+    from digest.importer import open_importer
+    from digest.metadata import ImportFailure
+    from digest.models import read_date
+
+    _root_or_exit(root)
+    config = _config_or_exit(root)
+    if not query.strip():
+        raise typer.BadParameter("give an arXiv search, e.g. 'cat:cs.CV'", param_hint="--query")
+    days: list[date | None] = []
+    for name, value in (("--since", since), ("--until", until)):
+        try:
+            days.append(read_date(value) if value is not None else None)
+        except ValueError as exc:
+            raise typer.BadParameter(f"'{value}' {exc}", param_hint=name) from None
+    filed = harvesting.filed_papers(root, config)
+    end = days[1] or date.today()
+    start = days[0] or filed.newest_issue or end
+    if start > end:
+        raise typer.BadParameter(
+            f"the window would start on {start}, after its end ({end}); give --since and --until",
+            param_hint="--since",
+        )
+    if out is not None and out.exists() and not force:
+        typer.echo(f"error: {out} exists; use --force to replace it", err=True)
+        raise typer.Exit(1)
+    network = _network(ctx)
+    transport, limiter = network.import_transport, network.arxiv_limiter
+    model = harvesting.theme_model(config, filed)
+    try:
+        with open_importer(root, config, os.environ, transport, limiter) as importer:
+            result = harvesting.harvest(importer, query, start, end, limit, filed, model)
+    except ImportFailure as failure:
+        typer.echo(f"error: {failure}\nnothing written", err=True)
+        raise typer.Exit(1) from None
+    text = harvesting.triage_text(result)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        try:
+            write_atomically(out, text)
+        except OSError as exc:
+            typer.echo(f"error: cannot write {out}: {exc.strerror or exc}", err=True)
+            raise typer.Exit(1) from None
+    where = f" into {out}" if out is not None else ""
+    count = len(result.candidates)
+    typer.echo(
+        f"listed {count} candidate{'' if count == 1 else 's'}{where}; "
+        f"{harvesting.already_line(result.already)}",
+        err=True,
+    )
 
 
 @app.command()

@@ -37,7 +37,15 @@ import httpx
 
 from digest import __version__
 from digest.http_cache import CACHE_DIR, DiskCache
-from digest.metadata import ImportFailure, Metadata, Source, clean_text, parse_arxiv, parse_crossref
+from digest.metadata import (
+    ImportFailure,
+    Metadata,
+    Source,
+    arxiv_feed,
+    clean_text,
+    parse_arxiv,
+    parse_crossref,
+)
 from digest.models import SiteConfig
 
 ARXIV_SPACING = 3.0  # seconds between two arXiv API requests (arXiv's terms of use)
@@ -157,6 +165,11 @@ class RateLimiter:
                 self.sleep(remaining)
         self.last = self.clock()
 
+    def restart(self) -> None:
+        """Count the interval from now: called when an answer has arrived, so the next
+        call waits `interval` after the last answer, not only after the last question."""
+        self.last = self.clock()
+
 
 # ---------------------------------------------------------------- fetching
 
@@ -210,11 +223,7 @@ class Importer:
         problem = url_problem(base)  # the environment can set it to anything
         if problem is not None:
             raise ImportFailure(f"cannot ask {service} at {printable(base)}: it is {problem}")
-        if source.kind == "arxiv":
-            params = {"id_list": source.value, "max_results": "1"}
-            url = str(httpx.URL(base, params=params))
-        else:
-            url = f"{base}/{quote(source.value, safe='/')}"
+        url = self._url(source)
         cached = self.cache.get(url, CACHE_TTL) if self.cache is not None else None
         if isinstance(cached, str):
             return parse(cached, source)
@@ -224,7 +233,42 @@ class Importer:
             self.cache.put(url, body)
         return metadata
 
-    def _get(self, url: str, service: str, source: Source, limiter: RateLimiter | None) -> str:
+    def _url(self, source: Source) -> str:
+        """The URL asked for `source`, which is also its key in the cache."""
+        if source.kind == "arxiv":
+            params = {"id_list": source.value, "max_results": "1"}
+            return str(httpx.URL(self.services.arxiv_api, params=params))
+        return f"{self.services.crossref_api}/{quote(source.value, safe='/')}"
+
+    def remember(self, source: Source, body: str) -> None:
+        """Cache `body` as the answer to `source`, as `fetch` would (`digest harvest`
+        stores each paper it lists, so importing it later asks nothing)."""
+        if self.cache is not None and url_problem(self.services.arxiv_api) is None:
+            self.cache.put(self._url(source), body)
+
+    def search_arxiv(
+        self, params: Mapping[str, str], asked: str, read: Callable[[str], T], ttl: float
+    ) -> T:
+        """One page of an arXiv API search, read by `read` (which raises ImportFailure for
+        an answer it cannot use); answers that were read are cached for `ttl` seconds.
+        `asked` names the search in messages."""
+        base = self.services.arxiv_api
+        problem = url_problem(base)
+        if problem is not None:
+            raise ImportFailure(f"cannot ask the arXiv API at {printable(base)}: it is {problem}")
+        url = str(httpx.URL(base, params=dict(params)))
+        cached = self.cache.get(url, ttl) if self.cache is not None else None
+        if isinstance(cached, str):
+            return read(cached)
+        body = self._get(url, "the arXiv API", asked, self.arxiv_limiter)
+        result = read(body)
+        if self.cache is not None:
+            self.cache.put(url, body)
+        return result
+
+    def _get(
+        self, url: str, service: str, source: Source | str, limiter: RateLimiter | None
+    ) -> str:
         """The body of a 200 answer, else ImportFailure."""
         if limiter is not None:
             limiter.wait()
@@ -239,6 +283,9 @@ class Importer:
             raise ImportFailure(
                 f"{service} redirected {source} to {target}, which is {exc.problem}"
             ) from None
+        finally:
+            if limiter is not None:
+                limiter.restart()
         body = _decode(received, response.charset_encoding, service)
         status, reason = response.status_code, printable(response.reason_phrase) or "error"
         if status == 404:
@@ -250,13 +297,13 @@ class Importer:
                 f"{service} is busy and asked digest to slow down{later}; try again later"
             )
         if status == 400 and service == "the arXiv API" and "<entry" in body:
-            parse_arxiv(body, source)  # an Error entry explains the refusal
+            arxiv_feed(body, str(source))  # an Error entry explains the refusal
         if status != 200:
             raise ImportFailure(f"{service} answered {status} {reason} for {source}")
         return body
 
     async def _exchange(
-        self, url: str, service: str, source: Source
+        self, url: str, service: str, source: Source | str
     ) -> tuple[httpx.Response, bytes]:
         """GET `url`, following redirects to http(s) URLs only: the last answer and its body."""
         headers = {"User-Agent": self.services.user_agent}
@@ -302,8 +349,8 @@ def _decode(body: bytes, charset: str | None, service: str) -> str:
     return body.decode(name, errors="replace")
 
 
-def _not_found(service: str, source: Source, body: str) -> str:
-    if service == "Crossref":
+def _not_found(service: str, source: Source | str, body: str) -> str:
+    if isinstance(source, Source) and service == "Crossref":
         detail = f" (Crossref says: {clean_text(body)[:80]})" if body.strip() else ""
         return f"Crossref has no record of DOI {source.value}{detail}"
     return f"{service} answered 404 Not Found for {source}"

@@ -188,18 +188,59 @@ def _text(element: ET.Element | None) -> str:
     return clean_text("".join(element.itertext())) if element is not None else ""
 
 
-def parse_arxiv(body: str, source: Source) -> Metadata:
-    """The one paper in an arXiv API feed, or the reason there is none."""
+def arxiv_feed(body: str, asked: str) -> ET.Element:
+    """An arXiv API answer's Atom feed, or ImportFailure: malformed, not a feed, or
+    arXiv's `Error` entry saying why it refused what was `asked` (for the message)."""
     root = _parse_xml(body, "the arXiv API")
     if root.tag != f"{ATOM}feed":
         raise ImportFailure("the arXiv API sent XML that is not an Atom feed")
-    entries = root.findall(f"{ATOM}entry")
-    for entry in entries:
+    for entry in root.findall(f"{ATOM}entry"):
         if _text(entry.find(f"{ATOM}id")).startswith(
             ("http://arxiv.org/api/errors", "https://arxiv.org/api/errors")
         ):
             reason = _text(entry.find(f"{ATOM}summary")) or "no reason given"
-            raise ImportFailure(f"the arXiv API refused {source}: {reason}")
+            raise ImportFailure(f"the arXiv API refused {asked}: {reason}")
+    return root
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One paper of an arXiv search answer: its id as listed (with its version), its
+    primary category, and a feed of that entry alone, as the API answers `id_list=ID`."""
+
+    arxiv: str
+    category: str | None
+    feed: str
+
+
+_CATEGORY = re.compile(r"[a-z-]+(\.[A-Za-z-]+)?")
+
+
+def arxiv_entries(root: ET.Element) -> tuple[list[FeedEntry], int | None]:
+    """The papers of an arXiv search feed (from `arxiv_feed`) and the number of results
+    the whole search has (None when the feed does not say)."""
+    found = []
+    for entry in root.findall(f"{ATOM}entry"):
+        arxiv = _arxiv_id(entry)
+        if arxiv_problem(arxiv) is not None:
+            raise ImportFailure(
+                f"the arXiv API listed {arxiv!r} as a paper's id, which is not an arXiv id"
+            )
+        primary = entry.find(f"{ARXIV}primary_category")
+        term = primary.get("term", "") if primary is not None else ""
+        category = term if _CATEGORY.fullmatch(term) else None
+        single = ET.Element(f"{ATOM}feed")
+        ET.SubElement(single, f"{OPENSEARCH}totalResults").text = "1"
+        single.append(entry)
+        found.append(FeedEntry(arxiv, category, ET.tostring(single, encoding="unicode")))
+    total = _text(root.find(f"{OPENSEARCH}totalResults"))
+    return found, int(total) if total.isdigit() and len(total) < 10 else None
+
+
+def parse_arxiv(body: str, source: Source) -> Metadata:
+    """The one paper in an arXiv API feed, or the reason there is none."""
+    root = arxiv_feed(body, str(source))
+    entries = root.findall(f"{ATOM}entry")
     total = _text(root.find(f"{OPENSEARCH}totalResults"))
     wanted = _strip_version(source.value)
     found = [

@@ -30,6 +30,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from digest.diagnostics import did_you_mean
 from digest.files import entry_files, stage, write_atomically
 from digest.importer import Importer
 from digest.load import ISSUE_FILE, RawEntry, display_path, load_file
@@ -288,18 +289,25 @@ def derive_id(title: str, taken: set[str]) -> str:
 
 @dataclass(frozen=True)
 class Request:
-    """One entry to create: an id (None: derive it from the title) and an optional source."""
+    """One entry to create: an id (None: derive it from the title), an optional source,
+    and the themes its line in a --from-file list gives it."""
 
     id: str | None
     source: Source | None
+    themes: tuple[str, ...] = ()
 
 
 def requests_from(
-    paper_id: str | None, sources: Sequence[str], source_file: Path | None
+    paper_id: str | None,
+    sources: Sequence[str],
+    source_file: Path | None,
+    theme_slugs: Sequence[str] | None = None,
 ) -> list[Request]:
     """What `digest new` was asked for; ValueError with a usage message when it cannot be done.
 
-    A file of sources holds one `SOURCE` or `ID SOURCE` per line; `#` starts a comment.
+    A file of sources holds one `SOURCE` or `ID SOURCE` per line, each optionally with
+    `theme=SLUG` words (checked against `theme_slugs` when given); `#` starts a comment.
+    Every problem of the file is in the message, one `file:line:col: ...` line each.
     """
     wanted = [Request(None, parse_source(text)) for text in sources]
     if source_file is not None:
@@ -307,16 +315,17 @@ def requests_from(
             lines = source_file.read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError) as exc:
             raise ValueError(f"cannot read {source_file}: {exc}") from None
+        problems: list[str] = []
         for number, line in enumerate(lines, start=1):
-            words = line.split("#", 1)[0].split()
-            if len(words) == 1:
-                wanted.append(Request(None, parse_source(words[0])))
-            elif len(words) == 2:
-                wanted.append(Request(words[0], parse_source(words[1])))
-            elif words:
-                raise ValueError(
-                    f"{source_file}:{number}: write one 'SOURCE' or 'ID SOURCE' per line"
-                )
+            try:
+                request = _request_line(line, theme_slugs)
+            except _LineProblem as problem:
+                problems.append(f"{source_file}:{number}:{problem.col}: {problem}")
+                continue
+            if request is not None:
+                wanted.append(request)
+        if problems:
+            raise ValueError("\n".join(problems))
     if not wanted:
         if paper_id is None:
             raise ValueError("give the new paper's ID, or --from/--from-file to import one")
@@ -329,6 +338,45 @@ def requests_from(
             )
         return [Request(paper_id, wanted[0].source)]
     return wanted
+
+
+class _LineProblem(ValueError):
+    def __init__(self, message: str, col: int) -> None:
+        super().__init__(message)
+        self.col = col
+
+
+def _request_line(line: str, theme_slugs: Sequence[str] | None) -> Request | None:
+    """One line of a --from-file list (None for a blank or comment line)."""
+    words: list[re.Match[str]] = []
+    themes: list[str] = []
+    for word in re.finditer(r"[^\s#]+", line.split("#", 1)[0]):
+        if not word.group().startswith("theme="):
+            words.append(word)
+            continue
+        slug, col = word.group()[len("theme=") :], word.start() + len("theme=") + 1
+        if not slug:
+            raise _LineProblem("'theme=' names no theme: write theme=SLUG", col)
+        if theme_slugs is not None and slug not in theme_slugs:
+            hint = did_you_mean(slug, theme_slugs) or f"configured: {', '.join(theme_slugs)}"
+            raise _LineProblem(f"unknown theme '{slug}'; {hint}", col)
+        if slug not in themes:
+            themes.append(slug)
+    if not words:
+        if themes:
+            raise _LineProblem("a theme without a source: write 'ID SOURCE theme=SLUG'", 1)
+        return None
+    if len(words) > 2:
+        raise _LineProblem(
+            "write one 'SOURCE' or 'ID SOURCE' per line, then any 'theme=SLUG'",
+            words[2].start() + 1,
+        )
+    try:
+        source = parse_source(words[-1].group())
+    except ValueError as exc:
+        raise _LineProblem(str(exc), words[-1].start() + 1) from None
+    paper_id = words[0].group() if len(words) == 2 else None
+    return Request(paper_id, source, tuple(themes))
 
 
 @dataclass
@@ -407,7 +455,8 @@ def create_entries(
             paper_id = derive_id(metadata.title if metadata else "paper", taken)
             taken.add(paper_id)
         path = issue_dir / f"{paper_id}.yaml"
-        draft = paper_text(metadata, themes, config)
+        own = [*request.themes, *(t for t in themes if t not in request.themes)]
+        draft = paper_text(metadata, own, config)
         try:
             check_draft(draft, "paper", config, folder)
         except DraftRefused as refused:

@@ -33,7 +33,7 @@ def help_text(*args: str) -> str:
 
 
 def test_the_cli_has_the_designed_commands() -> None:
-    assert COMMANDS == ["build", "check", "init", "new", "schema", "serve"]
+    assert COMMANDS == ["build", "check", "harvest", "init", "new", "schema", "serve"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
