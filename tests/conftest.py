@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-from digest import markdown
 from digest.render import Renderer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -83,12 +82,6 @@ def first_arguments(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -
 
     monkeypatch.setattr(owner, name, recording)
     return seen
-
-
-def count_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The Markdown texts parsed from now on in this process (digest.markdown's memo
-    misses), in order."""
-    return first_arguments(monkeypatch, markdown, "_analyse")
 
 
 @pytest.fixture

@@ -1,17 +1,15 @@
 from __future__ import annotations
 
-import gc
 import posixpath
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
 from typer.testing import CliRunner
 
-from digest.build import collector_paused, run
+from digest.build import run
 from digest.cli import app
 from digest.manifest import MANIFEST
 
@@ -222,41 +220,6 @@ def test_a_build_failing_half_way_leaves_the_old_site_intact(tmp_path: Path) -> 
     assert [d.code for d in result.report.errors] == ["E402"]
     assert tree(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["root", "site"]
-
-
-def test_the_garbage_collector_is_off_during_a_build_and_on_again_after(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Its scans cost 5-10% of a render and free next to nothing (digest.build)."""
-    import digest.organise
-
-    seen: list[bool] = []
-    organise = digest.organise.organise
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        seen.append(gc.isenabled())
-        return organise(*args, **kwargs)
-
-    monkeypatch.setattr(digest.organise, "organise", spy)
-    root = tmp_path / "root"
-    shutil.copytree(SMALL, root)
-    assert gc.isenabled()
-    assert run(root, tmp_path / "site", cache=True).ok
-    (root / "entries" / "2026-01-15" / "convergence-bounds.yaml").write_text("title: [\n")
-    assert not run(root, tmp_path / "site", cache=True).ok
-    assert seen == [False] and gc.isenabled()
-
-
-def test_what_is_made_while_the_collector_is_paused_is_not_scanned_after() -> None:
-    """It goes to the oldest generation, which only the rare full collection looks at."""
-    with collector_paused():
-        made: list[list[int]] = [[] for _ in range(20_000)]
-    young = {id(item) for item in gc.get_objects(generation=0) + gc.get_objects(generation=1)}
-    assert not any(id(item) in young for item in made)
-    assert gc.isenabled()
-
-
-# ---------------------------------------------------------------- content rules
 
 
 XSS_TITLE = '"<script>alert(1)</script> <img src=x onerror=alert(1)> Title"'

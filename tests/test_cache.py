@@ -5,11 +5,10 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from digest import build, cache, hashing
+from digest import build, cache
 from digest.cache import BuildCache, Stamp, stamp_files
 
 from .conftest import MINIMAL_ISSUE, SiteFactory, paper_yaml
@@ -63,28 +62,6 @@ def write_site(out: Path, files: dict[str, bytes], built: BuildCache) -> None:
             (out / url).write_bytes(data)
 
 
-def count_listings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every folder that `os.listdir` is asked for, in order."""
-    listed: list[str] = []
-    listdir = os.listdir
-
-    def counting(path: str) -> list[str]:
-        listed.append(path)
-        return listdir(path)
-
-    monkeypatch.setattr(os, "listdir", counting)
-    return listed
-
-
-def first_build(root: Path) -> tuple[Path, BuildCache]:
-    """A build of two pages into root/site, recorded: (the output folder, its cache)."""
-    out = root / "site"
-    first = make_cache(root, out)
-    write_site(out, {"index.html": b"home", "papers/a/index.html": b"a"}, first)
-    first.save(pages=2, files=2, diagnostics=[])
-    return out, first
-
-
 def test_nothing_changed_is_recognised_and_everything_else_is_not(root: Path) -> None:
     out = root / "site"
     first = make_cache(root, out)
@@ -102,68 +79,6 @@ def test_nothing_changed_is_recognised_and_everything_else_is_not(root: Path) ->
     assert make_cache(root, out).unchanged() is None
     (out / "stray.txt").unlink()
     (out / "index.html").write_bytes(b"HOME")  # same size, edited output
-    assert make_cache(root, out).unchanged() is None
-
-
-def test_a_site_written_whole_is_recorded_from_what_was_written(
-    root: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Every file of a site written whole into a new folder is one the build wrote: the
-    # record lists no folder, and stats only the files not stamped as they were written.
-    out = root / "site"
-    first = make_cache(root, out)
-    write_site(out, {"index.html": b"home", "papers/a/index.html": b"a"}, first)
-    written = (out / "papers" / "a" / "index.html").stat()
-    digest = first.written["papers/a/index.html"]
-    first.stamped["papers/a/index.html"] = Stamp(written.st_size, written.st_mtime_ns, digest)
-    scanned: list[str] = []
-    statted: list[str] = []
-    real_scandir, real_stat = os.scandir, os.stat
-
-    def scanning(path: Any) -> Any:
-        scanned.append(str(path))
-        return real_scandir(path)
-
-    def stat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
-        statted.append(str(path))
-        return real_stat(path, *args, **kwargs)
-
-    monkeypatch.setattr(os, "scandir", scanning)
-    monkeypatch.setattr(os, "stat", stat)
-    first.save(pages=2, files=2, diagnostics=[])
-    monkeypatch.undo()
-    assert scanned == []
-    files = [path for path in statted if Path(path).is_file()]
-    assert files == [f"{out}/index.html"]
-    recorded = make_cache(root, out).previous
-    assert sorted(recorded.outputs) == ["index.html", "papers/a/index.html"]
-    assert set(recorded.dirs) == {"", "papers", "papers/a"}
-    time.sleep(0.05)  # past the file system's clock tick
-    monkeypatch.setattr(cache, "RACY_SECONDS", 0.0)
-    assert make_cache(root, out).unchanged() is not None
-
-
-def test_folders_whose_times_are_unchanged_are_not_listed(
-    root: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    out, _ = first_build(root)
-    time.sleep(0.05)  # past the file system's clock tick
-    monkeypatch.setattr(cache, "RACY_SECONDS", 0.0)  # trust the times at once
-    listed = count_listings(monkeypatch)
-    again = make_cache(root, out)
-    assert set(again.previous.dirs) == {"", "papers", "papers/a"}
-    assert again.unchanged() is not None
-    assert listed == []
-
-    (out / "papers" / "a" / "stray.txt").write_text("not ours")
-    assert make_cache(root, out).unchanged() is None
-    assert listed == [str(out / "papers" / "a")]
-    (out / "papers" / "a" / "stray.txt").unlink()
-    (out / "papers" / "b").mkdir()  # even an empty folder is not what the build left
-    assert make_cache(root, out).unchanged() is None
-    (out / "papers" / "b").rmdir()
-    assert make_cache(root, out).unchanged() is not None  # listed again: the same names
-    (out / "papers" / "a" / "index.html").unlink()
     assert make_cache(root, out).unchanged() is None
 
 
@@ -237,41 +152,6 @@ def test_an_edit_that_puts_the_old_mtime_back_is_still_seen(tmp_path: Path) -> N
     assert second["a"].digest != first["a"].digest
 
 
-def test_a_sharded_store_rewrites_only_the_shards_that_changed(tmp_path: Path) -> None:
-    path = tmp_path / "store"
-    value = {f"key{number}": ("value", number) for number in range(200)}
-    checksums = cache.write_shards(path, "tool", value, cache.Shards())
-    assert len(checksums) == cache.SHARDS and all(checksums)
-    stored = cache.read_shards(path, "tool", checksums)
-    assert stored.merged() == value
-    times = {n: cache.shard_path(path, n).stat().st_mtime_ns for n in range(cache.SHARDS)}
-    time.sleep(0.05)  # past the file system's clock tick
-    changed = {**value, "key7": ("edited", 7)}
-    again = cache.write_shards(path, "tool", changed, stored)
-    edited = cache.shard_of("key7")
-    assert [n for n in range(cache.SHARDS) if again[n] != checksums[n]] == [edited]
-    after = {n: cache.shard_path(path, n).stat().st_mtime_ns for n in range(cache.SHARDS)}
-    assert [n for n in times if times[n] != after[n]] == [edited]
-    assert cache.read_shards(path, "tool", again).merged() == changed
-    # A shard the index does not name (left from another build) reads as empty; the
-    # others are still good. Another tool, or no index: nothing at all.
-    mixed = cache.read_shards(
-        path, "tool", [*again[:edited], checksums[edited], *again[edited + 1 :]]
-    )
-    assert mixed.checksums[edited] == "" and "key7" not in mixed.merged()
-    assert len(mixed.merged()) == len(value) - len(stored.parts[edited])
-    assert cache.read_shards(path, "other-tool", again).merged() == {}
-    assert cache.read_shards(path, "tool", None).merged() == {}
-    # A removed and an added key rewrite their shards, and a shard that read as empty
-    # is written again whole; every other shard stays as it was.
-    fewer = {key: item for key, item in changed.items() if key != "key3"} | {"new": ("n", 0)}
-    fixed = cache.write_shards(path, "tool", fewer, mixed)
-    assert cache.read_shards(path, "tool", fixed).merged() == fewer
-    rewritten = {cache.shard_of("key3"), cache.shard_of("new"), edited}
-    assert all(fixed[n] == again[n] for n in range(cache.SHARDS) if n not in rewritten)
-    assert all(fixed)
-
-
 def test_changed_inputs_counts_added_removed_and_edited_files(root: Path) -> None:
     out = root / "site"
     (root / "entries" / "b.yaml").write_text("title: B\n")
@@ -284,96 +164,6 @@ def test_changed_inputs_counts_added_removed_and_edited_files(root: Path) -> Non
     (root / "entries" / "b.yaml").unlink()
     (root / "entries" / "c.yaml").write_text("title: C\n")
     assert make_cache(root, out).changed_inputs() == 3
-
-
-def started_cache(root: Path, out: Path) -> BuildCache:
-    """`make_cache` with its output check started first, as `open_cache` does for a build."""
-    previous = cache.read_state(
-        root / cache.CACHE_DIR / cache.STATE_FILE, hashing.tool_fingerprint()
-    )
-    check = cache.OutputCheck(out, previous or cache.State())
-    check.start()
-    inputs = [(f"entry:{p.name}", p) for p in sorted((root / "entries").glob("*"))]
-    return BuildCache(root, out, inputs, "", previous=previous, output_check=check)
-
-
-def test_the_output_can_be_checked_early_in_another_process(
-    root: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    out, _ = first_build(root)
-    monkeypatch.delenv(cache.WORKERS_VARIABLE, raising=False)
-    checked_here: list[bool] = []
-    check = cache.OutputCheck._check
-
-    def spy(self: cache.OutputCheck) -> bool:
-        checked_here.append(True)  # in a forked process, the parent's list stays empty
-        return check(self)
-
-    monkeypatch.setattr(cache.OutputCheck, "_check", spy)
-    forked = cache.can_fork()
-
-    assert started_cache(root, out).intact()
-    (out / "index.html").write_bytes(b"HOME")  # same size, edited output
-    assert not started_cache(root, out).intact()
-    assert checked_here == ([] if forked else [True, True])
-
-    # A build that fails before it needs the answer stops the process it started.
-    unused = started_cache(root, out)
-    process = unused.output_check._process
-    unused.close()
-    assert unused.output_check._process is None
-    if forked:
-        assert process is not None
-        with pytest.raises(ChildProcessError):
-            os.waitpid(process[0], os.WNOHANG)  # reaped: nothing left behind
-
-
-def test_an_output_check_without_a_usable_answer_is_made_here(
-    root: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    out, _ = first_build(root)
-    monkeypatch.delenv(cache.WORKERS_VARIABLE, raising=False)
-    if not cache.can_fork():
-        pytest.skip("no fork here")
-    silent = started_cache(root, out)
-    assert silent.output_check._process is not None
-    os.kill(silent.output_check._process[0], 9)  # dies before it answers
-    assert silent.intact()
-    (out / "index.html").unlink()
-    broken = started_cache(root, out)
-    assert broken.output_check._process is not None
-    os.kill(broken.output_check._process[0], 9)
-    assert not broken.intact()
-
-
-@pytest.mark.parametrize("early", [False, True], ids=["checked here", "checked early"])
-def test_a_no_change_build_records_the_folders_it_had_to_list(
-    root: Path, monkeypatch: pytest.MonkeyPatch, early: bool
-) -> None:
-    # Right after a build, its folders' times are too close to the record to be trusted,
-    # so the next check lists them; it then records them again, and the one after that
-    # trusts them. A check made in a forked process sends back what it listed.
-    monkeypatch.setattr(cache, "RACY_SECONDS", 0.5)
-    monkeypatch.delenv(cache.WORKERS_VARIABLE, raising=False)
-    out, first = first_build(root)
-    time.sleep(0.6)
-    listed = count_listings(monkeypatch)
-    again = started_cache(root, out) if early else make_cache(root, out)
-    assert again.unchanged() is not None
-    everything = sorted([str(out), str(out / "papers"), str(out / "papers" / "a")])
-    assert sorted(listed) == ([] if early and cache.can_fork() else everything)
-    assert sorted(again.output_check.listed) == ["", "papers", "papers/a"]
-    again.refresh()
-    listed.clear()
-    third = make_cache(root, out)
-    assert third.unchanged() is not None
-    assert listed == []
-    assert (third.previous.key, third.previous.outputs) == (first.key, again.previous.outputs)
-    (out / "papers" / "a" / "stray.txt").write_text("not ours")  # still noticed
-    assert make_cache(root, out).unchanged() is None
-
-
-# ------------------------------------------------------------------ the cache folder
 
 
 def _small_site(make_site: SiteFactory) -> Path:

@@ -5,8 +5,6 @@ import pytest
 from digest import markdown
 from digest.markdown import first_sentence, is_safe_link, plain_text, render_markdown
 
-from .conftest import count_parses
-
 
 def test_raw_html_is_escaped_not_passed_through() -> None:
     html = render_markdown("Hi <script>alert(1)</script> <img src=x onerror=alert(1)>").html
@@ -118,17 +116,3 @@ def test_shifting_rendered_headings_equals_rendering_shifted_tokens(text: str, t
         if token.type in ("heading_open", "heading_close"):
             token.tag = f"h{max(1, min(6, int(token.tag[1]) + top - min(levels)))}"
     assert markdown.html_at(text, top) == parser.renderer.render(tokens, parser.options, {})
-
-
-def test_each_text_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    markdown.forget()
-    calls = count_parses(monkeypatch)
-    text = "# Title\n\nIt is fast. It is small."
-    render_markdown(text, 3)
-    render_markdown(text, 4)
-    assert plain_text(text) == "Title It is fast. It is small."
-    assert first_sentence(text) == "Title It is fast."
-    assert calls == [text]
-    markdown.forget()
-    plain_text(text)
-    assert calls == [text, text]

@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from digest import build, page_cache, parallel, write
-from digest.cache import Stamp
+from digest import build, page_cache
 from digest.config import load_config
 from digest.organise import organise
 from digest.render import RenderedPage, Renderer
@@ -226,25 +225,6 @@ def test_keys_change_only_for_what_shows_the_paper(make_site: SiteFactory) -> No
     assert whole != whole2
 
 
-def test_with_input_stamps_a_paper_is_known_by_its_file(make_site: SiteFactory) -> None:
-    root = make_site(FILES, CONFIG)
-    content = build.load_content(root)
-    config, _ = load_config(root)
-    assert config is not None
-    library = organise(config, content.issues, content.papers, include_drafts=False)
-    entry = library.papers["alpha"]
-    name = f"entry:{entry.source}"
-    files = {name: Stamp(10, 1, "first-digest")}
-    first = page_cache.PageKeys(library, "site", files).paper_hash(entry)
-    same = page_cache.PageKeys(library, "site", files).paper_hash(entry)
-    edited = page_cache.PageKeys(library, "site", {name: Stamp(10, 2, "other-digest")})
-    unreadable = page_cache.PageKeys(library, "site", {name: Stamp(-1, 0, "unreadable")})
-    dumped = page_cache.PageKeys(library, "site").paper_hash(entry)
-    assert first == same
-    assert edited.paper_hash(entry) != first
-    assert unreadable.paper_hash(entry) == dumped != first  # no usable stamp: the model's dump
-
-
 def test_a_new_paper_renders_the_sitemap_and_its_feeds_again(
     make_site: SiteFactory, tmp_path: Path, rendered: list[str]
 ) -> None:
@@ -258,34 +238,6 @@ def test_a_new_paper_renders_the_sitemap_and_its_feeds_again(
     assert {"sitemap.xml", "feed.xml", "topics/theory/feed.xml"} <= set(rendered)
     assert "topics/safety/feed.xml" not in rendered
     assert tree(root / "site") == clean_build(root, tmp_path)
-
-
-def test_an_edit_or_two_renders_in_one_process(
-    make_site: SiteFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Forking render workers costs more than the few pages an edit changes; a changed
-    # template (every page again) or many changed entries still go parallel.
-    from digest import parallel
-
-    asked: list[bool] = []
-    original = parallel.render_pages
-
-    def spy(*args: Any, serial: bool = False, **options: Any) -> Any:
-        asked.append(serial)
-        return original(*args, serial=serial, **options)
-
-    monkeypatch.setattr(parallel, "render_pages", spy)
-    root = make_site(FILES, CONFIG)
-    assert build.run(root, cache=True).ok
-    (root / "entries/2026-01-03/alpha.yaml").write_text(paper_yaml(title='"Alpha, edited"'))
-    assert build.run(root, cache=True).ok
-    (root / "templates").mkdir(exist_ok=True)
-    (root / "templates/404.html").write_text("{% extends 'base.html' %}")
-    assert build.run(root, cache=True).ok
-    for name in ("delta", "epsilon", "zeta", "eta"):
-        (root / f"entries/2026-01-10/{name}.yaml").write_text(paper_yaml(title=f'"{name}"'))
-    assert build.run(root, cache=True).ok
-    assert asked == [False, True, False, False]
 
 
 SAFETY = {
@@ -390,30 +342,4 @@ def test_the_search_index_makes_rows_only_for_the_edited_issue(
     (root / "entries/2026-01-03/alpha.yaml").write_text(paper_yaml(title='"Alpha, edited"'))
     assert build.run(root, cache=True).ok
     assert sorted(made) == ["alpha", "beta"]  # the edited issue's rows; gamma's are kept
-    assert tree(root / "site") == clean_build(root, tmp_path)
-
-
-def test_a_build_with_no_record_of_the_site_stages_every_page(
-    make_site: SiteFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # After an upgrade (a cache from another version) or with the cache removed, nothing
-    # of the site in place can be reused: the build writes each page into a new folder
-    # as it renders it, as a first build does, then swaps that folder in.
-    root = make_site(FILES, CONFIG)
-    assert build.run(root, cache=True).ok
-    (root / "site" / "papers" / ".DS_Store").write_bytes(b"\0")  # a file browser's: it goes
-    shutil.rmtree(root / ".digest-cache")
-    staged: list[str] = []
-    real = write.stage_page
-
-    def counting(stage: Path, page: RenderedPage) -> RenderedPage:
-        staged.append(page.url)
-        return real(stage, page)
-
-    monkeypatch.setattr(parallel, "stage_page", counting)
-    result = build.run(root, cache=True)
-    assert result.ok
-    files = tree(root / "site")
-    pages = {url for url in files if not url.startswith("assets/") and url != ".digest-manifest"}
-    assert set(staged) == pages and len(staged) == result.pages
     assert tree(root / "site") == clean_build(root, tmp_path)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -51,21 +50,6 @@ def test_parallel_pages_equal_serial_pages(
     assert [page.url for page in pages] == [page.url for page in serial]
     assert [encoded(page) for page in pages] == [encoded(page) for page in serial]
     assert set(seconds) == {parallel.builder_name(b) for b in builders}
-
-
-def test_work_beside_the_pages_is_done_once_by_this_process(
-    example: tuple[Library, Templates],
-) -> None:
-    # The build saves its entry cache this way: in this process (where the cache object
-    # lives), while the forked worker starts on the pages.
-    library, templates = example
-    builders = [*PAGE_BUILDERS, *READER_BUILDERS]
-    done_by: list[int] = []
-    done = parallel.render(
-        library, templates, builders, 2, beside=lambda: done_by.append(os.getpid())
-    )
-    assert done is not None
-    assert done_by == [os.getpid()]
 
 
 def test_a_split_builder_makes_its_pages_once_over_all_parts(

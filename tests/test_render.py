@@ -26,19 +26,6 @@ def test_page_root(url: str, root: str) -> None:
     assert page_root(url) == root
 
 
-def test_the_default_templates_hold_no_character_past_latin_1() -> None:
-    """A page is a Python string as wide as its widest character: one character past
-    U+00FF in a template (a curly quote, a dash) makes every page two bytes a character
-    to join and slower to encode, 1.3% of a cold build's instructions. HTML entities
-    (`&rsquo;`, `&mdash;`) show the same."""
-    wide = {
-        path.relative_to(theme_dir()).as_posix(): sorted({c for c in text if ord(c) > 0xFF})
-        for path in theme_dir().rglob("*.html")
-        if max(map(ord, text := path.read_text(encoding="utf-8"))) > 0xFF
-    }
-    assert wide == {}
-
-
 def test_every_theme_file_is_packaged_into_the_wheel() -> None:
     """pyproject's package-data globs cover every file of templates/, so the wheel has them."""
     settings = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
