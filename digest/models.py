@@ -121,6 +121,14 @@ def _check_url(value: str) -> str:
             "'{value}' is not an absolute http(s) URL",
             {"value": value},
         )
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not 0-65535
+    except ValueError:
+        raise PydanticCustomError(
+            "invalid_url",
+            "'{value}' has a port outside 0-65535",
+            {"value": value},
+        ) from None
     return value
 
 

@@ -96,6 +96,12 @@ def test_links_must_be_absolute_http(url: str) -> None:
         paper(links={"code": url})
 
 
+@pytest.mark.parametrize("url", ["https://a.b:99999/c", "https://a.b:http/c"])
+def test_a_link_port_must_be_a_port(url: str) -> None:
+    with pytest.raises(ValidationError, match="port outside 0-65535"):
+        paper(links={"code": url})
+
+
 def test_models_are_frozen_and_strict() -> None:
     parsed = paper()
     with pytest.raises(ValidationError):
