@@ -287,7 +287,8 @@ def _build(
     from digest.page_cache import PageCache, site_fingerprint
     from digest.parallel import render_pages
     from digest.readers import READER_BUILDERS
-    from digest.render import PAGE_BUILDERS, load_templates
+    from digest.render import PAGE_BUILDERS
+    from digest.template_set import load_templates
     from digest.write import discard, new_stage, recover, write_site
 
     root = content.root

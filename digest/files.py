@@ -2,9 +2,9 @@
 
 A build lists the entries folder once, to stamp every file (digest.cache) and then to
 load the ones that changed (digest.load), and looks up its template folders to stamp
-them and then to load the templates (digest.render). A no-change build stops after the
-stamps, so this lives apart from the loader, the configuration's model and the
-renderer: such a build imports none of them (nor PyYAML or Jinja).
+them and then to load the templates (digest.template_set). A no-change build stops
+after the stamps, so this lives apart from the loader, the configuration's model, the
+template set and the renderer: such a build imports none of them (nor PyYAML or Jinja).
 
 Every folder walk goes through `walk_files` (templates, assets, the output folder, what
 `digest serve` watches) and every file digest writes in place (a cache file, an entry,

@@ -47,9 +47,9 @@ from digest.render import (
     PageBuilder,
     RenderedPage,
     Renderer,
-    Templates,
     render_site,
 )
+from digest.template_set import Templates
 from digest.write import stage_page
 
 SPLIT_BUILDERS = SPLITTABLE | READER_SPLITTABLE  # each runs in parts

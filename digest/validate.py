@@ -25,15 +25,7 @@ from digest.diagnostics import (
     error,
     warning,
 )
-from digest.load import (
-    ISSUE_FILE,
-    EntryKind,
-    Location,
-    Position,
-    RawEntry,
-    complete,
-    load_file,
-)
+from digest.load import ISSUE_FILE, EntryKind, RawEntry, complete, load_file
 from digest.models import (
     CHARACTER_HINT,
     SLUG_PATTERN,
@@ -47,6 +39,7 @@ from digest.models import (
     read_date,
     tuple_reduce,
 )
+from digest.yaml_nodes import Location, Position
 
 # Custom error types raised by models.py, and the codes they report under.
 CODE_BY_ERROR_TYPE = {
@@ -347,7 +340,7 @@ def check_file(
 ) -> FileResult:
     """Load and validate one entry file (`data`: its bytes, when already read).
 
-    The file is composed without the positions of its values first (digest.load's
+    The file is composed without the positions of its values first (digest.yaml_nodes'
     `parse_plain`): they are needed only when there is something to report, and then
     it is composed again with them."""
     path = Path(file)

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from digest import __version__
 from digest.cli import app
-from digest.load import parse_yaml
+from digest.yaml_nodes import parse_yaml
 
 from .conftest import MINIMAL_ISSUE, SiteFactory, paper_yaml
 

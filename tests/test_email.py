@@ -15,7 +15,8 @@ from digest import email, permalinks, readers
 from digest.build import load_content
 from digest.markdown import render_markdown
 from digest.organise import Library, organise
-from digest.render import RenderedPage, Renderer, load_templates
+from digest.render import RenderedPage, Renderer
+from digest.template_set import load_templates
 
 from .conftest import MINIMAL_ISSUE, SiteFactory, examples, paper_yaml
 from .test_plain_prose import prose_like

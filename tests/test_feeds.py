@@ -13,7 +13,8 @@ import pytest
 from digest import feeds, readers
 from digest.build import load_content
 from digest.organise import Library, organise
-from digest.render import RenderedPage, Renderer, load_templates
+from digest.render import RenderedPage, Renderer
+from digest.template_set import load_templates
 
 from .conftest import MINIMAL_ISSUE, SiteFactory, paper_yaml
 

@@ -10,12 +10,13 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digest import load
+from digest import load, yaml_nodes
 from digest.build import load_content
 from digest.diagnostics import Diagnostic
-from digest.load import LoadError, Position, RawEntry, load_file, parse_yaml
+from digest.load import RawEntry, load_file
 from digest.models import Paper, SiteConfig
 from digest.validate import check_file
+from digest.yaml_nodes import LoadError, Position, parse_yaml
 
 from .conftest import MINIMAL_ISSUE, SiteFactory, examples, first_arguments, paper_yaml
 
@@ -62,22 +63,22 @@ def test_alias_bomb_is_rejected_after_bounded_work(monkeypatch: pytest.MonkeyPat
         levels.append(f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]")
     text = "\n".join(levels) + "\n"  # 9**10 "lol"s if expanded
     counted: list[int] = []
-    real_count = load._Composer._count
+    real_count = yaml_nodes._Composer._count
 
-    def counting(self: load._Composer, nodes: int, mark: Position) -> None:
+    def counting(self: yaml_nodes._Composer, nodes: int, mark: Position) -> None:
         counted.append(nodes)
         real_count(self, nodes, mark)
 
-    monkeypatch.setattr(load._Composer, "_count", counting)
+    monkeypatch.setattr(yaml_nodes._Composer, "_count", counting)
     with pytest.raises(LoadError) as caught:
         parse_yaml(text)
     assert caught.value.code == "E007"
     assert len(counted) < 200  # a few dozen events, not billions
-    assert sum(counted) < 10 * load.MAX_NODES
+    assert sum(counted) < 10 * yaml_nodes.MAX_NODES
 
 
 DEEP = 10_000
-CROSSING = load.MAX_DEPTH + 1  # the level that crosses the limit
+CROSSING = yaml_nodes.MAX_DEPTH + 1  # the level that crosses the limit
 
 
 @pytest.mark.parametrize(
@@ -98,11 +99,11 @@ def test_deep_nesting_is_e008_where_the_limit_is_crossed(
     """Whatever nesting limit the installed PyYAML/libyaml has of its own (PyYAML 6.0.4's
     stops deep flow lists while scanning), digest's is the one reported, at its place."""
     if parser == "python":
-        monkeypatch.setattr(load, "_Loader", yaml.SafeLoader)
+        monkeypatch.setattr(yaml_nodes, "_Loader", yaml.SafeLoader)
     with pytest.raises(LoadError) as caught:
         parse_yaml(text)
     assert (caught.value.code, caught.value.line, caught.value.col) == ("E008", line, col)
-    assert caught.value.message == f"values are nested more than {load.MAX_DEPTH} levels deep"
+    assert caught.value.message == f"values are nested more than {yaml_nodes.MAX_DEPTH} levels deep"
 
 
 def test_oversized_file_is_rejected_before_parsing(make_site: SiteFactory) -> None:
@@ -221,7 +222,7 @@ def yaml_texts(draw: st.DrawFn) -> str:
 @settings(max_examples=examples(400), deadline=None)
 @given(yaml_texts())
 def test_parse_plain_agrees_with_parse_yaml_or_declines(text: str) -> None:
-    plain = load.parse_plain(text)
+    plain = yaml_nodes.parse_plain(text)
     if plain is None:
         return
     data, values = plain
@@ -242,13 +243,13 @@ def test_parse_plain_agrees_with_parse_yaml_or_declines(text: str) -> None:
         "",  # empty: E003
         "a: 1\n---\nb: 2\n",  # two documents: E004
         "a: [" + "[" * 40 + "]" * 40 + "]\n",  # too deep: E008
-        "a: [" + ", ".join(["x"] * (load.MAX_NODES + 1)) + "]\n",  # too big: E007
+        "a: [" + ", ".join(["x"] * (yaml_nodes.MAX_NODES + 1)) + "]\n",  # too big: E007
         "? [a]\n: b\n",  # a list as a key: E009
         "a: 'unclosed\n",  # syntax: E004
     ],
 )
 def test_parse_plain_declines_what_the_full_composer_reports(text: str) -> None:
-    assert load.parse_plain(text) is None
+    assert yaml_nodes.parse_plain(text) is None
 
 
 def test_a_clean_entry_is_checked_without_positions_a_faulty_one_with(

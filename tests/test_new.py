@@ -14,7 +14,6 @@ from typer.testing import CliRunner
 
 from digest.cli import Network, app
 from digest.importer import RateLimiter
-from digest.load import parse_yaml
 from digest.metadata import Metadata, Source, clean_text
 from digest.models import SiteConfig
 from digest.scaffold import (
@@ -26,6 +25,7 @@ from digest.scaffold import (
     paper_text,
     quoted,
 )
+from digest.yaml_nodes import parse_yaml
 from tests.conftest import MINIMAL_ISSUE, SiteFactory, paper_yaml
 from tests.http_server import (
     JSON,

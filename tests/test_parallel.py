@@ -14,11 +14,10 @@ from digest.render import (
     PAGE_BUILDERS,
     RenderedPage,
     Renderer,
-    Templates,
-    load_templates,
     paper_pages,
     render_site,
 )
+from digest.template_set import Templates, load_templates
 
 
 @pytest.fixture(scope="module")

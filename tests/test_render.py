@@ -11,7 +11,7 @@ import pytest
 from digest.build import run
 from digest.config import load_config
 from digest.files import theme_dir
-from digest.render import load_templates
+from digest.template_set import load_templates
 from digest.views import page_root
 
 from .conftest import MINIMAL_ISSUE, REPO, SiteFactory, paper_yaml

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from digest import serve
-from digest.serve import CLIENT, DevServer, inject_client, resolve_request
+from digest import serve, serve_http
+from digest.serve import DevServer
+from digest.serve_http import CLIENT, inject_client, resolve_request
 from tests.conftest import MINIMAL_ISSUE, paper_yaml
 
 PAPER = "entries/2026-02-28/fast-sampler.yaml"
@@ -393,7 +394,7 @@ def test_head_of_the_event_stream_has_no_body_and_ends(shared_server: DevServer)
 def test_a_stalled_request_is_dropped_after_the_timeout(
     site_root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(serve, "CONNECTION_TIMEOUT_SECONDS", 0.3, raising=False)
+    monkeypatch.setattr(serve_http, "CONNECTION_TIMEOUT_SECONDS", 0.3)
     with (
         DevServer(site_root, port=0, echo=lambda _: None, poll=0.05) as running,
         socket.create_connection(("127.0.0.1", running.port), timeout=5) as sock,
@@ -405,8 +406,8 @@ def test_a_stalled_request_is_dropped_after_the_timeout(
 
 
 def test_handler_threads_are_bounded(site_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(serve, "MAX_CONNECTIONS", 4, raising=False)
-    monkeypatch.setattr(serve, "CONNECTION_TIMEOUT_SECONDS", 5.0, raising=False)
+    monkeypatch.setattr(serve_http, "MAX_CONNECTIONS", 4)
+    monkeypatch.setattr(serve_http, "CONNECTION_TIMEOUT_SECONDS", 5.0)
     with DevServer(site_root, port=0, echo=lambda _: None, poll=0.05) as running:
         before = threading.active_count()
         stalled = [socket.create_connection(("127.0.0.1", running.port)) for _ in range(4)]
