@@ -43,12 +43,15 @@ _NONCHARACTERS = "".join(
 FORBIDDEN_CHARACTER = re.compile(
     rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef{_NONCHARACTERS}]"
 )
+# The same rule for ASCII text, which nearly every value is: searching for its few
+# controls is far faster than searching for the whole class above.
+_FORBIDDEN_ASCII = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def character_problem(text: str) -> tuple[int, str] | None:
     """Where `text` holds a character no text may hold, and which one ("the control
     character U+0001"), or None: the one rule for entries and the site's settings."""
-    found = FORBIDDEN_CHARACTER.search(text)
+    found = (_FORBIDDEN_ASCII if text.isascii() else FORBIDDEN_CHARACTER).search(text)
     if found is None:
         return None
     code = ord(found.group())
