@@ -148,7 +148,10 @@ def _wrap(text: str, indent: str = "") -> str:
     line) goes to textwrap itself.
     """
     room = WIDTH - len(indent)
-    plain = text.isprintable() and "  " not in text  # no whitespace but single ASCII spaces
+    # No whitespace but single ASCII spaces; the no-break space that glues a link's text to
+    # its number is no whitespace to textwrap either, so such text is filled here too.
+    printable = text.isprintable() or text.replace(_GLUE, "").isprintable()
+    plain = printable and "  " not in text
     if not plain or room < 1 or text[:1] in ("", " ") or text[-1] == " ":
         return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent)
     lines = []
