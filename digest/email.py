@@ -148,10 +148,7 @@ def _wrap(text: str, indent: str = "") -> str:
     line) goes to textwrap itself.
     """
     room = WIDTH - len(indent)
-    # No whitespace but single ASCII spaces; the no-break space that glues a link's text to
-    # its number is no whitespace to textwrap either, so such text is filled here too.
-    printable = text.isprintable() or text.replace(_GLUE, "").isprintable()
-    plain = printable and "  " not in text
+    plain = text.isprintable() and "  " not in text  # no whitespace but single ASCII spaces
     if not plain or room < 1 or text[:1] in ("", " ") or text[-1] == " ":
         return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent)
     lines = []
@@ -178,10 +175,10 @@ def _wrap(text: str, indent: str = "") -> str:
 
 
 # Between a link's text and its number, so that no line starts with "[2]" (which would
-# read as a reference of the list): a no-break space, which textwrap does not break at,
-# made a plain space once the text is wrapped. Plain text holds none of its own, since
-# its words are split at every kind of whitespace.
-_GLUE = "\u00a0"
+# read as a reference of the list): a printable character the text does not hold, which
+# neither textwrap nor the quick filler breaks at, made a space once the text is wrapped.
+# A no-break space would do the same, but sends the text to textwrap's slower fill.
+_GLUES = "\u00a4\u00a6\u00a7\u00b6"  # ¤ ¦ § ¶
 
 
 @dataclass
@@ -218,6 +215,7 @@ def _wrap_linked(text: Linked, references: References, indent: str, prefix: str 
     words = text.words
     if not text.links:
         return _wrap(prefix + words, indent)
+    glue = next((mark for mark in _GLUES if mark not in words), "\u00a0")
     numbered = [
         (end, references.number(words[start:end], target)) for start, end, target in text.links
     ]
@@ -226,11 +224,11 @@ def _wrap_linked(text: Linked, references: References, indent: str, prefix: str 
             continue
         mark = f"[{number}]"
         if end > 0 and words[end - 1] != " ":
-            mark = _GLUE + mark
+            mark = glue + mark
         elif end < len(words) and words[end] != " ":
-            mark += _GLUE
+            mark += glue
         words = words[:end] + mark + words[end:]
-    return _wrap(prefix + words, indent).replace(_GLUE, " ")
+    return _wrap(prefix + words, indent).replace(glue, " ")
 
 
 def _blocks(markdown: str) -> list[tuple[bool, list[str]]]:

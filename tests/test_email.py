@@ -245,7 +245,7 @@ WORDS = st.one_of(
     st.text(alphabet="abcXYZ09-.,!?'\"é—\u2013_", min_size=1, max_size=14),
     # A link's text glued to its reference number, as the plain-text edition writes it.
     st.tuples(st.text(alphabet="ab-", min_size=1, max_size=8), st.integers(1, 99)).map(
-        lambda pair: f"{pair[0]}\u00a0[{pair[1]}]"
+        lambda pair: f"{pair[0]}\u00a4[{pair[1]}]"
     ),
     st.text(alphabet="a-", min_size=1, max_size=8),
     st.text(alphabet="abc-", min_size=60, max_size=90),
