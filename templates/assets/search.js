@@ -201,7 +201,8 @@
     .then(function (index) {
       prepared = prepare(index);
       form.removeAttribute("aria-busy");
-      show(state());
+      /* What was typed while the index loaded goes into the address too. */
+      update();
     })
     .catch(function (problem) {
       status.textContent = "The search index could not be loaded (" + problem.message + ").";
