@@ -187,7 +187,7 @@ def check(
     _root_or_exit(root)
     content = load_content(root, cache=True, drafts=drafts)
     if links and content.config is not None:
-        from digest import links as links_module
+        from digest import link_report as links_module
 
         network = _network(ctx)
         extra = {"sleep": network.link_sleep} if network.link_sleep else {}
@@ -244,8 +244,9 @@ def new(
 ) -> None:
     """Scaffold a paper entry (and its issue's _issue.yaml when the issue is new)."""
     from digest.importer import open_importer
-    from digest.models import read_date
-    from digest.scaffold import create_entries, requests_from
+    from digest.new_entries import create_entries
+    from digest.source_list import requests_from
+    from digest.values import read_date
 
     _root_or_exit(root)
     config = _config_or_exit(root)
@@ -321,7 +322,7 @@ def harvest(
     from digest.files import write_atomically
     from digest.importer import open_importer
     from digest.metadata import ImportFailure
-    from digest.models import read_date
+    from digest.values import read_date
 
     _root_or_exit(root)
     config = _config_or_exit(root)

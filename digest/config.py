@@ -21,7 +21,8 @@ from digest.diagnostics import (
     error,
 )
 from digest.files import CONFIG_FILE
-from digest.models import CHARACTER_HINT, SiteConfig
+from digest.models import SiteConfig
+from digest.values import CHARACTER_HINT
 
 
 def _key_line(text: str, key: str) -> tuple[int, int]:

@@ -27,8 +27,8 @@ from digest.importer import Importer
 from digest.load import ISSUE_FILE, RawEntry, load_file
 from digest.metadata import FeedEntry, Metadata, Source, arxiv_entries, arxiv_feed, parse_arxiv
 from digest.models import SiteConfig
+from digest.new_entries import derive_id
 from digest.ranking import THRESHOLD, Suggestion, ThemeModel, theme_texts
-from digest.scaffold import derive_id
 
 MAX_CANDIDATES = 100  # the default of --max
 PAGE_SIZE = 100  # results asked for at once (arXiv allows up to 2,000)

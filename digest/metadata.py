@@ -23,7 +23,7 @@ from datetime import MAXYEAR, date
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
-from digest.models import DOI, FORBIDDEN_CHARACTER, arxiv_problem, looks_like_arxiv
+from digest.values import DOI, FORBIDDEN_CHARACTER, arxiv_problem, looks_like_arxiv
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 ARXIV = "{http://arxiv.org/schemas/atom}"
@@ -150,7 +150,7 @@ _TAG = re.compile(r"<[^>]+>")
 
 def clean_text(text: str) -> str:
     """One line: LaTeX-ish line breaks, control characters (and the other characters no
-    text may hold, digest.models' FORBIDDEN_CHARACTER) and runs of whitespace become single
+    text may hold, digest.values' FORBIDDEN_CHARACTER) and runs of whitespace become single
     spaces."""
     text = FORBIDDEN_CHARACTER.sub(" ", _LATEX_BREAK.sub(" ", text))
     text = "".join(

@@ -27,8 +27,6 @@ from digest.diagnostics import (
 )
 from digest.load import ISSUE_FILE, EntryKind, RawEntry, complete, load_file
 from digest.models import (
-    CHARACTER_HINT,
-    SLUG_PATTERN,
     Issue,
     IssueEntry,
     Links,
@@ -36,12 +34,12 @@ from digest.models import (
     Paper,
     PaperEntry,
     SiteConfig,
-    read_date,
     tuple_reduce,
 )
+from digest.values import CHARACTER_HINT, SLUG_PATTERN, read_date
 from digest.yaml_nodes import Location, Position
 
-# Custom error types raised by models.py, and the codes they report under.
+# Custom error types raised by values.py and models.py, and the codes they report under.
 CODE_BY_ERROR_TYPE = {
     "missing": "E101",
     "extra_forbidden": "E102",

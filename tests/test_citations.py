@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 
 from digest import citations
 from digest.build import load_content, run
-from digest.models import Paper, PaperEntry, character_problem
+from digest.models import Paper, PaperEntry
 from digest.organise import Library, organise
+from digest.values import character_problem
 
 from .conftest import MINIMAL_ISSUE, SiteFactory, examples, first_arguments, paper_yaml
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from digest.config import load_config
-from digest.models import CHARACTER_HINT
+from digest.values import CHARACTER_HINT
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -15,7 +15,7 @@ from digest.cli import Network, app
 from digest.harvest import first_sentence, search_query, triage_text
 from digest.importer import RateLimiter
 from digest.ranking import ThemeModel, ThemeText, words
-from digest.scaffold import requests_from
+from digest.source_list import requests_from
 from tests.conftest import MINIMAL_ISSUE, SiteFactory, paper_yaml
 from tests.http_server import (
     ATOM,

@@ -11,22 +11,12 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from digest import links as links_module
+from digest import link_report
 from digest.build import load_content
 from digest.cli import Network, app
 from digest.http_cache import DiskCache
-from digest.links import (
-    MAX_WAIT,
-    LinkChecker,
-    Occurrence,
-    Result,
-    Settings,
-    check_links,
-    diagnostics,
-    located,
-    retry_after,
-    written_urls,
-)
+from digest.link_report import Occurrence, check_links, diagnostics, located, written_urls
+from digest.links import MAX_WAIT, LinkChecker, Result, Settings, retry_after
 from digest.models import SiteConfig
 from tests.conftest import MINIMAL_ISSUE, SiteFactory, first_arguments, paper_yaml
 from tests.http_server import (
@@ -326,7 +316,7 @@ def test_only_files_with_a_link_to_report_are_composed_again(
     )
     content = load_content(root)
     assert [entry.id for entry in content.papers] == ["broken", "fine"]
-    composed = first_arguments(monkeypatch, links_module, "load_file")
+    composed = first_arguments(monkeypatch, link_report, "load_file")
     found = check_links(
         root,
         content.config or SiteConfig(),

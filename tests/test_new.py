@@ -16,12 +16,12 @@ from digest.cli import Network, app
 from digest.importer import RateLimiter
 from digest.metadata import Metadata, Source, clean_text
 from digest.models import SiteConfig
+from digest.new_entries import derive_id
 from digest.scaffold import (
     THEME_PLACEHOLDER,
     Draft,
     DraftRefused,
     check_draft,
-    derive_id,
     paper_text,
     quoted,
 )

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from digest.build import run
 from digest.cli import app
-from digest.models import character_problem
+from digest.values import character_problem
 
 from .conftest import MINIMAL_ISSUE, examples
 from .test_citations import balanced
