@@ -364,9 +364,8 @@ def harvest(
             typer.echo(f"error: cannot write {out}: {exc.strerror or exc}", err=True)
             raise typer.Exit(1) from None
     where = f" into {out}" if out is not None else ""
-    count = len(result.candidates)
     typer.echo(
-        f"listed {count} candidate{'' if count == 1 else 's'}{where}; "
+        f"listed {plural(len(result.candidates), 'candidate')}{where}; "
         f"{harvesting.already_line(result.already)}",
         err=True,
     )

@@ -29,6 +29,7 @@ from digest.metadata import FeedEntry, Metadata, Source, arxiv_entries, arxiv_fe
 from digest.models import SiteConfig
 from digest.new_entries import derive_id
 from digest.ranking import THRESHOLD, Suggestion, ThemeModel, theme_texts
+from digest.wording import plural
 
 MAX_CANDIDATES = 100  # the default of --max
 PAGE_SIZE = 100  # results asked for at once (arXiv allows up to 2,000)
@@ -227,14 +228,13 @@ def already_line(count: int) -> str:
 
 def triage_text(result: Harvest) -> str:
     """The list: a header, then each candidate's comments and its line."""
-    count = len(result.candidates)
     out = [
         _comment(
             f"arXiv papers for {result.query!r} submitted {result.since.isoformat()} to "
             f"{result.until.isoformat()}, best fit to the site's themes first"
         ),
         _comment(
-            f"{count} candidate{'' if count == 1 else 's'}; "
+            f"{plural(len(result.candidates), 'candidate')}; "
             f"{already_line(result.already)} (left out)"
         ),
         "# Delete the lines you do not want, then run:\n",
