@@ -25,10 +25,12 @@ from pathlib import Path
 from digest.files import entry_files
 from digest.importer import Importer
 from digest.load import ISSUE_FILE, RawEntry, load_file
+from digest.markdown import plain_first_sentence
 from digest.metadata import FeedEntry, Metadata, Source, arxiv_entries, arxiv_feed, parse_arxiv
 from digest.models import SiteConfig
 from digest.new_entries import derive_id
 from digest.ranking import THRESHOLD, Suggestion, ThemeModel, theme_texts
+from digest.values import read_date
 from digest.wording import plural
 
 MAX_CANDIDATES = 100  # the default of --max
@@ -99,11 +101,12 @@ def newest_issue(entries_dir: Path) -> date | None:
     except OSError:
         return None
     for folder in folders:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", folder.name) and folder.is_dir():
-            try:
-                days.append(date.fromisoformat(folder.name))
-            except ValueError:
-                continue
+        try:
+            day = read_date(folder.name)
+        except ValueError:
+            continue
+        if folder.is_dir():
+            days.append(day)
     return max(days, default=None)
 
 
@@ -200,12 +203,9 @@ def harvest(
 
 
 def first_sentence(text: str, limit: int = 240) -> str:
-    """An abstract's first sentence (ending at `.`, `!` or `?` before a capital or a
-    digit, not after `e.g.`, `i.e.`, `et al.` or `vs.`), at most `limit` characters."""
-    for found in re.finditer(r"[.!?](?=\s+[A-Z0-9])", text):
-        if not re.search(r"(\be\.g|\bi\.e|\bet al|\bvs|\bcf)\.$", text[: found.end()]):
-            text = text[: found.end()]
-            break
+    """An abstract's first sentence, by the rule one-line listings use, at most `limit`
+    characters."""
+    text = plain_first_sentence(" ".join(text.split()))
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 

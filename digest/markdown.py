@@ -173,7 +173,8 @@ def _linked(tokens: Sequence[Token]) -> Linked:
     return linked("".join(raw), spans)
 
 
-def _first(plain: str) -> str:
+def plain_first_sentence(plain: str) -> str:
+    """The first sentence of plain text (see `first_sentence`)."""
     start = 0
     for match in _SENTENCE_END.finditer(plain):
         head = plain[: match.start()]
@@ -193,7 +194,12 @@ def _analyse(text: str) -> Analysed:
         return parse_fully(text)
     plain = prose.plain
     return Analysed(
-        prose.html, None, tuple(prose.links), plain, _first(plain), tuple(prose.paragraphs)
+        prose.html,
+        None,
+        tuple(prose.links),
+        plain,
+        plain_first_sentence(plain),
+        tuple(prose.paragraphs),
     )
 
 
@@ -208,7 +214,9 @@ def parse_fully(text: str) -> Analysed:
     words = _linked(tokens)
     if words.words == plain:
         words = Linked(plain, words.links)  # one string kept, not two equal ones
-    return Analysed(html, top, tuple(_links(tokens)), plain, _first(plain), None, words)
+    return Analysed(
+        html, top, tuple(_links(tokens)), plain, plain_first_sentence(plain), None, words
+    )
 
 
 def analyse(text: str) -> Analysed:
