@@ -235,11 +235,6 @@ def analyse(text: str) -> Analysed:
     return found
 
 
-def forget() -> None:
-    """Empty the memo of `analyse`."""
-    _MEMO.clear()
-
-
 def analysed(texts: Iterable[str]) -> dict[str, Analysed]:
     """`analyse` of each text, by text: to hand the parses to another process."""
     return {text: analyse(text) for text in texts}
@@ -272,11 +267,6 @@ def html_at(text: str, top_heading: int = 1) -> str:
 def render_markdown(text: str, top_heading: int = 1) -> Rendered:
     """Markdown → HTML; the field's shallowest heading becomes `<h{top_heading}>`."""
     return Rendered(html_at(text, top_heading), analyse(text).links)
-
-
-def plain_text(text: str) -> str:
-    """The words of a Markdown field without markup, on one line."""
-    return analyse(text).plain
 
 
 def linked_text(text: str) -> Linked:

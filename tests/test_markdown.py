@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from digest import markdown
-from digest.markdown import first_sentence, is_safe_link, plain_text, render_markdown
+from digest.markdown import analyse, first_sentence, is_safe_link, linked_text, render_markdown
 
 
 def test_raw_html_is_escaped_not_passed_through() -> None:
@@ -77,9 +77,8 @@ def test_tables_and_strikethrough_are_enabled() -> None:
 
 
 def test_plain_text_drops_markup() -> None:
-    assert plain_text("It is *fast*,\n`cheap` and [good](https://a.org).") == (
-        "It is fast, cheap and good."
-    )
+    text = "It is *fast*,\n`cheap` and [good](https://a.org)."
+    assert analyse(text).plain == linked_text(text).words == "It is fast, cheap and good."
 
 
 @pytest.mark.parametrize(
