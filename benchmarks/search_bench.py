@@ -28,7 +28,8 @@ from typing import Any
 
 from benchmarks.generate import make_corpus, write_digest
 from digest import search
-from digest.build import load_content, run
+from digest.build import run
+from digest.content import load_content
 from digest.organise import organise
 
 REPO = Path(__file__).resolve().parent.parent

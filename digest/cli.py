@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from digest import __version__
-from digest.build import Content, load_content
 from digest.build import run as run_build
+from digest.content import Content, load_content
 from digest.diagnostics import did_you_mean, render
 from digest.files import CONFIG_FILE, is_content_root
 from digest.wording import papers_in_issues, plural
@@ -27,9 +27,7 @@ if TYPE_CHECKING:
     from digest.models import SiteConfig
 
 # The network tools, the scaffolder and the server (httpx, http.server) are imported by
-# the commands that use them, so `digest check` and `digest build` start faster, and
-# the configuration's model (digest.models) by what reads the configuration: a build
-# that finds nothing changed answers from the cache without it.
+# the commands that use them, so `digest check` and `digest build` start faster.
 
 app = typer.Typer(
     name="digest",
@@ -128,7 +126,7 @@ def report(content: Content, output_format: Format, strict: bool) -> int:
     diagnostics = content.report.sorted(strict=strict)
     printed = render(diagnostics, output_format.value)
     if output_format is not Format.json:
-        counted = papers_in_issues(content.paper_count, content.issue_count)
+        counted = papers_in_issues(len(content.papers), len(content.issues))
         head, _, last = printed.rpartition("\n")
         printed = f"{head}\n{counted}: {last}" if head else f"{counted}: {last}"
     typer.echo(printed)

@@ -16,11 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from digest.cache import usable_folder
 from digest.files import write_atomically
 from digest.hashing import digest_bytes
-
-CACHE_DIR = ".digest-cache"
+from digest.store import folder_problem, notice
 
 
 class DiskCache:
@@ -31,7 +29,12 @@ class DiskCache:
         self.clock = clock
         # A cache folder (or the .digest-cache/ holding it) that is a link or a file is
         # never read or written through, as for the build's own cache.
-        self.usable = usable_folder(folder.parent) and usable_folder(folder)
+        self.usable = True
+        for place in (folder.parent, folder):
+            problem = folder_problem(place)
+            if problem is not None:
+                notice(place, f"{place.name} is {problem}: running without the cache (remove it)")
+                self.usable = False
 
     def _file(self, key: str) -> Path:
         return self.folder / f"{digest_bytes(key.encode('utf-8'))}.json"

@@ -36,7 +36,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import httpx
 
 from digest import __version__
-from digest.http_cache import CACHE_DIR, DiskCache
+from digest.http_cache import DiskCache
 from digest.metadata import (
     ImportFailure,
     Metadata,
@@ -47,6 +47,7 @@ from digest.metadata import (
     parse_crossref,
 )
 from digest.models import SiteConfig
+from digest.store import CACHE_DIR
 
 ARXIV_SPACING = 3.0  # seconds between two arXiv API requests (arXiv's terms of use)
 TIMEOUT = 10.0  # seconds for a whole request; `link_timeout` sets it for a site

@@ -27,11 +27,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from digest.diagnostics import Diagnostic, error, warning
-from digest.http_cache import CACHE_DIR, DiskCache
+from digest.http_cache import DiskCache
 from digest.links import LinkChecker, Result, Settings, Sleep, open_client
 from digest.load import RawEntry, load_file, scan_entries
 from digest.markdown import render_markdown
 from digest.models import Issue, IssueEntry, Paper, PaperEntry, SiteConfig, markdown_texts
+from digest.store import CACHE_DIR
 from digest.validate import PLACEHOLDER_URL
 from digest.wording import plural
 

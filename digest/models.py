@@ -261,6 +261,7 @@ class PaperEntry:
     issue_date: date
     stored: Paper | PackedPaper
     source: str
+    digest: str = ""  # its file's content and path (digest.entry_results), "" when unknown
 
     @cached_property
     def paper(self) -> Paper:
@@ -285,3 +286,4 @@ class IssueEntry:
     date: date
     issue: Issue
     source: str
+    digest: str = ""  # its file's content and path (digest.entry_results), "" when unknown

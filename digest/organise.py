@@ -6,6 +6,12 @@ Ordering, documented in docs/site.md and relied on by every page:
   title (case-insensitive), then id;
 - on a topic page, newest issue first, then the same title order inside each issue.
 Drafts are left out unless `include_drafts` is set; their papers with them.
+
+Beside the structure, `organise` computes its digests, each from the digests of what it
+holds (a Merkle tree): a paper's is its entry's (digest.entry_results: file bytes, path
+and configuration); an issue's covers its entry and its papers; a topic's, the issues
+and papers it lists; the library's, what the overview pages and the sitemap show. Each
+page's key is made from these where its context is made (digest.render, digest.readers).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 
+from digest.hashing import combine
 from digest.models import Issue, IssueEntry, PaperEntry, SiteConfig, Theme
 from digest.wording import HOOD_GROUPS
 
@@ -46,6 +53,8 @@ class IssueView:
     papers: tuple[PaperEntry, ...]  # every paper of the issue once, in title order
     sections: tuple[ThemeSection, ...]  # configured theme order, themes without papers left out
     under_the_hood: tuple[ContributionGroup, ...]  # groups without papers left out
+    own_digest: str  # its entry and its paper count: what a summary of it shows
+    digest: str  # its entry and every paper in it
 
     @cached_property
     def slug(self) -> str:  # asked for by every key and link to the issue
@@ -64,6 +73,7 @@ class TopicIssue:
 class Topic:
     theme: Theme
     issues: tuple[TopicIssue, ...]  # newest first
+    digest: str  # the theme, and per issue it lists that issue's summary and papers
 
     @property
     def count(self) -> int:
@@ -77,10 +87,24 @@ class Library:
     topics: tuple[Topic, ...]  # configured theme order, all themes (a topic may be empty)
     papers: dict[str, PaperEntry]  # by id, every published paper
     issue_of: dict[str, IssueView]  # paper id → its issue
+    overview_digest: str  # what the home and topics pages show
+    site_map_digest: str  # which pages there are: issues, papers, topics' newest issues
+    digest: str  # every issue and paper, in order
 
     @property
     def latest(self) -> IssueView | None:
         return self.issues[0] if self.issues else None
+
+
+def entry_digest(entry: PaperEntry | IssueEntry) -> str:
+    """The entry's digest, or one of its model when it was not read from a file (tests)."""
+    if entry.digest:
+        return entry.digest
+    if isinstance(entry, PaperEntry):
+        return combine(
+            entry.id, entry.issue_date.isoformat(), entry.source, entry.paper.model_dump_json()
+        )
+    return combine(entry.date.isoformat(), entry.source, entry.issue.model_dump_json())
 
 
 def paper_order(entry: PaperEntry) -> tuple[str, str]:
@@ -112,7 +136,44 @@ def _issue_view(
         for group, members in zip(HOOD_GROUPS, in_group, strict=True)
         if members
     )
-    return IssueView(issue.date, issue.issue, issue.source, ordered, sections, groups)
+    own = combine(entry_digest(issue), str(len(ordered)))
+    whole = combine(own, *map(entry_digest, ordered))
+    return IssueView(issue.date, issue.issue, issue.source, ordered, sections, groups, own, whole)
+
+
+def _topic(theme: Theme, views: tuple[IssueView, ...]) -> Topic:
+    groups = tuple(
+        TopicIssue(view, section.papers)
+        for view in views
+        for section in view.sections
+        if section.theme.slug == theme.slug
+    )
+    parts = [theme.slug]
+    for group in groups:
+        parts += [group.issue.own_digest, *map(entry_digest, group.papers)]
+    return Topic(theme, groups, combine(*parts))
+
+
+def _overview_digest(views: tuple[IssueView, ...], topics: tuple[Topic, ...]) -> str:
+    """Every issue's own entry and paper count, the latest issue's sections (how many
+    papers each) and whether it has an "Under the hood", each topic's paper count,
+    issues and newest issue."""
+    parts = [view.own_digest for view in views]
+    if views:
+        latest = views[0]
+        parts += [latest.slug, str(bool(latest.under_the_hood))]
+        parts += [f"{s.theme.slug}:{len(s.papers)}" for s in latest.sections]
+    for topic in topics:
+        newest = topic.issues[0].issue.slug if topic.issues else ""
+        parts.append(f"{topic.theme.slug}:{topic.count}:{len(topic.issues)}:{newest}")
+    return combine(*parts)
+
+
+def _site_map_digest(views: tuple[IssueView, ...], topics: tuple[Topic, ...]) -> str:
+    """Which issues, papers and topics there are, and each topic's newest issue."""
+    parts = [f"{view.slug}:{','.join(p.id for p in view.papers)}" for view in views]
+    parts += [f"{t.theme.slug}:{t.issues[0].issue.slug if t.issues else ''}" for t in topics]
+    return combine(*parts)
 
 
 def organise(
@@ -131,18 +192,10 @@ def organise(
         _issue_view(published[d], papers_by_issue[d], config.themes)
         for d in sorted(published, reverse=True)
     )
-    topics = tuple(
-        Topic(
-            theme,
-            tuple(
-                TopicIssue(view, section.papers)
-                for view in views
-                for section in view.sections
-                if section.theme.slug == theme.slug
-            ),
-        )
-        for theme in config.themes
-    )
+    topics = tuple(_topic(theme, views) for theme in config.themes)
     issue_of = {p.id: view for view in views for p in view.papers}
     by_id = {p.id: p for view in views for p in view.papers}
-    return Library(config, views, topics, by_id, issue_of)
+    overview = _overview_digest(views, topics)
+    site_map = _site_map_digest(views, topics)
+    whole = combine(*(view.digest for view in views))
+    return Library(config, views, topics, by_id, issue_of, overview, site_map, whole)

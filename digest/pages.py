@@ -1,4 +1,5 @@
-"""Pages: the context each page kind's template gets, built from a build's `Views`.
+"""Pages: the context each page kind's template gets, built from a build's `Views`,
+and the job (digest.render) that renders each page.
 
 Each page kind has one context builder returning a declared `TypedDict` of view objects
 (digest.views). Every context also carries `site`, `root` (the relative prefix from the
@@ -7,14 +8,18 @@ page back to the site root, e.g. "../../") and `page` (the page's own url and <t
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
+from functools import partial
 from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
 from digest import citations, permalinks, wording
+from digest.hashing import combine
 from digest.models import PaperEntry
-from digest.organise import IssueView, Topic
+from digest.organise import IssueView, Topic, entry_digest
+from digest.render import Job
 from digest.views import (
     BaseContext,
     ContentsItem,
@@ -186,3 +191,49 @@ def not_found_context(views: Views) -> NotFoundContext:
     prefix = urlsplit(library.config.base_url).path.strip("/") if library.config.base_url else ""
     base["root"] = f"/{prefix}/" if prefix else "/"
     return {**base}
+
+
+# ------------------------------------------------------------------ jobs
+# Each page's key, made beside its context: the digests (digest.organise) of exactly
+# what the context above shows, beyond the site's settings and templates.
+
+
+def home_jobs(views: Views) -> Iterator[Job]:
+    library = views.library
+    url = permalinks.page_file(permalinks.HOME)
+    yield Job(url, "home.html", library.overview_digest, lambda: home_context(views))
+
+
+def issue_jobs(views: Views) -> Iterator[Job]:
+    for view in views.library.issues:
+        url = permalinks.page_file(permalinks.issue_path(view.date))
+        yield Job(url, "issue.html", view.digest, partial(issue_context, view, views))
+
+
+def topic_jobs(views: Views) -> Iterator[Job]:
+    library = views.library
+    url = permalinks.page_file(permalinks.TOPICS)
+    yield Job(url, "topics.html", library.overview_digest, lambda: topics_context(views))
+    for topic in library.topics:
+        url = permalinks.page_file(permalinks.topic_path(topic.theme.slug))
+        yield Job(url, "topic.html", topic.digest, partial(topic_context, topic, views))
+
+
+def paper_jobs(views: Views) -> Iterator[Job]:
+    library = views.library
+    for paper_id in sorted(library.papers):
+        entry = library.papers[paper_id]
+        url = permalinks.page_file(permalinks.paper_path(paper_id))
+        key = combine(entry_digest(entry), library.issue_of[paper_id].own_digest)
+        yield Job(url, "paper.html", key, partial(paper_context, entry, views))
+
+
+def not_found_jobs(views: Views) -> Iterator[Job]:
+    """Made from the settings and templates alone: no key of its own."""
+    yield Job(permalinks.NOT_FOUND, "404.html", "", lambda: not_found_context(views))
+
+
+PageBuilder = Callable[[Views], Iterable[Job]]
+
+PAGE_BUILDERS: list[PageBuilder] = [home_jobs, issue_jobs, topic_jobs, paper_jobs, not_found_jobs]
+"""The site's own pages; digest.reader_outputs adds feeds, search, citations, e-mail."""

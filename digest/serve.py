@@ -25,6 +25,7 @@ from digest.config import load_config
 from digest.diagnostics import render
 from digest.files import printable, walk_files
 from digest.serve_http import Echo, SiteState, make_server
+from digest.store import open_store
 
 POLL_SECONDS = 0.5
 
@@ -84,6 +85,9 @@ class DevServer:
         self.httpd = make_server(host, port, self.state, echo)
         self.threads: list[threading.Thread] = []
         self.builds = 0  # finished builds, good or bad
+        # Open between rebuilds: the checked entries and pieces it decoded stay in memory.
+        self.store = open_store(root, enabled=True)
+        self.store.remember = True
 
     @property
     def port(self) -> int:
@@ -98,7 +102,7 @@ class DevServer:
         """Build once; on failure print the problems and show them in the browser."""
         started = time.perf_counter()
         with self.state.building:
-            result = build.run(self.root, drafts=self.drafts, cache=True)
+            result = build.run(self.root, drafts=self.drafts, store=self.store)
         seconds = time.perf_counter() - started
         diagnostics = result.report.sorted()
         if result.out is not None:

@@ -22,7 +22,6 @@ import os
 import posixpath
 import stat
 from collections.abc import Callable, Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -52,6 +51,7 @@ from digest.files import (
 )
 from digest.markdown import html_at
 from digest.models import SiteConfig
+from digest.store import Store
 from digest.wording import format_date
 
 TEMPLATE_SUFFIXES = (".html", ".xml", ".txt")
@@ -231,29 +231,33 @@ def asset_files(folders: Sequence[Path]) -> dict[str, Path]:
     return dict(sorted(found.items()))
 
 
-class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
-    """Templates compiled by an earlier build (Jinja checks each against its source); a
-    file that cannot be read or written means compiling again, never a failed build."""
+class _StoredTemplates(jinja2.BytecodeCache):
+    """Templates compiled by an earlier build, kept in the store (digest.store). Jinja
+    checks each against its source; one that does not load is compiled again."""
+
+    def __init__(self, store: Store):
+        self.store = store
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            super().load_bytecode(bucket)
-        except Exception:  # noqa: BLE001 - a damaged file is compiled afresh
-            bucket.reset()
+        data = self.store.get(f"jinja:{bucket.key}")
+        if data is not None:
+            try:
+                bucket.bytecode_from_string(data)
+            except Exception:  # noqa: BLE001 - a damaged one is compiled afresh
+                bucket.reset()
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        with suppress(Exception):
-            super().dump_bytecode(bucket)
+        self.store.put(f"jinja:{bucket.key}", bucket.bytecode_to_string())
 
 
 def load_templates(
-    config: SiteConfig, root: Path, compiled: Path | None = None
+    config: SiteConfig, root: Path, store: Store | None = None
 ) -> tuple[Templates | None, list[Diagnostic]]:
     """Build the environment, parse every template and find the assets; None when a
     template fails to parse or an asset cannot be copied.
 
-    `compiled` is a folder to keep the compiled templates in between builds (compiling
-    them is a tenth of a second of every build)."""
+    With `store`, compiled templates are kept there between builds (compiling them is
+    a tenth of a second of every build)."""
     bounds = _bounds(config, root)
     if bounds is None:
         folder = root / config.templates
@@ -276,7 +280,7 @@ def load_templates(
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,
-        bytecode_cache=_CompiledTemplates(str(compiled)) if compiled is not None else None,
+        bytecode_cache=_StoredTemplates(store) if store is not None else None,
     )
     env.filters = {"date": _date_filter, "markdown": _markdown_filter}
     env.globals = {}

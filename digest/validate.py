@@ -296,6 +296,7 @@ class FileResult(NamedTuple):
     diagnostics: tuple[Diagnostic, ...]
     references: tuple[tuple[str, str, int, int], ...] = ()  # (arxiv|doi, value, line, col)
     draft: bool = False  # an _issue.yaml that says `draft: true`, valid or not
+    digest: str = ""  # of the file's bytes and display path: names the entry (digest.organise)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return tuple_reduce(self)
@@ -430,11 +431,13 @@ def combine(
         if value is None or issue_date is None:
             continue
         if isinstance(value, Issue):
-            result.issues.append(IssueEntry(issue_date, value, checked.shown))
+            result.issues.append(IssueEntry(issue_date, value, checked.shown, checked.digest))
             continue
         if checked.references:
             result.diagnostics.extend(_repeated_paper(checked, first_reference))
-        result.papers.append(PaperEntry(checked.stem, issue_date, value, checked.shown))
+        result.papers.append(
+            PaperEntry(checked.stem, issue_date, value, checked.shown, checked.digest)
+        )
     return result
 
 

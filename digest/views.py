@@ -20,10 +20,8 @@ from digest import citations, permalinks, search, wording
 from digest.hashing import combine
 from digest.markdown import html_at
 from digest.models import Paper, PaperEntry
-from digest.organise import IssueView, Library
-from digest.page_cache import PageCache, PageKeys
-
-CACHED_CARDS = 1 << 15  # cards kept drawn for the next page that lists the same paper
+from digest.organise import IssueView, Library, entry_digest
+from digest.store import Store
 
 
 def page_root(url: str) -> str:
@@ -148,9 +146,9 @@ class TopicSummary:
 @dataclass(frozen=True)
 class Card:
     """One paper of a long listing (a topic page). `{{ card }}` is its HTML, as the listing
-    macro renders its view (digest.render) or as the last build left it (a topic page
-    lists thousands of papers, and an edit changes one or two); `card.paper` is the view,
-    for a template that lays the paper out itself."""
+    macro renders its view (digest.render) or as the store kept it (a topic page lists
+    thousands of papers, and an edit changes one or two); `card.paper` is the view, for
+    a template that lays the paper out itself."""
 
     entry: PaperEntry
     root: str
@@ -183,25 +181,36 @@ class BaseContext(TypedDict):
 
 @dataclass
 class Views:
-    """The views of one build's library, each made once and shared by every page."""
+    """The views of one build's library, each made once and shared by every page.
+
+    With a `store`, the pieces that are costly to make and shown on many pages (a
+    paper's BibTeX record, its card in a listing, an issue's rows of the search index)
+    are kept there between builds, each under the digests of what it shows."""
 
     library: Library
-    cache: PageCache | None = None  # pieces kept from the last build (digest.page_cache)
-    keys: PageKeys | None = None  # with `cache`: names the pieces
+    store: Store | None = None
+    site_key: str = ""  # the tool, settings and templates (digest.build)
     render_card: Callable[[PaperView], str] | None = None  # set by digest.render
     _papers: dict[tuple[str, str, int], PaperView] = field(default_factory=dict)
     _issues: dict[tuple[str, str, int], IssueSummary] = field(default_factory=dict)
-    _bibtex: dict[str, str] = field(default_factory=dict)
     _articles: dict[str, str] = field(default_factory=dict)  # schema.org JSON, by paper id
-    _cards: dict[str, str] = field(default_factory=dict)  # card HTML, by `_card_name`
     _topics: list[str] = field(init=False)  # the configured theme slugs, in order
-    _topics_key: str = field(init=False)  # a short name for that list
     theme_titles: dict[str, str] = field(init=False)  # slug → title, of the configured themes
 
     def __post_init__(self) -> None:
         self._topics = [theme.slug for theme in self.library.config.themes]
         self.theme_titles = {theme.slug: theme.title for theme in self.library.config.themes}
-        self._topics_key = combine(*self._topics)
+
+    def _piece(self, key: str, make: Callable[[], str]) -> str:
+        """The text `make()` returns, kept in the store under `key`."""
+        if self.store is None:
+            return make()
+        found = self.store.get(key)
+        if found is not None:
+            return found.decode("utf-8")
+        text = make()
+        self.store.put(key, text.encode("utf-8"))
+        return text
 
     def markdown(self, text: str, top_heading: int = 1) -> Markup:
         return Markup(html_at(text, top_heading))
@@ -217,34 +226,13 @@ class Views:
         return Card(entry, root, top_heading, page, self)
 
     def card_html(self, card: Card) -> str:
-        """The card's HTML: kept from the last build that rendered its page when the
-        paper, the place and the site are the same (digest.page_cache), else drawn once
-        for every page that lists the paper at the same place (a paper on two topics)."""
+        """The card's HTML, drawn once for each place a paper is shown at."""
         render = self.render_card
         if render is None:
             raise RuntimeError("cards are rendered by digest.render's Renderer")
-        name = self._card_name(card)
-
-        def make() -> str:
-            found = self._cards.get(name)
-            if found is None:
-                if len(self._cards) >= CACHED_CARDS:
-                    self._cards.clear()
-                found = self._cards[name] = render(card.paper)
-            return found
-
-        if self.cache is None or self.keys is None:
-            return make()
-        return self.cache.fragment(card.page, name, make)
-
-    def _card_name(self, card: Card) -> str:
-        """What a card's HTML depends on: the paper, where it is shown and, with the
-        page cache, the site (its fingerprint covers the templates), as fragments are
-        kept from one build to the next."""
         place = f"{card.root}:{card.top_heading}"
-        if self.cache is None or self.keys is None:
-            return f"{card.entry.id}:{place}"  # one build: the id names the paper
-        return f"{self.keys.site}:{self.keys.paper_hash(card.entry)}:{place}"
+        key = combine("card", self.site_key, entry_digest(card.entry), place)
+        return self._piece(key, lambda: render(card.paper))
 
     def page_done(self) -> None:
         """Forget the paper views: a page's root and heading level are its own, so a
@@ -260,15 +248,8 @@ class Views:
         return found
 
     def bibtex(self, entry: PaperEntry) -> str:
-        found = self._bibtex.get(entry.id)
-        if found is None:
-            if self.cache is not None and self.keys is not None:
-                name = f"bibtex:{self.keys.paper_hash(entry)}"
-                found = self.cache.piece(name, lambda: citations.bibtex(entry))
-            else:
-                found = citations.bibtex(entry)
-            self._bibtex[entry.id] = found
-        return found
+        key = combine("bibtex", entry_digest(entry))
+        return self._piece(key, lambda: citations.bibtex(entry))
 
     def article(self, entry: PaperEntry) -> str:
         """The paper's schema.org data (citations.article_text), on its page and its issue's."""
@@ -279,13 +260,10 @@ class Views:
 
     def search_rows(self, view: IssueView, number: int) -> bytes:
         """An issue's rows of the search index (search.issue_rows), `number` its place in
-        the index: kept whole while its papers and its place stay the same. (Its papers'
-        rows are not kept one by one: making the forty rows of an edited issue costs less
-        than reading 10,000 rows back on every build.)"""
-        if self.cache is not None and self.keys is not None:
-            name = f"search-rows:{self.keys.issue(view)}:{number}:{self._topics_key}"
-            return self.cache.piece(name, lambda: search.issue_rows(view, number, self._topics))
-        return search.issue_rows(view, number, self._topics)
+        the index: kept whole while its papers, its place and the settings stay the same."""
+        key = combine("search-rows", self.site_key, view.digest, str(number))
+        make = lambda: search.issue_rows(view, number, self._topics).decode("utf-8")  # noqa: E731
+        return self._piece(key, make).encode("utf-8")
 
     def base(self, url: str, title: str, section: str, description: str = "") -> BaseContext:
         config = self.library.config

@@ -31,12 +31,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from digest import swap
-from digest.cache import Stamp
 from digest.diagnostics import Diagnostic, error
 from digest.files import BINARY
 from digest.hashing import digest_bytes
 from digest.manifest import MANIFEST, Guarded, guard, manifest_text, read_manifest
 from digest.render import RenderedPage
+from digest.store import Stamp
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ def stage_page(stage: Path, page: RenderedPage) -> RenderedPage:
     except OSError:
         return page
     stamp = Stamp(len(data), modified_ns, digest_bytes(data))
-    return RenderedPage(page.url, b"", staged=True, stamp=stamp)
+    return RenderedPage(page.url, b"", staged=True, key=page.key, stamp=stamp)
 
 
 def _make_folder(folder: str) -> None:
@@ -141,7 +141,7 @@ def _make_folder(folder: str) -> None:
 
 def _write_new(path: str | Path, data: bytes) -> int:
     """Write `data` as the file `path`; its modification time, in ns (the build's record
-    of its output then needs no second look at the file: digest.cache)."""
+    of its output then needs no second look at the file: digest.store)."""
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | BINARY, 0o666)
     try:
         view = memoryview(data)
@@ -323,10 +323,10 @@ def write_site(
 
     `assets` maps output urls (e.g. "assets/style.css") to source files. `protected`
     lists paths the output may not contain (the content root, its entries/). `reuse`
-    (from digest.cache) names files of the previous site to hard-link instead of writing;
+    (digest.build) names files of the previous site to hard-link instead of writing;
     with it, the spare is brought up to date instead of writing a whole new folder.
     `present` is what `out` holds when the cache found it exactly as the last build left
-    it (the guard then need not list it). A `kept` page (digest.page_cache) is the file
+    it (the guard then need not list it). A `kept` page (digest.render) is the file
     `out` already holds for its url. `stage` (from `new_stage`) is the temporary folder
     `staged` pages were already written into; it is used (or, on any problem, removed)
     instead of a new one.

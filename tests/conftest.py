@@ -8,14 +8,17 @@ Options:
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import settings
 
-from digest.render import Renderer
+from digest.organise import Library
+from digest.render import Job, Renderer, run_jobs
+from digest.template_set import Templates
+from digest.views import Views
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -111,6 +114,19 @@ def make_site(tmp_path: Path) -> SiteFactory:
 def example_root() -> Path:
     """The repository itself is the example site's content root."""
     return REPO
+
+
+def rendered_files(
+    builder: Callable[[Views], Iterable[Job]], library: Library, templates: Templates
+) -> dict[str, str]:
+    """The files one job builder (digest.pages, digest.reader_outputs) makes, by url."""
+    renderer = Renderer(templates, library)
+    pages, problems = run_jobs(builder(renderer.views), renderer)
+    assert problems == []
+    return {
+        page.url: page.content.decode() if isinstance(page.content, bytes) else page.content
+        for page in pages
+    }
 
 
 @pytest.fixture

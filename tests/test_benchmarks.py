@@ -12,7 +12,7 @@ import pytest
 
 from benchmarks import generate as gen
 from benchmarks import run as bench
-from digest.build import load_content
+from digest.content import load_content
 
 
 def tree(folder: Path) -> dict[str, bytes]:

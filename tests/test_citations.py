@@ -16,7 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from digest import citations
-from digest.build import load_content, run
+from digest.build import run
+from digest.content import load_content
 from digest.models import Paper, PaperEntry
 from digest.organise import Library, organise
 from digest.values import character_problem

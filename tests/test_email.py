@@ -11,14 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digest import email, permalinks, readers
-from digest.build import load_content
+from digest import email, permalinks, reader_outputs
+from digest.content import load_content
 from digest.markdown import render_markdown
 from digest.organise import Library, organise
-from digest.render import RenderedPage, Renderer
 from digest.template_set import load_templates
 
-from .conftest import MINIMAL_ISSUE, SiteFactory, examples, paper_yaml
+from .conftest import MINIMAL_ISSUE, SiteFactory, examples, paper_yaml, rendered_files
 from .test_plain_prose import prose_like
 
 BASE = "https://digest-demo.github.io/diffusion"
@@ -46,10 +45,7 @@ def email_pages(root: Path) -> dict[str, str]:
     library = library_of(root)
     templates, problems = load_templates(library.config, root)
     assert templates is not None, problems
-    renderer = Renderer(templates, library)
-    pages = [p for p in readers.email_pages(library, renderer) if isinstance(p, RenderedPage)]
-    assert renderer.diagnostics == []
-    return {page.url: str(page.content) for page in pages}
+    return rendered_files(reader_outputs.email_jobs, library, templates)
 
 
 @pytest.fixture(scope="module")

@@ -10,13 +10,12 @@ from typing import Any
 import feedparser
 import pytest
 
-from digest import feeds, readers
-from digest.build import load_content
+from digest import feeds, reader_outputs
+from digest.content import load_content
 from digest.organise import Library, organise
-from digest.render import RenderedPage, Renderer
 from digest.template_set import load_templates
 
-from .conftest import MINIMAL_ISSUE, SiteFactory, paper_yaml
+from .conftest import MINIMAL_ISSUE, SiteFactory, paper_yaml, rendered_files
 
 BASE = "https://digest-demo.github.io/diffusion"
 
@@ -33,10 +32,7 @@ def library_of(root: Path, *, reverse: bool = False) -> Library:
 def feed_pages(library: Library, root: Path) -> dict[str, str]:
     templates, problems = load_templates(library.config, root)
     assert templates is not None, problems
-    renderer = Renderer(templates, library)
-    pages = [p for p in readers.feed_pages(library, renderer) if isinstance(p, RenderedPage)]
-    assert renderer.diagnostics == []
-    return {page.url: str(page.content) for page in pages}
+    return rendered_files(reader_outputs.feed_jobs, library, templates)
 
 
 @pytest.fixture(scope="module")

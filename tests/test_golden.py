@@ -1,6 +1,6 @@
 """Golden files: built pages compared byte for byte with tests/golden/.
 
-- `small`: every page the default site map (`digest.render.PAGE_BUILDERS`) builds for
+- `small`: every page the default site map (`digest.pages.PAGE_BUILDERS`) builds for
   the fixture site tests/fixtures/sites/small (drafts on), except the static assets;
   missing, extra and differing files are all reported.
 - `example`: the example site's home, digest, topic, paper and 404 pages.
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from digest.build import run
-from digest.render import PAGE_BUILDERS
+from digest.pages import PAGE_BUILDERS
 
 from .conftest import REPO
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from digest import build, cache, hashing, swap, write
+from digest import build, hashing, store, swap, write
 from digest import organise as organise_module
+from digest.files import theme_dir
 from digest.manifest import MANIFEST, manifest_text
 from digest.render import RenderedPage
 from tests.conftest import MINIMAL_ISSUE, SiteFactory, paper_yaml
@@ -40,6 +42,8 @@ class Site:
 
     root: Path
     papers: dict[str, str] = field(default_factory=dict)  # id → issue folder
+    title: str = "Digest"
+    themes: str = ""  # the configuration's `themes = [...]`, when not the defaults
 
     def write(self, name: str, text: str) -> None:
         path = self.root / name
@@ -63,6 +67,27 @@ def new_site(root: Path) -> Site:
     return site
 
 
+ISSUE_TEXTS = (
+    MINIMAL_ISSUE,
+    MINIMAL_ISSUE.replace("A short introduction.", "A *new* introduction."),
+    MINIMAL_ISSUE + "themes:\n  safety: |\n    Safety prose.\noutlook: |\n    Next time.\n",
+)
+# The `themes` of the configuration: the defaults, or a list without "medical" and with
+# the others reordered and retitled.
+THEME_LISTS = (
+    "",
+    "themes = [\n"
+    + "".join(
+        f'  {{ slug = "{slug}", title = "{slug.title()}!", description = "About {slug}." }},\n'
+        for slug in ("theory", "acceleration", "safety")
+    )
+    + "]\n",
+)
+# The default macros, to override the one every listing card is drawn with.
+DEFAULT_MACROS = (theme_dir() / "macros" / "papers.html").read_text(encoding="utf-8")
+COMPACT = '<article class="paper paper-compact">'
+assert COMPACT in DEFAULT_MACROS
+
 titles = st.text(alphabet="abcdefgh XYZ", min_size=1, max_size=12).map(
     lambda t: f'"{t.strip() or "x"}"'
 )
@@ -83,6 +108,10 @@ operations = st.one_of(
     st.tuples(st.just("template"), st.sampled_from(["", "one", "two"])),
     st.tuples(st.just("config"), st.sampled_from(["Digest", "Another Digest", "Third"])),
     st.tuples(st.just("break"), st.integers(0, 4)),
+    st.tuples(st.just("issue"), st.sampled_from(ISSUES), st.sampled_from(ISSUE_TEXTS)),
+    st.tuples(st.just("draft"), st.sampled_from(ISSUES), st.booleans()),
+    st.tuples(st.just("themes"), st.sampled_from(THEME_LISTS)),
+    st.tuples(st.just("macro"), st.sampled_from(["", "one", "two"])),
 )
 
 
@@ -108,7 +137,24 @@ def apply(site: Site, operation: tuple[object, ...]) -> None:
         elif override.exists():
             override.unlink()
     elif kind == "config":
-        site.write("pyproject.toml", CONFIG.format(title=operation[1]))
+        site.title = str(operation[1])
+        site.write("pyproject.toml", CONFIG.format(title=site.title) + site.themes)
+    elif kind == "themes":
+        site.themes = str(operation[1])
+        site.write("pyproject.toml", CONFIG.format(title=site.title) + site.themes)
+    elif kind == "issue":
+        site.write(f"entries/{operation[1]}/_issue.yaml", str(operation[2]))
+    elif kind == "draft":
+        path = site.root / "entries" / str(operation[1]) / "_issue.yaml"
+        text = path.read_text(encoding="utf-8").replace("draft: true\n", "")
+        path.write_text(text + ("draft: true\n" if operation[2] else ""), encoding="utf-8")
+    elif kind == "macro":
+        override = site.root / "templates" / "macros" / "papers.html"
+        if operation[1]:
+            marked = f'<article class="paper paper-compact" data-v="{operation[1]}">'
+            site.write("templates/macros/papers.html", DEFAULT_MACROS.replace(COMPACT, marked))
+        elif override.exists():
+            override.unlink()
     elif existing:
         paper = existing[int(str(operation[1])) % len(existing)]
         path = site.paper_path(paper)
@@ -155,20 +201,12 @@ def assert_same(
 
 
 def assert_state_describes(root: Path, out: Path) -> None:
-    """The recorded state stamps exactly the files and folders `out` holds (an in-place
-    update records only what it replaced: the rest must still be true)."""
-    state = cache.read_state(root / cache.CACHE_DIR / cache.STATE_FILE, hashing.tool_fingerprint())
-    assert state is not None
+    """The store records exactly the files `out` holds: size, mtime and content digest."""
+    recorded = store.Store(root / store.CACHE_DIR / store.STORE_FILE).outputs
     files = {p.relative_to(out).as_posix(): p for p in out.rglob("*") if p.is_file()}
-    assert {
-        url: (stamp.size, stamp.mtime_ns, stamp.digest) for url, stamp in state.outputs.items()
-    } == {
+    assert {url: (o.size, o.mtime_ns, o.digest) for url, o in recorded.items()} == {
         url: (p.stat().st_size, p.stat().st_mtime_ns, hashing.digest_bytes(p.read_bytes()))
         for url, p in files.items()
-    }
-    folders = {"": out} | {p.relative_to(out).as_posix(): p for p in out.rglob("*") if p.is_dir()}
-    assert state.dirs == {
-        name: (p.stat().st_mtime_ns, p.stat().st_ctime_ns) for name, p in folders.items()
     }
 
 
@@ -238,7 +276,7 @@ def test_one_edit_rewrites_only_the_pages_it_changes(site: Site, tmp_path: Path)
 def test_a_corrupted_cache_is_survived(site: Site, tmp_path: Path) -> None:
     out, clean_out = tmp_path / "out", tmp_path / "clean"
     assert build.run(site.root, out, cache=True).ok
-    folder = site.root / cache.CACHE_DIR
+    folder = site.root / store.CACHE_DIR
     for path in folder.rglob("*"):
         if path.is_file():
             data = path.read_bytes()
@@ -339,26 +377,25 @@ def test_an_entry_edited_while_a_build_runs_is_rebuilt_next_time(
         entry.write_text(paper_yaml(title='"Third version"'))  # after loading, mid-build
         return real_organise(*args, **kwargs)
 
-    monkeypatch.setattr(organise_module, "organise", edit_then_organise)
+    monkeypatch.setattr(build, "organise", edit_then_organise)
     assert build.run(root, cache=True).ok
-    monkeypatch.setattr(organise_module, "organise", real_organise)
+    monkeypatch.setattr(build, "organise", real_organise)
     assert build.run(root, cache=True).ok
     page = (root / "site/papers/a/index.html").read_text(encoding="utf-8")
     assert "Third version" in page
 
 
-def test_compiled_templates_are_kept_and_a_damaged_one_is_compiled_again(
-    site: Site, tmp_path: Path
-) -> None:
+def test_damaged_objects_in_the_store_are_made_again(site: Site, tmp_path: Path) -> None:
+    """Compiled templates, checked entries and pieces whose bytes no longer match their
+    checksum are never used: the build makes them afresh, and the site is the same."""
     out = tmp_path / "out"
     assert build.run(site.root, out, cache=True).ok
-    folders = list((site.root / cache.CACHE_DIR).glob("templates-*"))
-    assert len(folders) == 1
-    compiled = sorted(folders[0].iterdir())
-    assert compiled  # one file per template
     before = tree(out)
-    for path in compiled:
-        path.write_bytes(path.read_bytes()[:20] + b"\x80garbage")
+    path = site.root / store.CACHE_DIR / store.STORE_FILE
+    with sqlite3.connect(path) as db:
+        kinds = {key.split(":")[0] for (key,) in db.execute("SELECT key FROM objects")}
+        assert "jinja" in kinds  # compiled templates are kept
+        db.execute("UPDATE objects SET data = substr(data, 1, 20) || x'80'")
     site.paper_path("alpha").write_text(paper_yaml(title='"Paper alpha, again"'))
     assert build.run(site.root, out, cache=True).ok
     site.paper_path("alpha").write_text(paper_yaml(title='"Paper alpha"'))

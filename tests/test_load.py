@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from digest import load, yaml_nodes
-from digest.build import load_content
+from digest.content import load_content
 from digest.diagnostics import Diagnostic
 from digest.load import RawEntry, load_file
 from digest.models import Paper, SiteConfig

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from digest import search
-from digest.build import load_content
+from digest.content import load_content
 from digest.organise import Library, organise
 
 from .conftest import MINIMAL_ISSUE, SiteFactory, paper_yaml

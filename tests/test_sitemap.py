@@ -5,13 +5,12 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from digest import permalinks, readers
-from digest.build import load_content
+from digest import permalinks, reader_outputs
+from digest.content import load_content
 from digest.organise import Library, organise
-from digest.render import RenderedPage, Renderer
 from digest.template_set import load_templates
 
-from .conftest import MINIMAL_ISSUE, SiteFactory, paper_yaml
+from .conftest import MINIMAL_ISSUE, SiteFactory, paper_yaml, rendered_files
 
 BASE = "https://digest-demo.github.io/diffusion"
 NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
@@ -27,10 +26,7 @@ def sitemap_pages(root: Path) -> dict[str, str]:
     library = library_of(root)
     templates, problems = load_templates(library.config, root)
     assert templates is not None, problems
-    renderer = Renderer(templates, library)
-    pages = [p for p in readers.sitemap_pages(library, renderer) if isinstance(p, RenderedPage)]
-    assert renderer.diagnostics == []
-    return {page.url: str(page.content) for page in pages}
+    return rendered_files(reader_outputs.sitemap_jobs, library, templates)
 
 
 def test_sitemap_lists_every_page_with_absolute_urls(example_root: Path) -> None:

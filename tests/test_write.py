@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 
 from digest import write
-from digest.cache import Stamp
 from digest.hashing import digest_bytes
 from digest.manifest import MANIFEST, manifest_text, read_manifest
 from digest.render import RenderedPage
+from digest.store import Stamp
 from digest.write import unsafe_url, write_site
 
 

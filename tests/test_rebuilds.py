@@ -1,17 +1,18 @@
-"""Page cache: a rebuild renders only the pages whose inputs changed, and its output is
+"""Rebuilds: a rebuild renders only the pages whose inputs changed, and its output is
 byte-identical to a clean build's."""
 
 from __future__ import annotations
 
 import re
 import shutil
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from digest import build, page_cache
-from digest.config import load_config
+from digest import build, store
+from digest.content import load_content
 from digest.organise import organise
 from digest.render import RenderedPage, Renderer
 from tests.conftest import MINIMAL_ISSUE, SiteFactory, paper_yaml
@@ -185,40 +186,42 @@ def test_a_touched_output_folder_is_not_trusted(
     assert tree(root / "site") == clean_build(root, tmp_path)
 
 
-def test_a_corrupt_page_store_is_ignored(
-    make_site: SiteFactory, tmp_path: Path, rendered: list[str]
+def test_a_damaged_store_file_means_a_full_build(
+    make_site: SiteFactory, tmp_path: Path, rendered: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = make_site(FILES, CONFIG)
     assert build.run(root, cache=True).ok
     everything = sorted(rendered)
-    store = root / ".digest-cache" / page_cache.PAGES_FILE
-    damage(store)
+    path = root / store.CACHE_DIR / store.STORE_FILE
+    path.write_bytes(b"not a database" * 100 + path.read_bytes()[1400:])
     rendered.clear()
     (root / "entries/2026-01-03/beta.yaml").write_text(paper_yaml(title='"Paper beta, again"'))
     assert build.run(root, cache=True).ok
     assert sorted(rendered) == everything
+    assert "building from scratch" in capsys.readouterr().err
     assert tree(root / "site") == clean_build(root, tmp_path)
+    rendered.clear()
+    assert build.run(root, cache=True).ok  # and the store, made afresh, works again
+    assert rendered == []
 
 
-def test_keys_change_only_for_what_shows_the_paper(make_site: SiteFactory) -> None:
+def test_digests_change_only_for_what_shows_the_paper(make_site: SiteFactory) -> None:
     root = make_site(FILES, CONFIG)
 
-    def keys() -> tuple[dict[str, str], dict[str, str], dict[str, str], str]:
-        content = build.load_content(root)
-        config, _ = load_config(root)
-        assert config is not None
-        library = organise(config, content.issues, content.papers, include_drafts=False)
-        made = page_cache.PageKeys(library, "site")
-        papers = {paper_id: made.paper(entry) for paper_id, entry in library.papers.items()}
-        issues = {view.slug: made.issue(view) for view in library.issues}
-        topics = {topic.theme.slug: made.topic(topic) for topic in library.topics}
-        return papers, issues, topics, made.whole()
+    def digests() -> tuple[dict[str, str], dict[str, str], dict[str, str], str]:
+        content = load_content(root)
+        assert content.config is not None
+        library = organise(content.config, content.issues, content.papers)
+        papers = {paper_id: entry.digest for paper_id, entry in library.papers.items()}
+        issues = {view.slug: view.digest for view in library.issues}
+        topics = {topic.theme.slug: topic.digest for topic in library.topics}
+        return papers, issues, topics, library.digest
 
-    papers, issues, topics, whole = keys()
+    papers, issues, topics, whole = digests()
     (root / "entries/2026-01-03/alpha.yaml").write_text(
         paper_yaml(title='"Paper alpha"', themes="[safety]", tagline='"New tagline"')
     )
-    papers2, issues2, topics2, whole2 = keys()
+    papers2, issues2, topics2, whole2 = digests()
     assert {k for k in papers if papers[k] != papers2[k]} == {"alpha"}
     assert {k for k in issues if issues[k] != issues2[k]} == {"2026-01-03"}
     assert {k for k in topics if topics[k] != topics2[k]} == {"safety"}
@@ -282,15 +285,13 @@ def test_a_topic_page_renders_only_the_cards_that_changed(
     assert tree(root / "site") == clean_build(root, tmp_path)
 
 
-def test_a_corrupt_fragment_file_is_rendered_afresh(
+def test_damaged_pieces_are_drawn_afresh(
     make_site: SiteFactory, tmp_path: Path, cards: list[str]
 ) -> None:
     root = make_site(SAFETY, CONFIG)
     assert build.run(root, cache=True).ok
-    found = sorted((root / ".digest-cache").glob("pages-fragments-*"))
-    assert len(found) == 4  # one per topic page with papers
-    for path in found:
-        damage(path)
+    with sqlite3.connect(root / store.CACHE_DIR / store.STORE_FILE) as db:
+        db.execute("UPDATE objects SET data = x'00'")  # no checksum matches any more
     cards.clear()
     (root / "entries/2026-01-10/delta.yaml").write_text(
         paper_yaml(title='"Paper delta, edited"', themes="[safety]")
@@ -300,7 +301,12 @@ def test_a_corrupt_fragment_file_is_rendered_afresh(
     assert tree(root / "site") == clean_build(root, tmp_path)
 
 
-def test_the_fragments_of_a_page_the_site_no_longer_has_are_removed(
+def object_keys(root: Path) -> set[str]:
+    with sqlite3.connect(root / store.CACHE_DIR / store.STORE_FILE) as db:
+        return {key for (key,) in db.execute("SELECT key FROM objects")}
+
+
+def test_the_store_keeps_only_what_the_last_build_used(
     make_site: SiteFactory, tmp_path: Path
 ) -> None:
     themes = '[{slug = "safety", title = "Safety"}, {slug = "medical", title = "Medical"}]'
@@ -308,18 +314,15 @@ def test_the_fragments_of_a_page_the_site_no_longer_has_are_removed(
     files["entries/2026-01-10/epsilon.yaml"] = paper_yaml(themes="[safety]")
     root = make_site(files, f"{CONFIG}themes = {themes}\n")
     assert build.run(root, cache=True).ok
-    cache = page_cache.PageCache(root / ".digest-cache", "tool", None)
-    medical = cache._fragments_file("topics/medical/index.html")
-    assert medical.is_file()
-
     (root / "entries/2026-01-10/gamma.yaml").write_text(paper_yaml(themes="[safety]"))
     (root / "pyproject.toml").write_text(
         f'[tool.digest]\n{CONFIG}themes = [{{slug = "safety", title = "Safety"}}]\n'
     )
     assert build.run(root, cache=True).ok
-    assert not medical.exists()
-    assert cache._fragments_file("topics/safety/index.html").is_file()
-    assert tree(root / "site") == clean_build(root, tmp_path)
+    copy = tmp_path / "copy"
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".digest-cache", "site"))
+    assert build.run(copy, cache=True).ok
+    assert object_keys(root) == object_keys(copy)  # what a first build of the same site keeps
 
 
 def test_the_search_index_makes_rows_only_for_the_edited_issue(

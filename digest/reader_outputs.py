@@ -1,0 +1,133 @@
+"""Reader outputs: the files beyond the site's pages, as jobs for digest.render.
+
+Feeds (Atom + JSON Feed per site and topic, feeds.opml), the search page and its index,
+BibTeX files, the e-mail edition of each issue, sitemap.xml and robots.txt. The content
+of each comes from its own module (feeds, search, citations, email, sitemap); this one
+forms each file's key beside what makes it. Whatever needs absolute URLs is skipped
+without `base_url` (the build warns: W120).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date
+from functools import cache, partial
+
+from digest import citations, email, feeds, permalinks, search, sitemap, wording
+from digest.hashing import combine
+from digest.models import PaperEntry
+from digest.organise import Library, entry_digest
+from digest.render import Job
+from digest.views import Views
+
+
+def _papers_key(library: Library, items: tuple[list[PaperEntry], date]) -> str:
+    """A feed shows its papers (each with its issue's summary) and its date."""
+    papers, updated = items
+    parts = [updated.isoformat()]
+    parts += [entry_digest(p) + library.issue_of[p.id].own_digest for p in papers]
+    return combine(*parts)
+
+
+def feed_jobs(views: Views) -> Iterator[Job]:
+    """Atom and JSON feeds for the site and every topic, and feeds.opml; needs base_url."""
+    library = views.library
+    if library.config.base_url is None:
+        return
+
+    def to_html(text: str) -> str:
+        return views.markdown(text, 2)
+
+    made = [
+        (
+            permalinks.SITE_FEED,
+            permalinks.SITE_JSON_FEED,
+            _papers_key(library, feeds.site_items(library)),
+            cache(partial(feeds.site_feed, library, to_html)),
+        )
+    ]
+    for topic in library.topics:
+        slug = topic.theme.slug
+        made.append(
+            (
+                permalinks.topic_feed_path(slug),
+                permalinks.topic_json_feed_path(slug),
+                _papers_key(library, feeds.topic_items(library, topic)),
+                cache(partial(feeds.topic_feed, library, topic, to_html)),
+            )
+        )
+    for atom, json, key, feed in made:  # each feed is made once, for both formats
+        yield Job(atom, "feed.xml", key, partial(_feed_context, feed))
+        yield Job(json, None, key, partial(_json_feed, feed))
+    yield Job(permalinks.FEEDS_OPML, "opml.xml", "", lambda: {"opml": feeds.opml(library)})
+
+
+def _feed_context(feed: Callable[[], feeds.Feed]) -> dict[str, feeds.Feed]:
+    return {"feed": feed()}
+
+
+def _json_feed(feed: Callable[[], feeds.Feed]) -> str:
+    return feeds.json_feed(feed())
+
+
+def _email_text(context: Callable[[], email.EmailContext]) -> str:
+    return email.email_text(context())
+
+
+def search_jobs(views: Views) -> Iterator[Job]:
+    """search/index.html (it lists the issues) and the index it reads."""
+    library = views.library
+    url = permalinks.page_file(permalinks.SEARCH)
+
+    def page() -> dict[str, object]:
+        base = views.base(url, wording.page_title("Search", library.config.title), "search")
+        return {**base, "search": search.search_page(library)}
+
+    yield Job(url, "search.html", library.site_map_digest, page)
+    yield Job(
+        search.INDEX_PATH,
+        None,
+        library.digest,
+        lambda: search.index_json(library, views.search_rows),
+    )
+
+
+def bibtex_jobs(views: Views) -> Iterator[Job]:
+    """bibliography.bib (every paper) and <YYYY-MM-DD>/digest-<YYYY-MM-DD>.bib per issue."""
+    library = views.library
+    if library.papers:
+        make = partial(citations.site_bibliography, library, views.bibtex)
+        yield Job(permalinks.BIBLIOGRAPHY, None, library.digest, make)
+    for issue in library.issues:
+        if issue.papers:
+            make = partial(citations.issue_bibliography, issue, views.bibtex)
+            yield Job(permalinks.issue_bib_path(issue.date), None, issue.digest, make)
+
+
+def email_jobs(views: Views) -> Iterator[Job]:
+    """<YYYY-MM-DD>/email.html and email.txt for every issue; needs base_url."""
+    library = views.library
+    if library.config.base_url is None:
+        return
+    for issue in library.issues:
+        context = cache(partial(email.email_context, library, issue))  # for both editions
+        yield Job(permalinks.email_html_path(issue.date), "email.html", issue.digest, context)
+        text = permalinks.email_text_path(issue.date)
+        yield Job(text, None, issue.digest, partial(_email_text, context))
+
+
+def sitemap_jobs(views: Views) -> Iterator[Job]:
+    """sitemap.xml (needs base_url) and robots.txt."""
+    library = views.library
+    if library.config.base_url is not None:
+        entries = partial(sitemap.sitemap_entries, library)
+        yield Job(
+            permalinks.SITEMAP,
+            "sitemap.xml",
+            library.site_map_digest,
+            lambda: {"entries": entries()},
+        )
+    yield Job(permalinks.ROBOTS, None, "", partial(sitemap.robots_txt, library))
+
+
+READER_BUILDERS = [feed_jobs, search_jobs, bibtex_jobs, email_jobs, sitemap_jobs]
