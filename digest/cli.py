@@ -8,23 +8,30 @@ from __future__ import annotations
 import os
 import sys
 from contextlib import nullcontext, suppress
-from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
 from digest import __version__
 from digest.build import run as run_build
-from digest.content import Content, load_content
-from digest.diagnostics import did_you_mean, render
-from digest.files import CONFIG_FILE, is_content_root
-from digest.wording import papers_in_issues, plural
-
-if TYPE_CHECKING:
-    from digest.models import SiteConfig
+from digest.cli_options import (
+    DraftsOption,
+    Format,
+    FormatOption,
+    Kind,
+    OutOption,
+    RootOption,
+    StrictOption,
+    config_or_exit,
+    network_of,
+    report,
+    root_or_exit,
+)
+from digest.content import load_content
+from digest.diagnostics import did_you_mean
+from digest.wording import plural
 
 # The network tools, the scaffolder and the server (httpx, http.server) are imported by
 # the commands that use them, so `digest check` and `digest build` start faster.
@@ -57,108 +64,6 @@ def _options(
     pass
 
 
-def _root_or_exit(root: Path) -> None:
-    """Exit 2 (a usage error) when `root` holds no digest, instead of building an empty site."""
-    if not is_content_root(root):
-        typer.echo(
-            f"error: {root.as_posix()} is not a digest content root: no {CONFIG_FILE} with "
-            "[tool.digest] and no entries/ folder\n"
-            "    hint: run it in your digest's folder, pass --root DIR, "
-            "or start one with `digest init`",
-            err=True,
-        )
-        raise typer.Exit(2)
-
-
-class Format(StrEnum):
-    text = "text"
-    json = "json"
-    github = "github"
-
-
-class Kind(StrEnum):
-    paper = "paper"
-    issue = "issue"
-
-
-RootOption = Annotated[
-    Path,
-    typer.Option(
-        "--root",
-        help="The content root: the folder with pyproject.toml and entries/.",
-        exists=True,
-        file_okay=False,
-        resolve_path=True,
-    ),
-]
-StrictOption = Annotated[
-    bool, typer.Option("--strict", help="Treat warnings as errors (exit 1 on any warning).")
-]
-FormatOption = Annotated[
-    Format,
-    typer.Option(
-        "--format",
-        help="How to print problems: text (path:line:col), json, or github (Actions annotations).",
-    ),
-]
-
-
-OutOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--out",
-        help="Where to write the site (default: the configured `out`, site/ in the root).",
-        file_okay=False,
-    ),
-]
-DraftsOption = Annotated[
-    bool,
-    typer.Option(
-        "--drafts",
-        help="Also build issues marked `draft: true`; their problems are then errors, "
-        "not warnings.",
-    ),
-]
-
-
-def report(content: Content, output_format: Format, strict: bool) -> int:
-    """Print the diagnostics and the summary; return the exit code."""
-    diagnostics = content.report.sorted(strict=strict)
-    printed = render(diagnostics, output_format.value)
-    if output_format is not Format.json:
-        counted = papers_in_issues(len(content.papers), len(content.issues))
-        head, _, last = printed.rpartition("\n")
-        printed = f"{head}\n{counted}: {last}" if head else f"{counted}: {last}"
-    typer.echo(printed)
-    return 1 if content.report.failed(strict) else 0
-
-
-def _config_or_exit(root: Path) -> SiteConfig:
-    """The site's settings, or their problems printed and exit 1."""
-    from digest.config import load_config
-
-    config, problems = load_config(root)
-    if config is None:
-        typer.echo(render(problems, "text"))
-        raise typer.Exit(1)
-    return config
-
-
-@dataclass(frozen=True)
-class Network:
-    """Test seams of the network commands, passed as `CliRunner().invoke(..., obj=Network())`:
-    httpx transports, the arXiv rate limiter and the link checker's sleep."""
-
-    import_transport: Any = None
-    arxiv_limiter: Any = None
-    link_transport: Any = None
-    link_sleep: Any = None
-
-
-def _network(ctx: typer.Context) -> Network:
-    return ctx.obj if isinstance(ctx.obj, Network) else Network()
-
-
 @app.command()
 def check(
     ctx: typer.Context,
@@ -182,12 +87,12 @@ def check(
 
     A draft issue's problems are warnings; --strict fails on them; --drafts makes them errors.
     """
-    _root_or_exit(root)
+    root_or_exit(root)
     content = load_content(root, cache=True, drafts=drafts)
     if links and content.config is not None:
         from digest import link_report as links_module
 
-        network = _network(ctx)
+        network = network_of(ctx)
         extra = {"sleep": network.link_sleep} if network.link_sleep else {}
         checked = (content.papers, content.issues)
         found = links_module.check_links(
@@ -246,8 +151,8 @@ def new(
     from digest.source_list import requests_from
     from digest.values import read_date
 
-    _root_or_exit(root)
-    config = _config_or_exit(root)
+    root_or_exit(root)
+    config = config_or_exit(root)
     try:
         day = read_date(issue)
     except ValueError as exc:
@@ -261,7 +166,7 @@ def new(
         requests = requests_from(paper_id, sources or [], source_file, slugs)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
-    network = _network(ctx)
+    network = network_of(ctx)
     importer = None
     if any(request.source for request in requests):
         transport, limiter = network.import_transport, network.arxiv_limiter
@@ -322,8 +227,8 @@ def harvest(
     from digest.metadata import ImportFailure
     from digest.values import read_date
 
-    _root_or_exit(root)
-    config = _config_or_exit(root)
+    root_or_exit(root)
+    config = config_or_exit(root)
     if not query.strip():
         raise typer.BadParameter("give an arXiv search, e.g. 'cat:cs.CV'", param_hint="--query")
     days: list[date | None] = []
@@ -343,7 +248,7 @@ def harvest(
     if out is not None and out.exists() and not force:
         typer.echo(f"error: {out} exists; use --force to replace it", err=True)
         raise typer.Exit(1)
-    network = _network(ctx)
+    network = network_of(ctx)
     transport, limiter = network.import_transport, network.arxiv_limiter
     model = harvesting.theme_model(config, filed)
     try:
@@ -383,7 +288,7 @@ def build(
 
     Without it, their problems are warnings that never stop the build (unless --strict).
     """
-    _root_or_exit(root)
+    root_or_exit(root)
     result = run_build(root, out, drafts=drafts, strict=strict, cache=True)
     code = report(result.content, output_format, strict)
     if result.ok and output_format is not Format.json and result.out is not None:
@@ -408,7 +313,7 @@ def schema(
 
     Outside a content root it uses the default settings, and so the default themes.
     """
-    config = _config_or_exit(root)
+    config = config_or_exit(root)
     from digest import schema as schema_module
 
     typer.echo(schema_module.schema_text(kind.value, config), nl=False)
@@ -428,7 +333,7 @@ def serve(
     """Build, serve the site locally, rebuild on every change and reload open pages."""
     from digest.serve import DevServer
 
-    _root_or_exit(root)
+    root_or_exit(root)
     try:
         server = DevServer(root, host, port, drafts=drafts, echo=typer.echo)
     except OSError as exc:

@@ -12,7 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from digest import link_report
-from digest.cli import Network, app
+from digest.cli import app
+from digest.cli_options import Network
 from digest.content import load_content
 from digest.http_cache import DiskCache
 from digest.link_report import Occurrence, check_links, diagnostics, located, written_urls
