@@ -50,7 +50,7 @@ for (let round = 0; round < input.rounds; round++) {
     start = process.hrtime.bigint();
     const found = core.search(prepared, query, filters);
     times.push(Number(process.hrtime.bigint() - start) / 1e6);
-    if (round === 0) counts.push(found.length);
+    if (round === 0) counts.push(found.papers.length);
   }
 }
 times.sort((a, b) => a - b);
@@ -63,7 +63,15 @@ process.stdout.write(JSON.stringify({
 
 
 def queries(index: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    none: dict[str, Any] = {"topic": "", "contribution": "", "issue": "", "code": False}
+    none: dict[str, Any] = {
+        "topic": "",
+        "contribution": "",
+        "issue": "",
+        "year": "",
+        "tag": "",
+        "author": "",
+        "code": False,
+    }
     papers = index["papers"]
     first, middle = papers[0], papers[len(papers) // 2]
     return [
@@ -71,12 +79,15 @@ def queries(index: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         ("guidance", none),
         ("distil", none),
         ("latent diffusion", none),
+        ("safety", none),  # a topic's title
         (first[1].split()[0], none),
         (" ".join(middle[1].split()[:3]), none),
-        (middle[2][0] if middle[2] else "model", none),
+        (middle[3][0] if middle[3] else "model", none),
         ("sampling", {**none, "topic": index["topics"][0][0], "code": True}),
+        ("", none),  # everything, with every facet counted
         ("", {**none, "topic": index["topics"][2][0]}),
-        ("", {**none, "issue": index["issues"][0], "contribution": "dataset"}),
+        ("", {**none, "issue": index["issues"][0][0], "contribution": "dataset"}),
+        ("model", {**none, "year": index["issues"][-1][0][:4], "tag": middle[6][0]}),
         ("zzzz nothing matches", none),
     ]
 

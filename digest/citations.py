@@ -1,4 +1,4 @@
-"""Citations: BibTeX records for the papers and schema.org JSON-LD for our pages.
+"""Citations: BibTeX records, the paper page's citation line and schema.org JSON-LD.
 
 BibTeX. One `@misc` record per paper, the form arXiv's own export uses:
 
@@ -14,13 +14,21 @@ BibTeX. One `@misc` record per paper, the form arXiv's own export uses:
 
 The key is the first author's family name (ASCII letters only), the year and the
 paper's id; the id is unique across the site, so keys never collide and do not depend
-on the order of the papers. The year is `published`'s, else the arXiv id's, else the
-issue's. BibTeX's special characters are escaped, words with inner capitals or digits
-are braced so styles keep their case, and non-ASCII text stays UTF-8 (biber and
-modern BibTeX read it).
+on the order of the papers. The year is `published`'s, else the one an arXiv id is
+numbered by (2502.01234 → 2025, hep-th/9802150 → 1998), else there is none: the key
+goes without it and the record has no `year`. The issue's date is never a paper's year:
+a digest often covers papers years after they came out. BibTeX's special characters
+are escaped, words with inner capitals or digits are braced so styles keep their case,
+and non-ASCII text stays UTF-8 (biber and modern BibTeX read it). A paper without
+authors has nobody to cite: the .bib files leave it out, and its page shows no "Cite"
+block (`citation_html` is None).
+
+The citation line. "Authors. Title. arXiv:2602.00001, 2026. https://…" as HTML, whose
+arXiv id or DOI and address are links (`arxiv_url`, `doi_url`).
 
 JSON-LD. Each digest page and each paper page is an `Article` (our summary) `about` one
-or more `ScholarlyArticle`s (the papers, which are not ours). We deliberately emit no
+or more `ScholarlyArticle`s (the papers, which are not ours), whose `datePublished` is
+`published`, else the arXiv id's year, by the rule above. We deliberately emit no
 Google Scholar `citation_*` meta tags: those would claim the paper is published here.
 """
 
@@ -32,8 +40,11 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
-from digest import permalinks
+from markupsafe import Markup
+
+from digest import permalinks, wording
 from digest.models import PaperEntry, SiteConfig
 from digest.organise import IssueView, Library
 
@@ -50,8 +61,10 @@ _SPECIAL = {
     "^": r"\textasciicircum{}",
 }
 _SPECIAL_PATTERN = re.compile(r"[\\{}#%&$_~^]")
+# The YY of an id's YYMM (digest.values checks the ids): new-style ids began in April
+# 2007, old-style ones ran from August 1991 to March 2007.
 _ARXIV_NEW_YEAR = re.compile(r"^(\d{2})\d{2}\.")
-_ARXIV_OLD_YEAR = re.compile(r"/(\d{2})\d{2}\d{3}")
+_ARXIV_OLD_YEAR = re.compile(r"/(\d{2})\d{5}")
 
 
 _UNPAIRED_BRACE = {"{": r"\textbraceleft{}", "}": r"\textbraceright{}"}
@@ -133,24 +146,41 @@ def _ascii_letters(text: str) -> str:
     return re.sub(r"[^a-z]", "", folded.lower())
 
 
-def year_of(entry: PaperEntry) -> int:
+def arxiv_year(arxiv: str) -> int | None:
+    """The year an arXiv id was given in, from its YYMM (None for an id without one)."""
+    new_style = _ARXIV_NEW_YEAR.match(arxiv)
+    if new_style:
+        return 2000 + int(new_style.group(1))
+    old_style = _ARXIV_OLD_YEAR.search(arxiv)
+    if old_style:
+        two = int(old_style.group(1))
+        return 1900 + two if two >= 91 else 2000 + two
+    return None
+
+
+def year_of(entry: PaperEntry) -> int | None:
+    """The paper's year: `published`'s, else its arXiv id's, else unknown (None).
+
+    Never the issue's: a 2021 paper in a 2026 issue is still from 2021."""
     paper = entry.paper
     if paper.published:
         return paper.published.year
-    if paper.arxiv:
-        match = _ARXIV_NEW_YEAR.match(paper.arxiv) or _ARXIV_OLD_YEAR.search(paper.arxiv)
-        if match:
-            two = int(match.group(1))
-            return 1900 + two if two >= 91 else 2000 + two
-    return entry.issue_date.year
+    return arxiv_year(paper.arxiv) if paper.arxiv else None
+
+
+def citable(entry: PaperEntry) -> bool:
+    """Whether the paper can be cited: a citation without authors names nobody."""
+    return bool(entry.paper.authors)
 
 
 def bib_key(entry: PaperEntry) -> str:
-    """`<family><year>-<id>`: stable, unique because ids are, independent of order."""
+    """`<family><year>-<id>` (`<family>-<id>` without a year): stable, unique because ids
+    are, independent of order."""
     family = ""
     if entry.paper.authors:
         family = _ascii_letters(entry.paper.authors[0].split()[-1])
-    return f"{family or 'anon'}{year_of(entry)}-{entry.id}"
+    year = year_of(entry)
+    return f"{family or 'anon'}{year if year is not None else ''}-{entry.id}"
 
 
 def bibtex(entry: PaperEntry) -> str:
@@ -162,7 +192,9 @@ def bibtex(entry: PaperEntry) -> str:
     fields: list[tuple[str, str]] = [("title", bib_title(paper.title))]
     if authors:
         fields.append(("author", " and ".join(authors)))
-    fields.append(("year", str(year_of(entry))))
+    year = year_of(entry)
+    if year is not None:
+        fields.append(("year", str(year)))
     if paper.published:
         fields.append(("month", str(paper.published.month)))
     if paper.arxiv:
@@ -178,12 +210,14 @@ def bibtex(entry: PaperEntry) -> str:
 def bibliography(
     entries: Iterable[PaperEntry], record: Callable[[PaperEntry], str] = bibtex
 ) -> str:
-    """Records separated by blank lines, sorted by key so the file is deterministic.
+    """The records of the papers that can be cited (`citable`), separated by blank lines,
+    sorted by key so the file is deterministic.
 
     `record` makes one paper's record (a build passes its memo of `bibtex`, whose
     records it sorts by the key they start with: working the keys out again for every
     paper of a big site took longer than the rest)."""
-    return "\n".join(sorted((record(entry) for entry in entries), key=_record_key))
+    records = (record(entry) for entry in entries if citable(entry))
+    return "\n".join(sorted(records, key=_record_key))
 
 
 def _record_key(record: str) -> str:
@@ -197,6 +231,59 @@ def site_bibliography(library: Library, record: Callable[[PaperEntry], str] = bi
 
 def issue_bibliography(issue: IssueView, record: Callable[[PaperEntry], str] = bibtex) -> str:
     return bibliography(issue.papers, record)
+
+
+# ---------------------------------------------------------------- the citation line
+
+
+def arxiv_url(arxiv: str) -> str:
+    """The arXiv id's abstract page."""
+    return f"https://arxiv.org/abs/{arxiv}"
+
+
+def doi_url(doi: str) -> str:
+    """The DOI's address at the resolver: a DOI may hold `#`, `?`, `%` or `<`, which an
+    address must percent-encode (the resolver decodes them)."""
+    return f"https://doi.org/{quote(doi, safe='/:;()')}"
+
+
+def _link(url: str, text: str) -> Markup:
+    return Markup('<a href="{}">{}</a>').format(url, text)
+
+
+def _sentence(text: str) -> str:
+    """`text` ending in a full stop, unless it ends in one already (or in ? or !)."""
+    return text if text.endswith((".", "?", "!")) else f"{text}."
+
+
+def _source_and_year(entry: PaperEntry) -> Markup | None:
+    """Where and when, as far as known: `arXiv:2602.00001, 2026.`, `doi:10.1000/x.` or
+    `2026.` (None when neither is known)."""
+    paper = entry.paper
+    source = None
+    if paper.arxiv:
+        source = _link(arxiv_url(paper.arxiv), f"arXiv:{paper.arxiv}")
+    elif paper.doi:
+        source = _link(doi_url(paper.doi), f"doi:{paper.doi}")
+    year = year_of(entry)
+    parts = [part for part in (source, None if year is None else str(year)) if part]
+    return Markup("{}.").format(Markup(", ").join(parts)) if parts else None
+
+
+def citation_html(entry: PaperEntry) -> Markup | None:
+    """The paper's citation line, "Authors. Title. arXiv:ID, YEAR. URL", with the arXiv id
+    or DOI and the address as links; None for a paper that cannot be cited (`citable`)."""
+    if not citable(entry):
+        return None
+    paper = entry.paper
+    authors = wording.authors_full(paper.authors, paper.et_al)
+    parts: list[Markup | str] = [_sentence(authors), _sentence(paper.title)]
+    when = _source_and_year(entry)
+    if when:
+        parts.append(when)
+    if paper.paper_url:
+        parts.append(_link(paper.paper_url, paper.paper_url))
+    return Markup(" ").join(parts)
 
 
 # ---------------------------------------------------------------- schema.org JSON-LD
@@ -213,6 +300,8 @@ def scholarly_article(entry: PaperEntry) -> dict[str, Any]:
         ]
     if paper.published:
         data["datePublished"] = paper.published.isoformat()
+    elif (year := year_of(entry)) is not None:
+        data["datePublished"] = str(year)  # ISO 8601 allows the year alone
     if paper.paper_url:
         data["url"] = paper.paper_url
     identifiers = []

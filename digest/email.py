@@ -2,12 +2,17 @@
 
 `<YYYY-MM-DD>/email.html` is self-contained and made for mail clients: every style is
 inline (no <style>, no <script>, no external stylesheet or image), the layout is one
-column of plain blocks (no tables), and every link is absolute, so it can be pasted
-into a newsletter service as it is. `<YYYY-MM-DD>/email.txt` is the same issue as
-plain text wrapped at 72 columns, for the text part of the message. Its links keep their
-targets as numbered references, counted through the whole message: "the project
-page [1]" in the text, and "[1] https://…" in a list after the text (a summary, the
-intro) that holds it.
+column of plain blocks (no tables) that long addresses and words wrap inside, and every
+link is absolute but the contents', which lead to the sections' headings in the message
+itself; so it can be pasted into a newsletter service as it is. `<YYYY-MM-DD>/email.txt`
+is the same issue as plain text wrapped at 72 columns, for the text part of the message,
+where a list item or a paper's title that takes more than a line hangs under its own
+text. Its links keep their targets as numbered references, counted through the whole
+message: "the project page [1]" in the text, and "[1] https://…" in a list after the
+text (a summary, the intro) that holds it.
+
+Both open with the issue's contents: each theme's section with its count of papers, then
+"Under the hood" and the outlook when the issue has them.
 
 Both need absolute links, so both need `base_url`; without it the build skips them.
 The HTML comes from the template `email.html` with the context built here.
@@ -31,7 +36,27 @@ from digest.plain_prose import Linked
 from digest.views import Link, paper_links
 
 WIDTH = 72
-_LIST_ITEM = re.compile(r"^\s*([-*+]|\d+[.)])\s+")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|(\d+)([.)]))\s+")  # groups: an ordered item's number
+CONTENTS_TITLE = "In this issue"
+
+# The ids of the sections' headings in email.html, the same as on the issue's page, so a
+# fragment means the same place in both.
+HOOD_ID = "under-the-hood"
+OUTLOOK_ID = "outlook"
+
+# What the site's stylesheet does for Markdown's elements, said inline, so that none is
+# wider than a phone's screen: an image shrinks to the column, a code line wraps, and a
+# display formula sits in a box that scrolls sideways. Other classes (a code block's
+# language) mean nothing without a stylesheet and are dropped. Text never holds `<img`,
+# `<pre` or `class="`: Markdown escapes its `<` and `"`.
+_STYLED = re.compile(r'<(img|pre)\b|\sclass="([^"]*)"')
+_INLINE_STYLES = {
+    "img": "max-width:100%; height:auto;",
+    "pre": "white-space:pre-wrap;",
+    "math-display": (
+        "display:block; max-width:100%; overflow-x:auto; overflow-y:hidden; margin:8px 0;"
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -48,6 +73,7 @@ class EmailPaper:
 
 @dataclass(frozen=True)
 class EmailSection:
+    id: str  # its heading's id, "theme-<slug>"
     title: str
     prose: Markup | None
     prose_text: str | None
@@ -60,6 +86,15 @@ class EmailGroup:
     papers: tuple[EmailPaper, ...]
 
 
+@dataclass(frozen=True)
+class EmailContentsItem:
+    """One line of the contents: a part of the issue and the id of its heading."""
+
+    id: str
+    label: str
+    count: str | None  # "5 papers" for a theme's section; None for the other parts
+
+
 class EmailContext(TypedDict):
     site_title: str
     site_url: str
@@ -70,14 +105,22 @@ class EmailContext(TypedDict):
     bib_url: str
     intro: Markup
     intro_text: str
+    contents: tuple[EmailContentsItem, ...]
     sections: tuple[EmailSection, ...]
     under_the_hood: tuple[EmailGroup, ...]
     outlook: Markup | None
     outlook_text: str | None
 
 
+def _styled(found: re.Match[str]) -> str:
+    tag, name = found.groups()
+    if tag:
+        return f'<{tag} style="{_INLINE_STYLES[tag]}"'
+    return f' style="{_INLINE_STYLES[name]}"' if name in _INLINE_STYLES else ""
+
+
 def _html(config: SiteConfig, markdown: str, page_path: str, top_heading: int) -> Markup:
-    html = render_markdown(markdown, top_heading).html
+    html = _STYLED.sub(_styled, render_markdown(markdown, top_heading).html)
     return Markup(permalinks.absolutize(html, permalinks.absolute(config, page_path)))
 
 
@@ -95,11 +138,39 @@ def _paper(config: SiteConfig, entry: PaperEntry, issue_path: str) -> EmailPaper
     )
 
 
+def _contents(
+    sections: tuple[EmailSection, ...], hood: bool, outlook: bool
+) -> tuple[EmailContentsItem, ...]:
+    items = [
+        EmailContentsItem(s.id, s.title, wording.plural(len(s.papers), "paper")) for s in sections
+    ]
+    if hood:
+        items.append(EmailContentsItem(HOOD_ID, wording.UNDER_THE_HOOD, None))
+    if outlook:
+        items.append(EmailContentsItem(OUTLOOK_ID, wording.OUTLOOK, None))
+    return tuple(items)
+
+
 def email_context(library: Library, issue: IssueView) -> EmailContext:
     """Everything templates/email.html shows; needs `base_url`."""
     config = library.config
     path = permalinks.issue_path(issue.date)
     papers = {entry.id: _paper(config, entry, path) for entry in issue.papers}
+    sections = tuple(
+        EmailSection(
+            id=f"theme-{section.theme.slug}",
+            title=section.theme.title,
+            prose=_html(config, section.prose, path, 3) if section.prose else None,
+            prose_text=section.prose,
+            papers=tuple(papers[entry.id] for entry in section.papers),
+        )
+        for section in issue.sections
+    )
+    hood = tuple(
+        EmailGroup(group.label, tuple(papers[entry.id] for entry in group.papers))
+        for group in issue.under_the_hood
+    )
+    outlook = issue.issue.outlook
     return {
         "site_title": config.title,
         "site_url": permalinks.absolute(config, permalinks.HOME),
@@ -110,21 +181,11 @@ def email_context(library: Library, issue: IssueView) -> EmailContext:
         "bib_url": permalinks.absolute(config, permalinks.issue_bib_path(issue.date)),
         "intro": _html(config, issue.issue.intro, path, 2),
         "intro_text": issue.issue.intro,
-        "sections": tuple(
-            EmailSection(
-                title=section.theme.title,
-                prose=_html(config, section.prose, path, 3) if section.prose else None,
-                prose_text=section.prose,
-                papers=tuple(papers[entry.id] for entry in section.papers),
-            )
-            for section in issue.sections
-        ),
-        "under_the_hood": tuple(
-            EmailGroup(group.label, tuple(papers[entry.id] for entry in group.papers))
-            for group in issue.under_the_hood
-        ),
-        "outlook": _html(config, issue.issue.outlook, path, 3) if issue.issue.outlook else None,
-        "outlook_text": issue.issue.outlook,
+        "contents": _contents(sections, bool(hood), bool(outlook)),
+        "sections": sections,
+        "under_the_hood": hood,
+        "outlook": _html(config, outlook, path, 3) if outlook else None,
+        "outlook_text": outlook,
     }
 
 
@@ -137,8 +198,11 @@ def email_context(library: Library, issue: IssueView) -> EmailContext:
 _HYPHEN_PIECES = textwrap.TextWrapper.wordsep_re
 
 
-def _wrap(text: str, indent: str = "") -> str:
-    """`textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent)`, cheaply.
+def _wrap(text: str, indent: str = "", hang: str | None = None) -> str:
+    """`textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=hang)`, cheaply.
+
+    `hang` (`indent` when None) starts every line after the first: a list item's bullet
+    ends `indent` and `hang` is as wide, so the item's text hangs under its first word.
 
     textwrap splits the whole text into chunks with a regex and fills them one by one, which
     dominates the plain-text editions of a large build. For text made of words separated by
@@ -147,16 +211,18 @@ def _wrap(text: str, indent: str = "") -> str:
     textwrap breaks at. Anything else (tabs, newlines, other spaces, a word too long for a
     line) goes to textwrap itself.
     """
-    room = WIDTH - len(indent)
+    later = indent if hang is None else hang
     plain = text.isprintable() and "  " not in text  # no whitespace but single ASCII spaces
-    if not plain or room < 1 or text[:1] in ("", " ") or text[-1] == " ":
-        return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent)
+    narrowest = WIDTH - max(len(indent), len(later))
+    if not plain or narrowest < 1 or text[:1] in ("", " ") or text[-1] == " ":
+        return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=later)
     lines = []
     start = 0
-    while len(text) - start > room:
+    prefix = indent
+    while len(text) - start > (room := WIDTH - len(prefix)):
         space = text.rfind(" ", start, start + room + 1)
         if space < 0:  # the line starts with a word longer than it: textwrap splits that
-            return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent)
+            return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=later)
         end, after = space, space + 1
         word_end = text.find(" ", after)
         word = text[after:] if word_end < 0 else text[after:word_end]
@@ -168,9 +234,10 @@ def _wrap(text: str, indent: str = "") -> str:
                 used += len(piece)
             if used > after:
                 end = after = used
-        lines.append(indent + text[start:end])
+        lines.append(prefix + text[start:end])
         start = after
-    lines.append(indent + text[start:])
+        prefix = later
+    lines.append(prefix + text[start:])
     return "\n".join(lines)
 
 
@@ -210,11 +277,13 @@ class References:
         return "\n".join(lines)
 
 
-def _wrap_linked(text: Linked, references: References, indent: str, prefix: str = "") -> str:
-    """`prefix` and `text` wrapped, each link's text followed by its reference's number."""
+def _wrap_linked(text: Linked, references: References, indent: str, marker: str = "") -> str:
+    """`text` wrapped after `indent` and `marker` (a list item's "- "), each link's text
+    followed by its reference's number; the lines after the first hang under the text."""
     words = text.words
+    hang = indent + " " * len(marker)
     if not text.links:
-        return _wrap(prefix + words, indent)
+        return _wrap(words, indent + marker, hang)
     glue = next((mark for mark in _GLUES if mark not in words), "\u00a0")
     numbered = [
         (end, references.number(words[start:end], target)) for start, end, target in text.links
@@ -228,24 +297,42 @@ def _wrap_linked(text: Linked, references: References, indent: str, prefix: str 
         elif end < len(words) and words[end] != " ":
             mark += glue
         words = words[:end] + mark + words[end:]
-    return _wrap(prefix + words, indent).replace(glue, " ")
+    return _wrap(words, indent + marker, hang).replace(glue, " ")
 
 
-def _blocks(markdown: str) -> list[tuple[bool, list[str]]]:
-    """The paragraphs of `markdown` as (is a list, [its text] or its items' texts)."""
-    found: list[tuple[bool, list[str]]] = []
+def _list_items(lines: list[str]) -> list[tuple[str, str]]:
+    """A list's lines as (marker, text) per item: "- " for a bullet, "3. " for an ordered
+    item, numbered on from the list's first number as Markdown numbers them."""
+    items: list[tuple[str, str]] = []
+    number: int | None = None
+    for line in lines:
+        found = _LIST_ITEM.match(line)
+        if found is None:
+            if items:  # a continuation line of the item above
+                marker, text = items[-1]
+                items[-1] = (marker, f"{text} {line.strip()}")
+            continue
+        written, delimiter = found.groups()
+        if written is None:
+            number = None
+            marker = "- "
+        else:
+            number = int(written) if number is None else number + 1
+            marker = f"{number}{delimiter} "
+        items.append((marker, line[found.end() :]))
+    return items
+
+
+def _blocks(markdown: str) -> list[list[tuple[str, str]]]:
+    """The blocks of `markdown`, each as (marker, text) pairs: a list's items, or a
+    paragraph as one text with no marker."""
+    found: list[list[tuple[str, str]]] = []
     for chunk in re.split(r"\n\s*\n", markdown.strip()):
         lines = chunk.splitlines()
         if lines and all(_LIST_ITEM.match(line) or line.startswith(" ") for line in lines):
-            items: list[str] = []
-            for line in lines:
-                if _LIST_ITEM.match(line):
-                    items.append(_LIST_ITEM.sub("", line))
-                elif items:
-                    items[-1] += " " + line.strip()
-            found.append((True, items))
+            found.append(_list_items(lines))
         else:
-            found.append((False, [chunk]))
+            found.append([("", chunk)])
     return found
 
 
@@ -266,12 +353,9 @@ def blocks_as_text(markdown: str, indent: str = "", references: References | Non
     """`text_blocks` for any Markdown: each paragraph and list item made plain on its own."""
     numbers = References() if references is None else references
     blocks = []
-    for is_list, texts in _blocks(markdown):
-        if is_list:
-            items = (_wrap_linked(linked_text(item), numbers, indent, "- ") for item in texts)
-            blocks.append("\n".join(items))
-        else:
-            blocks.append(_wrap_linked(linked_text(texts[0]), numbers, indent))
+    for items in _blocks(markdown):
+        lines = (_wrap_linked(linked_text(text), numbers, indent, mark) for mark, text in items)
+        blocks.append("\n".join(lines))
     text = "\n\n".join(block for block in blocks if block.strip())
     return _with_listing(text, numbers, indent)
 
@@ -286,6 +370,33 @@ def _heading(text: str, underline: str) -> str:
     return "\n".join(lines) + "\n" + underline * max(len(line) for line in lines)
 
 
+def _contents_text(contents: tuple[EmailContentsItem, ...]) -> str:
+    rows = [CONTENTS_TITLE]
+    for item in contents:
+        label = f"{item.label} ({item.count})" if item.count else item.label
+        rows.append(_wrap(label, "  - ", "    "))
+    return "\n".join(rows)
+
+
+def _paper_text(paper: EmailPaper, references: References) -> str:
+    lines = [_wrap(paper.title, "* ", "  ")]
+    byline = " — ".join(part for part in (paper.authors, paper.affiliations) if part)
+    if byline:
+        lines.append(_wrap(byline, "  "))
+    lines.append("")
+    lines.append(text_blocks(paper.summary_text, "  ", references))
+    lines.append("")
+    lines += [f"  {link.label}: {link.url}" for link in paper.links]
+    lines.append(f"  On the site: {paper.url}")
+    return "\n".join(lines)
+
+
+def _group_text(group: EmailGroup) -> str:
+    rows = [group.label]
+    rows += [_wrap(f"{paper.title}: {paper.one_liner}", "  - ", "    ") for paper in group.papers]
+    return "\n".join(rows)
+
+
 def email_text(context: EmailContext) -> str:
     """The plain-text edition, from the same context as the HTML one."""
     references = References(context["web_url"])  # relative links are the issue page's
@@ -293,29 +404,18 @@ def email_text(context: EmailContext) -> str:
         _heading(context["title"], "="),
         context["dek"],
         f"Read it on the web: {context['web_url']}",
-        text_blocks(context["intro_text"], "", references),
     ]
+    if context["contents"]:
+        parts.append(_contents_text(context["contents"]))
+    parts.append(text_blocks(context["intro_text"], "", references))
     for section in context["sections"]:
         parts.append(_heading(section.title, "-"))
         if section.prose_text:
             parts.append(text_blocks(section.prose_text, "", references))
-        for paper in section.papers:
-            lines = [_wrap(f"* {paper.title}")]
-            byline = " — ".join(part for part in (paper.authors, paper.affiliations) if part)
-            if byline:
-                lines.append(_wrap(byline, "  "))
-            lines.append("")
-            lines.append(text_blocks(paper.summary_text, "  ", references))
-            lines.append("")
-            lines += [f"  {link.label}: {link.url}" for link in paper.links]
-            lines.append(f"  On the site: {paper.url}")
-            parts.append("\n".join(lines))
+        parts += [_paper_text(paper, references) for paper in section.papers]
     if context["under_the_hood"]:
         parts.append(_heading(wording.UNDER_THE_HOOD, "-"))
-        for group in context["under_the_hood"]:
-            rows = [group.label]
-            rows += [_wrap(f"- {paper.title}: {paper.one_liner}", "  ") for paper in group.papers]
-            parts.append("\n".join(rows))
+        parts += [_group_text(group) for group in context["under_the_hood"]]
     if context["outlook_text"]:
         parts.append(_heading(wording.OUTLOOK, "-"))
         parts.append(text_blocks(context["outlook_text"], "", references))

@@ -1,10 +1,8 @@
 """Files: the content root's files, how to list and read them, and how to write one.
 
-A build lists the entries folder once, to stamp every file (digest.cache) and then to
-load the ones that changed (digest.load), and looks up its template folders to stamp
-them and then to load the templates (digest.template_set). A no-change build stops
-after the stamps, so this lives apart from the loader, the configuration's model, the
-template set and the renderer: such a build imports none of them (nor PyYAML or Jinja).
+A build lists the entries folder once (digest.load), stamps each file as it reads it
+(digest.store), and walks its template folders to stamp them and to load the templates
+(digest.template_set).
 
 Every folder walk goes through `walk_files` (templates, assets, the output folder, what
 `digest serve` watches) and every file digest writes in place (a cache file, an entry,

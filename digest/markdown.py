@@ -5,6 +5,13 @@ off (`<script>` is shown as text, not run) and a link check that keeps only http
 mailto and relative targets: `[x](javascript:alert(1))` stays visible as plain text.
 Tables and strikethrough are on because editors reach for them in summaries.
 
+Math is TeX between dollars (mdit-py-plugins' dollarmath): `$…$` inline, `$$…$$` on its
+own lines or inside a paragraph for a display formula, each made MathML by
+digest.mathml. A dollar with a digit or a space on its inner side opens or closes
+nothing, so "$5 and $10" stays text. TeX the converter cannot handle is shown as written
+and listed with its offset in the text (`Analysed.math_problems`), for `digest check`
+to report at its line and column; the plain text keeps the TeX with its dollars.
+
 Headings inside a field are shifted to fit the page around them (`top_heading`): a
 summary's shallowest heading (`# Results` or `## Results`) becomes an `<h4>` under a
 paper's `<h3>`, so pages keep one `<h1>` and an unbroken heading order.
@@ -26,6 +33,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from digest.mathml import MATH_MARKUP, MathProblem, convert, math_source, problems_in
 from digest.plain_prose import Linked, escape_html, linked, render_prose
 
 if TYPE_CHECKING:  # markdown-it-py is imported when a text needs it (see `_parser`)
@@ -85,17 +93,50 @@ def _render_image(
     return f'<a href="{escape_html(src)}">{escape_html(alt)}</a>'
 
 
+def _render_math(
+    renderer: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    """A formula as MathML; TeX that cannot be converted stays as written (the entry
+    checks report it, so a built page holds none). Display math sits in a box that
+    scrolls sideways on a narrow screen, focusable so a keyboard can scroll it too."""
+    token = tokens[idx]
+    display = token.type != "math_inline"
+    converted = convert(token.content.strip(), display)
+    if converted.mathml is None:
+        shown = escape_html(math_source(token))
+        return f"<p>{shown}</p>\n" if token.type == "math_block" else shown
+    if not display:
+        return converted.mathml
+    if token.type == "math_block":
+        return f'<div class="math-display" tabindex="0">{converted.mathml}</div>\n'
+    return f'<span class="math-display" tabindex="0">{converted.mathml}</span>'
+
+
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
     """The parser, made (and markdown-it-py imported) the first time a text is not plain
     prose: a rebuild after an edit often never needs it."""
     from markdown_it import MarkdownIt
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
 
     parser = MarkdownIt("commonmark", {"html": False, "xhtmlOut": False}).enable(
         ["table", "strikethrough"]
     )
+    # No digit or space inside the dollars, so prices are not math; no labels, whose
+    # anchors would clash where several cards share a page; no blank line in a formula,
+    # which TeX does not allow either.
+    parser.use(
+        dollarmath_plugin,
+        allow_labels=False,
+        allow_space=False,
+        allow_digits=False,
+        allow_blank_lines=False,
+        double_inline=True,
+    )
     parser.validateLink = is_safe_link  # type: ignore[method-assign]
     parser.add_render_rule("image", _render_image)
+    for kind in MATH_MARKUP:
+        parser.add_render_rule(kind, _render_math)
     return parser
 
 
@@ -122,6 +163,7 @@ class Analysed:
     first: str  # the first sentence of `plain`
     paragraphs: tuple[Linked, ...] | None = None  # each paragraph's words, for plain prose
     words: Linked | None = None  # for other texts: the words with links (`linked_text`)
+    math_problems: tuple[MathProblem, ...] = ()
 
 
 _HEADING_TAG = re.compile(r"<(/?)h([1-6])>")
@@ -130,6 +172,8 @@ _HEADING_TAG = re.compile(r"<(/?)h([1-6])>")
 def _plain(tokens: Sequence[Token]) -> str:
     words: list[str] = []
     for token in tokens:
+        if token.type == "math_block":
+            words.append(math_source(token) + " ")
         if token.type != "inline" or not token.children:
             continue
         for child in token.children:
@@ -137,6 +181,8 @@ def _plain(tokens: Sequence[Token]) -> str:
                 words.append(child.content)
             elif child.type in ("softbreak", "hardbreak"):
                 words.append(" ")
+            elif child.type in MATH_MARKUP:
+                words.append(math_source(child))
         words.append(" ")
     return " ".join("".join(words).split())
 
@@ -149,6 +195,10 @@ def _linked(tokens: Sequence[Token]) -> Linked:
     spans: list[tuple[int, int, str]] = []
     opened: list[tuple[int, str]] = []
     for token in tokens:
+        if token.type == "math_block":
+            piece = math_source(token) + " "
+            raw.append(piece)
+            length += len(piece)
         if token.type != "inline" or not token.children:
             continue
         for child in token.children:
@@ -157,6 +207,8 @@ def _linked(tokens: Sequence[Token]) -> Linked:
                 piece = child.content
             elif child.type in ("softbreak", "hardbreak"):
                 piece = " "
+            elif child.type in MATH_MARKUP:
+                piece = math_source(child)
             elif child.type == "link_open":
                 opened.append((length, str(child.attrGet("href") or "")))
             elif child.type == "link_close" and opened:
@@ -215,7 +267,14 @@ def parse_fully(text: str) -> Analysed:
     if words.words == plain:
         words = Linked(plain, words.links)  # one string kept, not two equal ones
     return Analysed(
-        html, top, tuple(_links(tokens)), plain, plain_first_sentence(plain), None, words
+        html,
+        top,
+        tuple(_links(tokens)),
+        plain,
+        plain_first_sentence(plain),
+        None,
+        words,
+        problems_in(text, tokens),
     )
 
 
@@ -287,6 +346,11 @@ def linked_text(text: str) -> Linked:
         words.append(paragraph.words)
         length += len(paragraph.words)
     return Linked(" ".join(words), tuple(spans))
+
+
+def math_problems(text: str) -> tuple[MathProblem, ...]:
+    """The formulas of a Markdown field that cannot be made MathML, for the entry checks."""
+    return analyse(text).math_problems
 
 
 def first_sentence(text: str) -> str:

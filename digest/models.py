@@ -25,10 +25,10 @@ from digest.values import (
     Doi,
     Folder,
     IsoDate,
+    Markdown,
     OneLine,
     Plain,
     Slug,
-    Text,
     TextList,
     Url,
 )
@@ -93,7 +93,7 @@ class Paper(BaseModel):
     doi: Doi | None = None
     published: IsoDate | None = None
     tags: TextList = Field(default_factory=list)
-    summary: Text = Field(description="Markdown: what it does and why it matters.")
+    summary: Markdown = Field(description="Markdown: what it does and why it matters.")
 
     @field_validator("themes", "tags")
     @classmethod
@@ -123,11 +123,11 @@ class Issue(BaseModel):
 
     title: OneLine
     subject: OneLine = Field(description='Shown as "Latest N papers on <subject>".')
-    intro: Text = Field(description="Markdown.")
-    themes: dict[Slug, Text] = Field(
+    intro: Markdown = Field(description="Markdown.")
+    themes: dict[Slug, Markdown] = Field(
         default_factory=dict, description="Markdown shown at the top of each theme's section."
     )
-    outlook: Text | None = Field(None, description='Markdown: "Impact & the road ahead".')
+    outlook: Markdown | None = Field(None, description='Markdown: "Impact & the road ahead".')
     draft: bool = Field(False, description="Drafts are built only with --drafts.")
 
 

@@ -11,7 +11,7 @@ Beside the structure, `organise` computes its digests, each from the digests of 
 holds (a Merkle tree): a paper's is its entry's (digest.entry_results: file bytes, path
 and configuration); an issue's covers its entry and its papers; a topic's, the issues
 and papers it lists; the library's, what the overview pages and the sitemap show. Each
-page's key is made from these where its context is made (digest.render, digest.readers).
+page's key is made from these where its context is made (digest.pages, digest.reader_outputs).
 """
 
 from __future__ import annotations

@@ -11,9 +11,10 @@ The subset is drawn tightly so the result is exactly markdown-it-py's (a propert
 compares the two on generated texts): lines that start no block (no indent, list
 marker, heading, quote, fence or table), no trailing spaces (hard breaks), no character
 that starts other inline syntax (backslash, backtick, underscore, brackets outside a
-link, angle brackets, ampersand, tilde, pipe), emphasis only around words with a space,
-start, or bracket before and a space, end or sentence mark after (so each delimiter
-can only open or only close), and links only as `[words](http(s)://host/path)`.
+link, angle brackets, ampersand, tilde, pipe, and the dollar that opens math, even
+where it turns out to be a price), emphasis only around words with a space, start, or
+bracket before and a space, end or sentence mark after (so each delimiter can only open
+or only close), and links only as `[words](http(s)://host/path)`.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ _ODD_SPACE = re.compile(r"[^\S \n]|\x00")
 # takes such a line for a list item, and digest.email relies on prose having none.)
 _BLOCK_START = re.compile(r"[ #>=+\-<|~`_]|\*(?: |$)|[* ]+$|\d+[.)](?: |$)")
 # Characters that begin inline syntax this module does not handle, anywhere in a text.
-_OTHER_CHARACTERS = "\\`_<>&~|"
+_OTHER_CHARACTERS = "\\`_<>&~|$"
 _OTHER_SYNTAX = re.compile(f"[{re.escape(_OTHER_CHARACTERS)}]")
 _WORDS = r"[A-Za-z0-9](?:[^*\[\]]*[A-Za-z0-9])?"
 # Emphasis and links. The pattern starts with its first character so the regex engine

@@ -36,7 +36,7 @@ from digest.models import (
     SiteConfig,
     tuple_reduce,
 )
-from digest.values import CHARACTER_HINT, SLUG_PATTERN, read_date
+from digest.values import CHARACTER_HINT, MATH_HINT, SLUG_PATTERN, read_date
 from digest.yaml_nodes import Location, Position
 
 # Custom error types raised by values.py and models.py, and the codes they report under.
@@ -49,6 +49,7 @@ CODE_BY_ERROR_TYPE = {
     "invalid_arxiv": "E108",
     "invalid_doi": "E109",
     "forbidden_character": "E110",
+    "invalid_math": "E111",
 }
 
 PLACEHOLDER_URL = re.compile(
@@ -120,6 +121,13 @@ def _diagnostic_for(
         if kind == "forbidden_character":
             position = _character_position(raw, location, details) or position
             hint = CHARACTER_HINT
+        if kind == "invalid_math":
+            position = (
+                _character_position(raw, location, details)
+                or _formula_position(raw, location, details)
+                or position
+            )
+            hint = MATH_HINT
         if kind == "literal_error" and isinstance(details["input"], str):
             expected = details.get("ctx", {}).get("expected", "")
             hint = did_you_mean(details["input"], re.findall(r"'([^']+)'", expected))
@@ -129,8 +137,9 @@ def _diagnostic_for(
 def _character_position(
     raw: RawEntry, location: Location, details: ErrorDetails
 ) -> Position | None:
-    """Where the character a "forbidden_character" error is about is written: the value's
-    position plus its offset, followed through the source (`raw.text`, when kept)."""
+    """Where the character a "forbidden_character" error (or the formula an "invalid_math"
+    error) is about is written: the value's position plus its offset, followed through
+    the source (`raw.text`, when kept)."""
     if not raw.text or location not in raw.values or not isinstance(details["input"], str):
         return None
     start = raw.values[location]
@@ -138,6 +147,23 @@ def _character_position(
     lines = raw.text.splitlines()
     found = character_position(lines, start.line, start.col, details["input"], offset)
     return None if found is None else Position(*found)
+
+
+def _formula_position(raw: RawEntry, location: Location, details: ErrorDetails) -> Position | None:
+    """Where the formula of an "invalid_math" error is written when its offset cannot be
+    followed through the source (a folded block, a quoted value over several lines): the
+    first place after the value's start that holds its first line as written."""
+    written = details.get("ctx", {}).get("written", "")
+    if not raw.text or location not in raw.values or not written:
+        return None
+    start = raw.values[location]
+    lines = raw.text.splitlines()
+    for number in range(start.line, len(lines) + 1):
+        after = start.col - 1 if number == start.line else 0
+        found = lines[number - 1].find(written, after)
+        if found >= 0:
+            return Position(number, found + 1)
+    return None
 
 
 def _value_message(kind: str, name: str, details: ErrorDetails) -> str:
@@ -281,7 +307,7 @@ def validate_entry(
 class FileResult(NamedTuple):
     """One entry file checked on its own: all that the cross-file checks and later stages need.
 
-    It holds no raw data, so it is small and can be cached (digest.entry_cache) or sent
+    It holds no raw data, so it is small and can be kept in the store (digest.entry_results) or sent
     back from a worker process. `loaded` is False when the file could not be read or
     parsed; `diagnostics` then holds the one load error. A named tuple, as the entry
     cache keeps 10,000 of them (see digest.models' `tuple_reduce`).

@@ -1,10 +1,11 @@
 """Values: the rules a single value must keep, shared by entries, settings and imports.
 
 The characters no text may hold, absolute http(s) URLs, slugs, dates written YYYY-MM-DD,
-arXiv ids and DOIs, and the annotated string types built from them that the models in
-`models.py` declare their fields with. A check raises `PydanticCustomError` with a stable
-type, which `validate.py` maps to a diagnostic code; the plain functions (`character_problem`,
-`read_date`, `arxiv_problem`) serve the readers of settings, folder names and imports.
+arXiv ids and DOIs, Markdown whose math converts to MathML, and the annotated string
+types built from them that the models in `models.py` declare their fields with. A check
+raises `PydanticCustomError` with a stable type, which `validate.py` maps to a diagnostic
+code; the plain functions (`character_problem`, `read_date`, `arxiv_problem`) serve the
+readers of settings, folder names and imports.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BeforeValidator, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
+
+from digest.markdown import math_problems
+from digest.wording import plural
 
 # Characters no text may hold: the C0 controls but tab, newline and carriage return, DEL
 # and the C1 controls, lone surrogates and the Unicode noncharacters (U+FDD0 to U+FDEF and
@@ -67,6 +71,41 @@ def _check_characters(value: Any) -> Any:
                 {"character": character, "offset": offset},
             )
     return value
+
+
+MATH_HINT = "fix the TeX, or write \\$ for a dollar sign that is not math"
+_SHOWN_MATH = 60  # characters of a formula a message quotes
+
+
+def _check_math(value: Any) -> Any:
+    """Each formula of a Markdown text must convert to MathML (digest.markdown parses the
+    text, as the pages will). One error per text, at its first bad formula, counting the
+    others; the offset is in the text as written, before whitespace is stripped, for the
+    diagnostic to point at the formula's first dollar."""
+    if not isinstance(value, str) or "$" not in value:
+        return value
+    problems = math_problems(value.strip())
+    if not problems:
+        return value
+    first = problems[0]
+    shown = first.source
+    if len(shown) > _SHOWN_MATH:
+        shown = shown[: _SHOWN_MATH - 1] + "…"
+    text = value.strip()
+    others = len(problems) - 1
+    more = f" ({plural(others, 'other formula')} in this text cannot either)" if others else ""
+    raise PydanticCustomError(
+        "invalid_math",
+        "the formula {math} cannot be converted to MathML: {problem}{more}",
+        {
+            "math": shown,
+            "problem": first.problem,
+            "more": more,
+            "offset": len(value) - len(value.lstrip()) + first.offset,
+            # Its first line as written, to find it where the offset cannot be followed.
+            "written": text[first.offset :].split("\n", 1)[0][: len(first.source)],
+        },
+    )
 
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
@@ -217,6 +256,13 @@ Text = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1), BeforeValidator(_check_characters)
 ]
 OneLine = Annotated[Text, AfterValidator(_check_one_line)]
+# Markdown fields: text whose math is checked (after its characters: the last runs first).
+Markdown = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1),
+    BeforeValidator(_check_math),
+    BeforeValidator(_check_characters),
+]
 Folder = Text  # a path from the content root
 Slug = Annotated[
     str, AfterValidator(_check_slug), WithJsonSchema({"type": "string", "pattern": SLUG_PATTERN})

@@ -74,11 +74,13 @@ class PaperView:
     themes: tuple[Link, ...]
     contribution: str | None
     arxiv: str | None
+    arxiv_url: str | None
     doi: str | None
+    doi_url: str | None
     published: str | None
     published_iso: str | None
     keywords: str  # the tags, comma-separated
-    citation: str
+    citation: Markup | None  # the citation line (digest.citations); None without authors
     issue_date: str
     issue_date_iso: str
     issue_url: str
@@ -289,19 +291,6 @@ def _paper_view(entry: PaperEntry, views: Views, root: str, top_heading: int) ->
     contribution = paper.contribution
     titles = views.theme_titles
     full = wording.authors_full(paper.authors, paper.et_al)
-    source = f"arXiv:{paper.arxiv}" if paper.arxiv else (f"doi:{paper.doi}" if paper.doi else "")
-    year = (paper.published or entry.issue_date).year
-    citation = " ".join(
-        part
-        for part in (
-            f"{full}." if full and not full.endswith(".") else full,
-            f"{paper.title}.",
-            f"{source}," if source else "",
-            f"{year}.",
-            paper.paper_url or "",
-        )
-        if part
-    )
     return PaperView(
         id=entry.id,
         title=paper.title,
@@ -320,11 +309,13 @@ def _paper_view(entry: PaperEntry, views: Views, root: str, top_heading: int) ->
         ),
         contribution=wording.CONTRIBUTION_LABELS[contribution] if contribution else None,
         arxiv=paper.arxiv,
+        arxiv_url=citations.arxiv_url(paper.arxiv) if paper.arxiv else None,
         doi=paper.doi,
+        doi_url=citations.doi_url(paper.doi) if paper.doi else None,
         published=wording.format_date(paper.published) if paper.published else None,
         published_iso=paper.published.isoformat() if paper.published else None,
         keywords=", ".join(paper.tags),
-        citation=citation,
+        citation=citations.citation_html(entry),
         issue_date=wording.format_date(entry.issue_date),
         issue_date_iso=entry.issue_date.isoformat(),
         issue_url=root + permalinks.issue_path(entry.issue_date),

@@ -104,12 +104,12 @@ def test_keys_are_author_year_id_and_independent_of_order(
     assert {key: citations.bib_key(e) for key, e in awkward.papers.items()} == {
         "awkward": "angstrommuller2026-awkward",
         "old-style": "witten1998-old-style",
-        "doi-only": "anon2026-doi-only",
+        "doi-only": "anon-doi-only",  # no year known: the key goes without one
     }
     forwards = citations.site_bibliography(library_of(example_root))
     backwards = citations.site_bibliography(library_of(example_root, reverse=True))
     assert forwards == backwards
-    assert "@misc{cui2026-dpcache,\n" in forwards
+    assert "@misc{cui-dpcache,\n" in forwards
 
 
 def test_issue_bibliography_holds_the_issue_papers(example_root: Path) -> None:
@@ -117,6 +117,157 @@ def test_issue_bibliography_holds_the_issue_papers(example_root: Path) -> None:
     issue = library.issues[0]
     keys = {entry.key for entry in parse(citations.issue_bibliography(issue)).entries}
     assert keys == {citations.bib_key(entry) for entry in issue.papers}
+
+
+# Papers of an issue dated 2026-02-28, none of them from 2026.
+DATED_PAPERS = {
+    "published-wins": paper_yaml(arxiv='"2502.01234"', published="2021-06-01"),
+    "new-style": paper_yaml(authors="[Kaiming He]", arxiv='"2103.00001v3"'),
+    "first-new-style": paper_yaml(arxiv='"0704.0001"'),
+    "old-style": paper_yaml(arxiv="hep-th/9802150"),
+    "old-style-2002": paper_yaml(arxiv="math.GT/0211159"),
+    "doi-only": paper_yaml(authors="[Ann Other]", doi="10.1000/xyz123"),
+    "nothing": paper_yaml(),
+}
+
+
+@pytest.fixture
+def dated(make_site: SiteFactory) -> Library:
+    files = {f"entries/2026-02-28/{key}.yaml": text for key, text in DATED_PAPERS.items()}
+    return library_of(make_site({"entries/2026-02-28/_issue.yaml": MINIMAL_ISSUE, **files}))
+
+
+def test_the_year_is_published_else_the_arxiv_ids_never_the_issues(dated: Library) -> None:
+    years = {
+        key: parse(citations.bibtex(entry)).entries[0].fields_dict.get("year")
+        for key, entry in dated.papers.items()
+    }
+    assert {key: field.value if field else None for key, field in years.items()} == {
+        "published-wins": "2021",
+        "new-style": "2021",
+        "first-new-style": "2007",
+        "old-style": "1998",
+        "old-style-2002": "2002",
+        "doi-only": None,
+        "nothing": None,
+    }
+    assert citations.bib_key(dated.papers["new-style"]) == "he2021-new-style"
+    assert citations.bib_key(dated.papers["doi-only"]) == "other-doi-only"
+
+
+def test_json_ld_dates_a_paper_by_the_same_rule(dated: Library) -> None:
+    dates = {
+        key: citations.scholarly_article(entry).get("datePublished")
+        for key, entry in dated.papers.items()
+    }
+    assert dates == {
+        "published-wins": "2021-06-01",
+        "new-style": "2021",
+        "first-new-style": "2007",
+        "old-style": "1998",
+        "old-style-2002": "2002",
+        "doi-only": None,
+        "nothing": None,
+    }
+
+
+def test_bibliographies_leave_out_papers_without_authors(make_site: SiteFactory) -> None:
+    root = make_site(
+        {
+            "entries/2026-02-28/_issue.yaml": MINIMAL_ISSUE,
+            "entries/2026-02-28/cited.yaml": paper_yaml(),
+            "entries/2026-02-28/nobody.yaml": paper_yaml(authors="[]", arxiv='"2502.01234"'),
+            "entries/2026-03-07/_issue.yaml": MINIMAL_ISSUE,
+            "entries/2026-03-07/nobody-either.yaml": paper_yaml(authors="[]"),
+        }
+    )
+    result = run(root, root / "site")
+    assert result.ok, result.report.diagnostics
+
+    def keys(bib: str) -> list[str]:
+        return [entry.key for entry in parse((root / "site" / bib).read_text()).entries]
+
+    assert keys("bibliography.bib") == ["lovelace-cited"]
+    assert keys("2026-02-28/digest-2026-02-28.bib") == ["lovelace-cited"]
+    assert keys("2026-03-07/digest-2026-03-07.bib") == []
+
+
+def test_the_citation_line_links_the_arxiv_id_and_the_address(dated: Library) -> None:
+    assert citations.citation_html(dated.papers["new-style"]) == (
+        "Kaiming He. A Paper About Things. "
+        '<a href="https://arxiv.org/abs/2103.00001v3">arXiv:2103.00001v3</a>, 2021. '
+        '<a href="https://arxiv.org/abs/2103.00001v3">https://arxiv.org/abs/2103.00001v3</a>'
+    )
+    # No year known: none is given, and the issue's is never borrowed.
+    assert citations.citation_html(dated.papers["nothing"]) == "Ada Lovelace. A Paper About Things."
+
+
+def test_the_citation_line_escapes_text_and_encodes_the_doi(make_site: SiteFactory) -> None:
+    files = {
+        "entries/2026-02-28/_issue.yaml": MINIMAL_ISSUE,
+        "entries/2026-02-28/odd.yaml": paper_yaml(
+            title='"Is <b> & Co. bold?"',
+            authors="[A. N. Other, Jr.]",
+            et_al="true",
+            doi='"10.1000/a#b?c%d"',
+            links='{paper: "https://x.example/?a=1&b=2"}',
+        ),
+    }
+    entry = library_of(make_site(files)).papers["odd"]
+    assert citations.citation_html(entry) == (
+        "A. N. Other, Jr. et al. Is &lt;b&gt; &amp; Co. bold? "
+        '<a href="https://doi.org/10.1000/a%23b%3Fc%25d">doi:10.1000/a#b?c%d</a>. '
+        '<a href="https://x.example/?a=1&amp;b=2">https://x.example/?a=1&amp;b=2</a>'
+    )
+
+
+def test_a_paper_without_authors_has_no_citation_line(dated: Library) -> None:
+    # Every paper of `dated` has authors: this one, made on its own, has none.
+    paper = Paper.model_validate(
+        {"title": "Nobody's", "themes": ["acceleration"], "summary": "x", "arxiv": "2502.01234"}
+    )
+    entry = PaperEntry("nobody", date(2026, 2, 28), paper, "entries/2026-02-28/nobody.yaml")
+    assert citations.citation_html(entry) is None
+    assert citations.citation_html(dated.papers["nothing"]) is not None
+
+
+def paper_page(root: Path, paper_id: str) -> str:
+    return (root / "site" / "papers" / paper_id / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_paper_page_cites_only_a_paper_with_authors(make_site: SiteFactory) -> None:
+    root = make_site(
+        {
+            "entries/2026-02-28/_issue.yaml": MINIMAL_ISSUE,
+            "entries/2026-02-28/cited.yaml": paper_yaml(arxiv='"2103.00001"'),
+            "entries/2026-02-28/nobody.yaml": paper_yaml(authors="[]", arxiv='"2103.00002"'),
+        }
+    )
+    result = run(root, root / "site")
+    assert result.ok, result.report.diagnostics
+    cited = paper_page(root, "cited")
+    assert '<section class="cite"' in cited
+    assert "@misc{lovelace2021-cited," in cited
+    assert 'class="button copy-button"' in cited
+    nobody = paper_page(root, "nobody")
+    for absent in ('class="cite"', "@misc", "copy-button", "copy.js", ">BibTeX<"):
+        assert absent not in nobody
+
+
+def test_a_paper_page_links_its_arxiv_id_and_doi(make_site: SiteFactory) -> None:
+    root = make_site(
+        {
+            "entries/2026-02-28/_issue.yaml": MINIMAL_ISSUE,
+            "entries/2026-02-28/both.yaml": paper_yaml(
+                authors="[]", arxiv='"2103.00001"', doi='"10.1000/x#y"'
+            ),
+        }
+    )
+    result = run(root, root / "site")
+    assert result.ok, result.report.diagnostics
+    page = paper_page(root, "both")
+    assert '<dd><a href="https://arxiv.org/abs/2103.00001">2103.00001</a></dd>' in page
+    assert '<dd><a href="https://doi.org/10.1000/x%23y">10.1000/x#y</a></dd>' in page
 
 
 def test_every_special_character_is_escaped() -> None:
@@ -263,7 +414,6 @@ def test_a_url_cannot_break_out_of_its_field(make_site: SiteFactory) -> None:
     assert fields == {
         "title": "A Paper About Things",
         "author": "Ada Lovelace",
-        "year": "2026",
         "url": "https://x.example/a%7D,title=%7BInjected%7D,note=%7Bx",
     }
 
@@ -313,5 +463,5 @@ def test_any_allowed_text_makes_a_record_that_parses(
     )
     entry = PaperEntry("any", date(2026, 2, 28), paper, "entries/2026-02-28/any.yaml")
     fields = raw_fields(citations.bibtex(entry))
-    assert set(fields) == {"title", "year", "doi", "url"} | ({"author"} if authors else set())
+    assert set(fields) == {"title", "doi", "url"} | ({"author"} if authors else set())
     assert all(balanced(value) for value in fields.values())

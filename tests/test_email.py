@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 import textwrap
 from html.parser import HTMLParser
 from pathlib import Path
@@ -59,15 +61,62 @@ def elements(html: str) -> list[tuple[str, dict[str, str | None]]]:
     return parser.tags
 
 
+class Contents(HTMLParser):
+    """The text of each list item that links to a fragment ("#..."), by its target, and
+    the text of every element with an id."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: list[tuple[str, str]] = []
+        self.headings: dict[str, str] = {}
+        self._open: list[tuple[str, str | None]] = []  # (tag, id) of the elements we are in
+        self._texts: dict[int, list[str]] = {}  # depth -> text so far, for li and id holders
+        self._target: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        self._open.append((tag, found.get("id")))
+        if tag == "li" or found.get("id"):
+            self._texts[len(self._open)] = []
+        href = found.get("href") or ""
+        if tag == "a" and href.startswith("#"):
+            self._target = href
+
+    def handle_data(self, data: str) -> None:
+        for texts in self._texts.values():
+            texts.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        depth = len(self._open)
+        name, element_id = self._open.pop()
+        text = " ".join("".join(self._texts.pop(depth, [])).split())
+        if name == "li" and self._target is not None:
+            self.items.append((self._target, text))
+            self._target = None
+        if element_id:
+            self.headings[element_id] = text
+
+
+def contents_of(html: str) -> Contents:
+    parser = Contents()
+    parser.feed(html)
+    return parser
+
+
 def test_email_html_has_no_style_or_script_and_no_relative_url(example: dict[str, str]) -> None:
-    tags = elements(example["2026-02-28/email.html"])
+    html = example["2026-02-28/email.html"]
+    tags = elements(html)
     names = {name for name, _ in tags}
     assert not names & {"style", "script", "link", "table", "img"}
     urls = [attrs[a] for _, attrs in tags for a in ("href", "src") if a in attrs]
     assert len(urls) > 27
+    ids = {attrs["id"] for _, attrs in tags if attrs.get("id")}
     for url in urls:
         assert url is not None
-        assert urlsplit(url).scheme in ("https", "http", "mailto"), url
+        if url.startswith("#"):  # the contents: a heading of the message itself
+            assert url[1:] in ids, url
+        else:
+            assert urlsplit(url).scheme in ("https", "http", "mailto"), url
 
 
 def test_email_html_is_styled_inline_and_links_every_paper(
@@ -81,6 +130,79 @@ def test_email_html_is_styled_inline_and_links_every_paper(
     for paper_id in library_of(example_root).papers:
         assert f'href="{BASE}/papers/{paper_id}/"' in html
     assert f'href="{BASE}/2026-02-28/"' in html  # "Read on the web"
+
+
+def two_theme_issue(make_site: SiteFactory) -> dict[str, str]:
+    """The e-mail edition of an issue with papers in two themes, a contribution group and
+    an outlook."""
+    issue = MINIMAL_ISSUE + "outlook: |\n  What comes next.\n"
+    root = make_site(
+        {
+            "entries/2026-02-28/_issue.yaml": issue,
+            "entries/2026-02-28/a.yaml": paper_yaml(themes="[safety]"),
+            "entries/2026-02-28/b.yaml": paper_yaml(
+                title='"Another Paper"', themes="[safety, acceleration]", contribution="technique"
+            ),
+        },
+        f'base_url = "{BASE}"\n',
+    )
+    return email_pages(root)
+
+
+def test_both_editions_open_with_the_contents(make_site: SiteFactory) -> None:
+    pages = two_theme_issue(make_site)
+    text = pages["2026-02-28/email.txt"]
+    contents = (
+        "In this issue\n"
+        "  - Acceleration (1 paper)\n"
+        "  - Safety (2 papers)\n"
+        "  - Under the hood\n"
+        "  - Impact & the road ahead\n\n"
+    )
+    assert f"Read it on the web: {BASE}/2026-02-28/\n\n{contents}A short introduction." in text
+    html = contents_of(pages["2026-02-28/email.html"])
+    assert html.items == [
+        ("#theme-acceleration", "Acceleration (1 paper)"),
+        ("#theme-safety", "Safety (2 papers)"),
+        ("#under-the-hood", "Under the hood"),
+        ("#outlook", "Impact & the road ahead"),
+    ]
+    for target, text in html.items:  # each links to its section's heading
+        assert html.headings[target[1:]] == text.split(" (")[0]
+
+
+def test_the_contents_lists_only_the_parts_an_issue_has(make_site: SiteFactory) -> None:
+    root = make_site(
+        {
+            "entries/2026-01-05/_issue.yaml": MINIMAL_ISSUE,
+            "entries/2026-01-05/a.yaml": paper_yaml(),
+        },
+        f'base_url = "{BASE}"\n',
+    )
+    pages = email_pages(root)
+    assert "In this issue\n  - Acceleration (1 paper)\n\nA short" in pages["2026-01-05/email.txt"]
+    html = contents_of(pages["2026-01-05/email.html"])
+    assert html.items == [("#theme-acceleration", "Acceleration (1 paper)")]
+
+
+def test_the_contents_of_the_example_issue_reach_every_section(example: dict[str, str]) -> None:
+    html = contents_of(example["2026-02-28/email.html"])
+    assert [text for _, text in html.items][-3:] == [
+        "Applications (7 papers)",
+        "Under the hood",
+        "Impact & the road ahead",
+    ]
+    assert len(html.items) == 8
+    assert all(target[1:] in html.headings for target, _ in html.items)
+
+
+def test_dates_read_as_on_the_site(example: dict[str, str]) -> None:
+    # "Feb. 28, 2026" wherever the editions show a date; ISO dates only inside addresses.
+    text = re.sub(r"https?://\S+", "", example["2026-02-28/email.txt"])
+    html = re.sub(r'(href|src)="[^"]*"', "", example["2026-02-28/email.html"])
+    for shown in (text, html):
+        assert "Feb. 28, 2026" in shown
+        assert not re.search(r"\d{4}-\d\d-\d\d|February|28 Feb", shown)
 
 
 def test_markdown_links_are_made_absolute(make_site: SiteFactory) -> None:
@@ -198,6 +320,69 @@ def test_plain_text_keeps_link_and_image_targets_as_numbered_references(
     ) in text
 
 
+LONG_ITEM = (
+    "a list item long enough to need a second line, and a third one too, because it goes on "
+    "and on about what the paper does"
+)
+
+
+def test_list_items_hang_under_their_text() -> None:
+    text = email.text_blocks(f"Intro.\n\n- {LONG_ITEM}\n- short", "  ")
+    assert text == (
+        "  Intro.\n\n"
+        "  - a list item long enough to need a second line, and a third one too,\n"
+        "    because it goes on and on about what the paper does\n"
+        "  - short"
+    )
+
+
+def test_ordered_items_keep_their_numbers_and_hang_under_their_text() -> None:
+    # Markdown numbers a list on from its first number, whatever the later items say.
+    text = email.text_blocks(f"9. {LONG_ITEM} [link](https://x.org)\n9. short\n9. third")
+    assert text == (
+        "9. a list item long enough to need a second line, and a third one too,\n"
+        "   because it goes on and on about what the paper does link [1]\n"
+        "10. short\n"
+        "11. third\n\n"
+        "[1] https://x.org"
+    )
+    assert email.text_blocks("1) one\n2) two") == "1) one\n2) two"
+
+
+def test_paper_titles_and_one_liners_hang_under_their_text(make_site: SiteFactory) -> None:
+    title = "A Paper With a Title So Long That It Cannot Possibly Fit on One Line of Text"
+    root = make_site(
+        {
+            "entries/2026-02-28/_issue.yaml": MINIMAL_ISSUE,
+            "entries/2026-02-28/a.yaml": paper_yaml(
+                title=f'"{title}"', contribution="technique", tagline='"Does things, quickly."'
+            ),
+        },
+        f'base_url = "{BASE}"\n',
+    )
+    text = email_pages(root)["2026-02-28/email.txt"]
+    assert (
+        "* A Paper With a Title So Long That It Cannot Possibly Fit on One Line\n"
+        "  of Text\n"
+        "  Ada Lovelace\n"
+    ) in text
+    assert (
+        "Techniques & training strategies\n"
+        "  - A Paper With a Title So Long That It Cannot Possibly Fit on One Line\n"
+        "    of Text: Does things, quickly.\n"
+    ) in text
+
+
+def test_every_line_of_the_example_hangs_within_the_width(example: dict[str, str]) -> None:
+    lines = example["2026-02-28/email.txt"].splitlines()
+    assert max(len(line) for line in lines if "://" not in line) <= email.WIDTH
+    # A line that goes on a paper's title or a list item starts where its text does.
+    for before, line in itertools.pairwise(lines):
+        if before.startswith(("* ", "  - ")) and line and not line.startswith(("*", "  -")):
+            marker = len(before) - len(before.lstrip("* -"))
+            assert line[:marker].isspace() and line[marker] != " ", (before, line)
+
+
 def test_a_reference_number_never_starts_a_line() -> None:
     words = " ".join(["word"] * 13)  # 64 characters, so "[1]" falls past column 72
     text = email.text_blocks(f"{words} [target](https://x.org) and more.")
@@ -222,17 +407,29 @@ def test_email_html_passes_the_nu_html_checker(example: dict[str, str], tmp_path
     assert [str(m) for m in run_vnu([path])] == []
 
 
-@given(
-    st.text(alphabet="ab -\u2014\u00a0\t\n.", max_size=90),
-    st.sampled_from(["", "  "]),
+# (first line's indent, the other lines'): a paragraph's, a list item's with its text
+# hanging under its bullet or number, and hangs wider and narrower than the first line.
+INDENTS = st.sampled_from(
+    [
+        ("", ""),
+        ("  ", "  "),
+        ("- ", "  "),
+        ("  - ", "    "),
+        ("12. ", "    "),
+        ("", "      "),
+        ("      ", "  "),
+    ]
 )
-def test_wrap_matches_textwrap_fill(text: str, indent: str) -> None:
-    expected = textwrap.fill(text, email.WIDTH, initial_indent=indent, subsequent_indent=indent)
-    assert email._wrap(text, indent) == expected
 
 
-def fill(text: str, indent: str) -> str:
-    return textwrap.fill(text, email.WIDTH, initial_indent=indent, subsequent_indent=indent)
+@given(st.text(alphabet="ab -\u2014\u00a0\t\n.", max_size=90), INDENTS)
+def test_wrap_matches_textwrap_fill(text: str, indents: tuple[str, str]) -> None:
+    assert email._wrap(text, *indents) == fill(text, *indents)
+
+
+def fill(text: str, indent: str, hang: str | None = None) -> str:
+    later = indent if hang is None else hang
+    return textwrap.fill(text, email.WIDTH, initial_indent=indent, subsequent_indent=later)
 
 
 # Words as in summaries (hyphenated, with digits, punctuation, non-ASCII, em and en dashes),
@@ -249,10 +446,12 @@ WORDS = st.one_of(
 
 
 @settings(max_examples=examples(400))
-@given(st.lists(WORDS, max_size=60), st.sampled_from(["", "  "]))
-def test_wrap_of_single_spaced_words_matches_textwrap_fill(words: list[str], indent: str) -> None:
+@given(st.lists(WORDS, max_size=60), INDENTS)
+def test_wrap_of_single_spaced_words_matches_textwrap_fill(
+    words: list[str], indents: tuple[str, str]
+) -> None:
     text = " ".join(words)
-    assert email._wrap(text, indent) == fill(text, indent)
+    assert email._wrap(text, *indents) == fill(text, *indents)
 
 
 @settings(max_examples=examples(400))
@@ -264,13 +463,13 @@ def test_wrap_of_single_spaced_words_matches_textwrap_fill(words: list[str], ind
         )
     ),
     st.sampled_from(["", " "]),
-    st.sampled_from(["", "  "]),
+    INDENTS,
 )
 def test_wrap_of_any_spacing_matches_textwrap_fill(
-    pieces: list[tuple[str, str]], lead: str, indent: str
+    pieces: list[tuple[str, str]], lead: str, indents: tuple[str, str]
 ) -> None:
     text = lead + "".join(word + space for word, space in pieces)
-    assert email._wrap(text, indent) == fill(text, indent)
+    assert email._wrap(text, *indents) == fill(text, *indents)
 
 
 def test_wrap_fills_a_hyphenated_paragraph_without_textwrap(
@@ -281,14 +480,15 @@ def test_wrap_fills_a_hyphenated_paragraph_without_textwrap(
         "reaches state-of-the-art FID in few-step generation with a 12x speed-up over DDIM, "
         "and ships as a drop-in replacement."
     )
-    expected = {indent: fill(text, indent) for indent in ("", "  ")}
-    assert any(line.endswith("-") for line in expected["  "].splitlines())  # breaks in a word
+    indents = [("", ""), ("  ", "  "), ("  - ", "    ")]
+    expected = {pair: fill(text, *pair) for pair in indents}
+    assert any(line.endswith("-") for line in expected["  ", "  "].splitlines())  # in a word
 
     def no_textwrap(*args: object, **kwargs: object) -> str:
         raise AssertionError("textwrap.fill was called")
 
     monkeypatch.setattr(textwrap, "fill", no_textwrap)
-    assert {indent: email._wrap(text, indent) for indent in expected} == expected
+    assert {pair: email._wrap(text, *pair) for pair in indents} == expected
 
 
 @settings(max_examples=examples(1000), deadline=None)

@@ -222,4 +222,4 @@ def test_pages_link_to_the_feeds_for_autodiscovery(make_site: SiteFactory) -> No
     assert '<meta name="twitter:card" content="summary">' in paper
     assert '"@type":"ScholarlyArticle"' in paper
     assert "citation_" not in paper  # the paper is not ours: no Google Scholar tags
-    assert "@misc{lovelace2026-a," in paper
+    assert "@misc{lovelace-a," in paper

@@ -11,7 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from typer.testing import CliRunner
 
-from digest.cli import Network, app
+from digest.cli import app
+from digest.cli_options import Network
 from digest.harvest import first_sentence, search_query, triage_text
 from digest.importer import RateLimiter
 from digest.ranking import ThemeModel, ThemeText, words

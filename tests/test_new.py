@@ -12,7 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from digest.cli import Network, app
+from digest.cli import app
+from digest.cli_options import Network
 from digest.importer import RateLimiter
 from digest.metadata import Metadata, Source, clean_text
 from digest.models import SiteConfig

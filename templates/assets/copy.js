@@ -1,6 +1,6 @@
 /* digest: "Copy BibTeX" buttons. Without JavaScript the buttons stay hidden and the record
    is plain visible text; with it, a button copies the text of the element its
-   data-copy attribute names and says so in the status next to it. */
+   data-copy attribute names and says so in the status of its paragraph. */
 (function () {
   "use strict";
   var buttons = document.querySelectorAll("button[data-copy]");
