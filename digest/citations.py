@@ -207,16 +207,21 @@ def bibtex(entry: PaperEntry) -> str:
     return f"@misc{{{bib_key(entry)},\n{body}}}\n"
 
 
+def citable_bibtex(entry: PaperEntry) -> str:
+    """The paper's BibTeX record, or "" when it cannot be cited (`citable`)."""
+    return bibtex(entry) if citable(entry) else ""
+
+
 def bibliography(
-    entries: Iterable[PaperEntry], record: Callable[[PaperEntry], str] = bibtex
+    entries: Iterable[PaperEntry], record: Callable[[PaperEntry], str] = citable_bibtex
 ) -> str:
-    """The records of the papers that can be cited (`citable`), separated by blank lines,
-    sorted by key so the file is deterministic.
+    """The records of the papers that can be cited (`record` is "" for the others),
+    separated by blank lines, sorted by key so the file is deterministic.
 
     `record` makes one paper's record (a build passes its memo of `bibtex`, whose
     records it sorts by the key they start with: working the keys out again for every
     paper of a big site took longer than the rest)."""
-    records = (record(entry) for entry in entries if citable(entry))
+    records = (text for text in map(record, entries) if text)
     return "\n".join(sorted(records, key=_record_key))
 
 
@@ -225,11 +230,15 @@ def _record_key(record: str) -> str:
     return record[record.index("{") + 1 : record.index(",")]
 
 
-def site_bibliography(library: Library, record: Callable[[PaperEntry], str] = bibtex) -> str:
+def site_bibliography(
+    library: Library, record: Callable[[PaperEntry], str] = citable_bibtex
+) -> str:
     return bibliography(library.papers.values(), record)
 
 
-def issue_bibliography(issue: IssueView, record: Callable[[PaperEntry], str] = bibtex) -> str:
+def issue_bibliography(
+    issue: IssueView, record: Callable[[PaperEntry], str] = citable_bibtex
+) -> str:
     return bibliography(issue.papers, record)
 
 

@@ -251,7 +251,7 @@ class Views:
 
     def bibtex(self, entry: PaperEntry) -> str:
         key = combine("bibtex", entry_digest(entry))
-        return self._piece(key, lambda: citations.bibtex(entry))
+        return self._piece(key, lambda: citations.citable_bibtex(entry))
 
     def article(self, entry: PaperEntry) -> str:
         """The paper's schema.org data (citations.article_text), on its page and its issue's."""

@@ -89,6 +89,8 @@ def test_runner_smoke_digest_alone(tmp_path: Path, capsys: pytest.CaptureFixture
         timed, memory = stored["samples"][scenario]
         assert timed["timed"] and timed["peak_bytes"] == 0
         assert not memory["timed"] and memory["peak_bytes"] > 0
+    [latency] = stored["serve_seconds"]  # digest serve: an entry saved, its page rebuilt
+    assert latency > 0
     edited = sorted((tmp_path / "30" / "digest" / "entries").glob("*/p*.yaml"))[15]
     assert "Edited in benchmark run 0." in edited.read_text()
     assert not (tmp_path / ".set-aside").exists()  # what the cold build moved away is gone
