@@ -111,11 +111,12 @@ def _build(
     jobs = [job for builder in chosen for job in builder(renderer.views)]
     jobs += [Job(url, None, "", path.read_bytes) for url, path in templates.assets.items()]
     intact = store.intact(target)
+    same_site = intact and store.meta.get("site") == site_key
     stage = new_stage(target, reusing=intact)
     pages, problems = run_jobs(
         jobs,
         renderer,
-        kept=partial(_kept, store.outputs) if intact else lambda url, key: False,
+        kept=partial(_kept, store.outputs) if same_site else lambda url, key: False,
         each=partial(stage_page, stage) if stage is not None else None,
     )
     content.report.extend(problems)
@@ -125,7 +126,7 @@ def _build(
     result.pages, result.files = len(pages) - len(templates.assets), len(pages)
     if stage is None and {p.url for p in pages if p.kept} == set(store.outputs) - {MANIFEST}:
         result.ok = True  # the site on disk is exactly this build's: nothing to write
-        store.commit(stamps, taken, store.outputs, prune=True)
+        store.commit(stamps, taken, store.outputs, {"site": site_key}, prune=True)
         return result
     protected = [root, root / config.entries, root / config.templates, root / "pyproject.toml"]
     reuse = partial(_reusable, store.outputs, target) if intact else None
@@ -133,7 +134,8 @@ def _build(
     content.report.extend(written.diagnostics)
     result.ok = written.ok
     if written.ok:
-        store.commit(stamps, taken, _outputs(pages, written, store, target), prune=True)
+        outputs = _outputs(pages, written, store, target)
+        store.commit(stamps, taken, outputs, {"site": site_key}, prune=True)
     return result
 
 

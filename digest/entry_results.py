@@ -37,24 +37,29 @@ def check_entries(
     settings = combine("entries", config.model_dump_json())
     results: list[FileResult | None] = [None] * len(jobs)
     stamps: dict[str, Stamp] = {}
-    todo: list[tuple[int, str]] = []  # (index, key) of the files to check now
-    work: list[Work] = []
-    for index, job in enumerate(jobs):
+    keys: list[str] = []  # each file's key, "" for one that cannot be read
+    read: list[bytes | None] = []
+    for job in jobs:
         name = ENTRY_PREFIX + job[2]
         try:
             stamp, data = store.stamp(name, job[1], MAX_FILE_BYTES)
         except OSError:  # the check says why it cannot be read
-            todo.append((index, ""))
-            work.append((job, None))
+            keys.append("")
+            read.append(None)
             continue
         stamps[name] = stamp
-        key = combine(settings, job[2], str(stamp.size), stamp.digest)
-        found = store.value(key)
+        keys.append(combine(settings, job[2], str(stamp.size), stamp.digest))
+        read.append(data if data and stamp.size <= MAX_FILE_BYTES else None)
+    stored = store.values([key for key in keys if key])
+    todo: list[tuple[int, str]] = []  # (index, key) of the files to check now
+    work: list[Work] = []
+    for index, (job, key, data) in enumerate(zip(jobs, keys, read, strict=True)):
+        found = stored.get(key)
         if isinstance(found, FileResult):
             results[index] = found
-            continue
-        todo.append((index, key))
-        work.append((job, data if data and stamp.size <= MAX_FILE_BYTES else None))
+        else:
+            todo.append((index, key))
+            work.append((job, data))
     workers = worker_count(len(work), MIN_PARALLEL)
     shares = map_forked(lambda share: _check_share(share, root, config), work, workers)
     for number, share in enumerate(shares):

@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 from markupsafe import Markup
 
 from digest import citations, permalinks, wording
-from digest.hashing import combine
 from digest.models import PaperEntry
 from digest.organise import IssueView, Topic, entry_digest
 from digest.render import Job
@@ -224,7 +223,7 @@ def paper_jobs(views: Views) -> Iterator[Job]:
     for paper_id in sorted(library.papers):
         entry = library.papers[paper_id]
         url = permalinks.page_file(permalinks.paper_path(paper_id))
-        key = combine(entry_digest(entry), library.issue_of[paper_id].own_digest)
+        key = entry_digest(entry) + library.issue_of[paper_id].own_digest
         yield Job(url, "paper.html", key, partial(paper_context, entry, views))
 
 

@@ -4,8 +4,9 @@ Every file of the site is a `Job`: its url, the template that renders it (None f
 file made without one), the key of what it shows, and a function that makes its
 context (or its content). The page builders (digest.pages, digest.reader_outputs) form
 each key beside the context, from the digests digest.organise computed. `run_jobs`
-skips a job whose key, with the site's (the tool, the settings, every template), is
-the one the last build recorded for a file still on disk as it left it (digest.store);
+skips a job whose key is the one the last build recorded for a file still on disk as
+it left it, when the site's key (the tool, the settings, every template) is the last
+build's too (digest.build);
 the rest are rendered in this process when few, else over worker processes
 (digest.pool). A Jinja error becomes a diagnostic at the template's path and line,
 reported once per line however many pages it breaks; a worker that fails is reported.
@@ -21,7 +22,6 @@ from typing import Any
 import jinja2
 
 from digest.diagnostics import Diagnostic, error
-from digest.hashing import combine
 from digest.organise import Library
 from digest.pool import map_forked, worker_count
 from digest.store import Stamp, Store
@@ -143,8 +143,10 @@ class Share:
     used: set[str]
 
 
-def page_key(site_key: str, job: Job) -> str:
-    return combine(site_key, job.template or "", job.key)
+def page_key(job: Job) -> str:
+    """What the page's file is recorded under: its template and its key (the site's key
+    is recorded once for the whole site, digest.build)."""
+    return f"{job.template or ''}:{job.key}"
 
 
 def run_jobs(
@@ -162,7 +164,7 @@ def run_jobs(
     pages: list[RenderedPage] = []
     todo: list[tuple[Job, str]] = []
     for job in jobs:
-        key = page_key(renderer.site_key, job)
+        key = page_key(job)
         if kept(job.url, key):
             pages.append(RenderedPage(job.url, b"", kept=True, key=key))
         else:

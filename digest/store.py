@@ -43,6 +43,7 @@ from digest.hashing import digest_bytes, tool_fingerprint
 CACHE_DIR = ".digest-cache"
 STORE_FILE = "store.sqlite"
 FORMAT = "1"
+QUERY_KEYS = 500  # keys asked for in one query (SQLite allows a few hundred at least)
 RACY_NS = 2_000_000_000  # an mtime this close to its record is hashed again next time
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -186,6 +187,41 @@ class Store:
         if self.remember:
             self._read[key] = data
         return data
+
+    def get_many(self, keys: list[str]) -> dict[str, bytes]:
+        """The objects of `keys` that there are (with good checksums), read in a few
+        queries rather than one per key."""
+        found = {key: self.added[key] for key in keys if key in self.added}
+        found.update((key, self._read[key]) for key in keys if key in self._read)
+        self.used.update(keys)
+        wanted = [key for key in keys if key not in found]
+        if self.path is None or not wanted:
+            return found
+        try:
+            db = self._connect()
+            for start in range(0, len(wanted), QUERY_KEYS):
+                chunk = wanted[start : start + QUERY_KEYS]
+                marks = ",".join("?" * len(chunk))
+                query = f"SELECT key, data, crc FROM objects WHERE key IN ({marks})"
+                for key, data, crc in db.execute(query, chunk):
+                    if zlib.crc32(data) == crc:
+                        found[key] = data
+        except sqlite3.Error:
+            return found
+        if self.remember:
+            self._read.update((key, found[key]) for key in wanted if key in found)
+        return found
+
+    def values(self, keys: list[str]) -> dict[str, Any]:
+        """`value` of each of `keys` that has one."""
+        found = {key: self.decoded[key] for key in keys if key in self.decoded}
+        self.used.update(found)
+        for key, data in self.get_many([key for key in keys if key not in found]).items():
+            try:
+                found[key] = self.decoded[key] = pickle.loads(data)
+            except Exception:  # noqa: BLE001 - a value that does not read back is no value
+                continue
+        return found
 
     def put(self, key: str, data: bytes) -> None:
         self.used.add(key)
