@@ -28,6 +28,7 @@ from digest.render import Job, RenderedPage, Renderer, run_jobs
 from digest.store import Output, Stamp, Store, open_store
 from digest.template_set import Templates, load_templates
 from digest.write import WriteResult, discard, new_stage, recover, stage_page, write_site
+from digest.xrefs import reference_digest
 
 SKIP = frozenset({"__pycache__", ".git"})  # never templates
 
@@ -102,10 +103,14 @@ def _build(
         return result
     template_files = _template_stamps(store, templates)
     stamps = {**content.stamps, **template_files}
-    # What every page depends on: the tool, the settings, the options, each template.
+    # What every page depends on: the tool, the settings, the options, each template,
+    # and the names and issues of the papers cross-references name (digest.xrefs).
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
     files = (f"{name}:{stamp.digest}" for name, stamp in sorted(template_files.items()))
-    site_key = combine(tool_fingerprint(), config.model_dump_json(), str(drafts), epoch, *files)
+    named = reference_digest(library)
+    site_key = combine(
+        tool_fingerprint(), config.model_dump_json(), str(drafts), epoch, named, *files
+    )
     renderer = Renderer(templates, library, store, site_key)
     chosen = builders if builders is not None else [*PAGE_BUILDERS, *READER_BUILDERS]
     jobs = [job for builder in chosen for job in builder(renderer.views)]

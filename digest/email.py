@@ -12,9 +12,15 @@ message: "the project page [1]" in the text, and "[1] https://…" in a list aft
 text (a summary, the intro) that holds it.
 
 Both open with the issue's contents: each theme's section with its count of papers, then
-"Under the hood" and the outlook when the issue has them.
+"Under the hood" and the outlook when the issue has them. Like the issue's page, each
+paper is shown in full once, in the section of the first theme its entry lists; the
+sections of its other themes name it as "also in this issue" (and count it there no
+more, so the counts add up to the issue's papers). "Under the hood" has the page's
+lines: label, links, one-liner and, for techniques and datasets, where the paper is from.
 
-Both need absolute links, so both need `base_url`; without it the build skips them.
+Both need absolute links, so both need `base_url`; without it the build skips them. A
+cross-reference (`[[id]]`) is written as a link to the paper's page (digest.xrefs), so
+the plain text shows the paper's name and lists its address like any link's.
 The HTML comes from the template `email.html` with the context built here.
 """
 
@@ -23,17 +29,18 @@ from __future__ import annotations
 import re
 import textwrap
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TypedDict
 from urllib.parse import urljoin
 
 from markupsafe import Markup
 
-from digest import permalinks, wording
+from digest import permalinks, wording, xrefs
 from digest.markdown import analyse, linked_text, render_markdown
 from digest.models import PaperEntry, SiteConfig
 from digest.organise import IssueView, Library
 from digest.plain_prose import Linked
-from digest.views import Link, paper_links
+from digest.views import HoodLine, Link, card_anchor, hood_line, paper_links
 
 WIDTH = 72
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|(\d+)([.)]))\s+")  # groups: an ordered item's number
@@ -61,6 +68,7 @@ _INLINE_STYLES = {
 
 @dataclass(frozen=True)
 class EmailPaper:
+    anchor: str  # the id of its card in the message, "paper-<id>" as on the site
     title: str
     url: str  # the paper's page on the site
     authors: str
@@ -72,18 +80,28 @@ class EmailPaper:
 
 
 @dataclass(frozen=True)
+class EmailAlso:
+    """A paper shown in full in another section: "Also in this issue: <title>"."""
+
+    title: str
+    anchor: str  # its card's id in the message
+    section: str  # the title of the section that shows it
+
+
+@dataclass(frozen=True)
 class EmailSection:
     id: str  # its heading's id, "theme-<slug>"
     title: str
     prose: Markup | None
     prose_text: str | None
-    papers: tuple[EmailPaper, ...]
+    papers: tuple[EmailPaper, ...]  # the papers shown in full here
+    also: tuple[EmailAlso, ...]
 
 
 @dataclass(frozen=True)
 class EmailGroup:
     label: str
-    papers: tuple[EmailPaper, ...]
+    lines: tuple[HoodLine, ...]  # each label links to the paper's page on the site
 
 
 @dataclass(frozen=True)
@@ -92,13 +110,14 @@ class EmailContentsItem:
 
     id: str
     label: str
-    count: str | None  # "5 papers" for a theme's section; None for the other parts
+    count: str | None  # "5 papers" for a theme's section with cards; None otherwise
 
 
 class EmailContext(TypedDict):
     site_title: str
     site_url: str
     title: str
+    page_title: str  # its <title>: the issue's, then the site's
     dek: str  # "Latest 44 papers on diffusion models: Feb. 28, 2026"
     web_url: str  # the issue's page
     feed_url: str
@@ -108,6 +127,8 @@ class EmailContext(TypedDict):
     contents: tuple[EmailContentsItem, ...]
     sections: tuple[EmailSection, ...]
     under_the_hood: tuple[EmailGroup, ...]
+    hood_intro: Markup  # the issue's `under_the_hood` text, else the page's fixed one
+    hood_intro_text: str  # the same, as Markdown
     outlook: Markup | None
     outlook_text: str | None
 
@@ -124,26 +145,32 @@ def _html(config: SiteConfig, markdown: str, page_path: str, top_heading: int) -
     return Markup(permalinks.absolutize(html, permalinks.absolute(config, page_path)))
 
 
-def _paper(config: SiteConfig, entry: PaperEntry, issue_path: str) -> EmailPaper:
+def _paper(library: Library, entry: PaperEntry, issue_path: str) -> EmailPaper:
+    config = library.config
     paper = entry.paper
+    summary = xrefs.absolute_markdown(paper.summary, library)
     return EmailPaper(
+        anchor=card_anchor(entry.id),
         title=paper.title,
         url=permalinks.absolute(config, permalinks.paper_path(entry.id)),
         authors=wording.authors_short(paper.authors, paper.et_al),
         affiliations=wording.join_names(paper.affiliations),
-        summary=_html(config, paper.summary, issue_path, 4),
-        summary_text=paper.summary,
+        summary=_html(config, summary, issue_path, 4),
+        summary_text=summary,
         links=paper_links(paper),
         one_liner=wording.one_liner(paper),
     )
 
 
+def _count(papers: int) -> str | None:
+    """A section's count: of its papers shown in full (none when it only names others)."""
+    return wording.plural(papers, "paper") if papers else None
+
+
 def _contents(
     sections: tuple[EmailSection, ...], hood: bool, outlook: bool
 ) -> tuple[EmailContentsItem, ...]:
-    items = [
-        EmailContentsItem(s.id, s.title, wording.plural(len(s.papers), "paper")) for s in sections
-    ]
+    items = [EmailContentsItem(s.id, s.title, _count(len(s.papers))) for s in sections]
     if hood:
         items.append(EmailContentsItem(HOOD_ID, wording.UNDER_THE_HOOD, None))
     if outlook:
@@ -155,38 +182,62 @@ def email_context(library: Library, issue: IssueView) -> EmailContext:
     """Everything templates/email.html shows; needs `base_url`."""
     config = library.config
     path = permalinks.issue_path(issue.date)
-    papers = {entry.id: _paper(config, entry, path) for entry in issue.papers}
+    homes = {entry.id: s.theme.title for s in issue.sections for entry in s.cards}
+    linked = partial(xrefs.absolute_markdown, library=library)  # cross-references as links
     sections = tuple(
         EmailSection(
             id=f"theme-{section.theme.slug}",
             title=section.theme.title,
-            prose=_html(config, section.prose, path, 3) if section.prose else None,
-            prose_text=section.prose,
-            papers=tuple(papers[entry.id] for entry in section.papers),
+            prose=_html(config, linked(section.prose), path, 3) if section.prose else None,
+            prose_text=linked(section.prose) if section.prose else None,
+            papers=tuple(_paper(library, entry, path) for entry in section.cards),
+            also=tuple(
+                EmailAlso(entry.paper.title, card_anchor(entry.id), homes[entry.id])
+                for entry in section.also
+            ),
         )
         for section in issue.sections
     )
-    hood = tuple(
-        EmailGroup(group.label, tuple(papers[entry.id] for entry in group.papers))
-        for group in issue.under_the_hood
-    )
-    outlook = issue.issue.outlook
+    outlook = linked(issue.issue.outlook) if issue.issue.outlook else None
+    hood_intro = linked(issue.issue.under_the_hood or wording.HOOD_INTRO)
+    intro = linked(issue.issue.intro)
     return {
         "site_title": config.title,
         "site_url": permalinks.absolute(config, permalinks.HOME),
         "title": issue.issue.title,
+        "page_title": wording.issue_page_title(issue.issue.title, issue.date, config.title),
         "dek": wording.issue_dek(len(issue.papers), issue.issue.subject, issue.date),
         "web_url": permalinks.absolute(config, path),
         "feed_url": permalinks.absolute(config, permalinks.SITE_FEED),
         "bib_url": permalinks.absolute(config, permalinks.issue_bib_path(issue.date)),
-        "intro": _html(config, issue.issue.intro, path, 2),
-        "intro_text": issue.issue.intro,
-        "contents": _contents(sections, bool(hood), bool(outlook)),
+        "intro": _html(config, intro, path, 2),
+        "intro_text": intro,
+        "contents": _contents(sections, bool(issue.under_the_hood), bool(outlook)),
         "sections": sections,
-        "under_the_hood": hood,
+        "under_the_hood": _hood(config, issue),
+        "hood_intro": _html(config, hood_intro, path, 3),
+        "hood_intro_text": hood_intro,
         "outlook": _html(config, outlook, path, 3) if outlook else None,
         "outlook_text": outlook,
     }
+
+
+def _hood(config: SiteConfig, issue: IssueView) -> tuple[EmailGroup, ...]:
+    attributed = {group.label: group.attributed for group in wording.HOOD_GROUPS}
+    return tuple(
+        EmailGroup(
+            group.label,
+            tuple(
+                hood_line(
+                    entry,
+                    permalinks.absolute(config, permalinks.paper_path(entry.id)),
+                    attributed[group.label],
+                )
+                for entry in group.papers
+            ),
+        )
+        for group in issue.under_the_hood
+    )
 
 
 # ---------------------------------------------------------------- plain text
@@ -391,10 +442,20 @@ def _paper_text(paper: EmailPaper, references: References) -> str:
     return "\n".join(lines)
 
 
+def _also_text(also: EmailAlso) -> str:
+    return _wrap(f"Also in this issue: {also.title}, under {also.section}", "* ", "  ")
+
+
+def _hood_line_text(line: HoodLine) -> str:
+    """ "- DPCache (https://github.com/…): One line." and the attribution under it."""
+    links = f" ({', '.join(link.url for link in line.links)})" if line.links else ""
+    text = _wrap(f"{line.label}{links}: {line.one_liner}", "  - ", "    ")
+    source = " — ".join(part for part in (line.title, line.attribution) if part)
+    return f"{text}\n{_wrap(source, '    ')}" if source else text
+
+
 def _group_text(group: EmailGroup) -> str:
-    rows = [group.label]
-    rows += [_wrap(f"{paper.title}: {paper.one_liner}", "  - ", "    ") for paper in group.papers]
-    return "\n".join(rows)
+    return "\n".join([group.label, *map(_hood_line_text, group.lines)])
 
 
 def email_text(context: EmailContext) -> str:
@@ -413,8 +474,11 @@ def email_text(context: EmailContext) -> str:
         if section.prose_text:
             parts.append(text_blocks(section.prose_text, "", references))
         parts += [_paper_text(paper, references) for paper in section.papers]
+        if section.also:
+            parts.append("\n".join(map(_also_text, section.also)))
     if context["under_the_hood"]:
         parts.append(_heading(wording.UNDER_THE_HOOD, "-"))
+        parts.append(text_blocks(context["hood_intro_text"], "", references))
         parts += [_group_text(group) for group in context["under_the_hood"]]
     if context["outlook_text"]:
         parts.append(_heading(wording.OUTLOOK, "-"))

@@ -1,56 +1,76 @@
-"""Feeds: Atom 1.0 and JSON Feed 1.1 for the whole site and for each topic, plus an OPML list.
+"""Feeds: Atom 1.0 and JSON Feed 1.1 of the site's issues, of its papers and of each
+topic, plus an OPML list of them all.
 
-One item per paper. Its id is a tag URI (RFC 4151) built from the site's host and path,
-the date of the paper's issue and the paper's id:
+- The site feed (`feed.xml`, `feed.json`) has one item per issue: its title, a link to
+  its page, the dek as summary, and as content the intro, each theme's papers as linked
+  one-liners and the outlook: the issue as its e-mail edition tells it, each paper in
+  one line.
+- The papers feed (`papers.xml`, `papers.json`) and each topic's feed
+  (`topics/<slug>/feed.xml`, `feed.json`) have one item per paper: its title, authors,
+  summary and links, and a link to its page.
 
+Item ids are tag URIs (RFC 4151) built from the site's host and path, the issue's date
+and the path of the page the item links to:
+
+    tag:digest-demo.github.io,2026-02-28:/diffusion/2026-02-28
     tag:digest-demo.github.io,2026-02-28:/diffusion/papers/dpcache
 
-so it survives rebuilds, reordering and edits to the paper; it changes only when the
-paper moves to another issue or the site moves to another address. `updated` is the
-issue's date. A feed holds whole issues, newest first, until it has at least
-`MIN_FEED_ITEMS` items, so a reader never sees half an issue and a site of 100,000
-papers does not publish them all in one file.
+so they survive rebuilds, reordering and edits; a paper's changes only when it moves to
+another issue, and any id when the site moves to another address.
+
+An issue's item is stamped with the issue's date at midnight UTC. The papers of one
+issue are stamped a second apart, in the order of the page the feed follows (the
+issue's page for the papers feed: the order of its papers' cards; the topic's page for
+a topic's feed): the last at midnight, each one before it a second later. So the
+stamps are distinct and stable, and a reader that sorts newest first keeps the page's
+order.
+
+A feed holds whole issues, newest first, until it has at least `MIN_FEED_ITEMS` papers
+(a topic's feed counts the topic's papers), so a reader never sees half an issue and a
+site of 100,000 papers does not publish them all in one file. The site feed holds the
+issues the papers feed holds.
 
 Everything here needs absolute URLs, so it needs `base_url`; the build skips feeds
-(with warning W120) when it is not set. The Atom and OPML XML come from the templates
+(with warning W120) when it is not set. A cross-reference (`[[id]]`) leads to the
+paper's page at its absolute address (digest.xrefs). The Atom and OPML XML come from the templates
 `feed.xml` and `opml.xml` (written as feeds.opml); the JSON Feed is serialised here.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from html import escape
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from digest import permalinks, wording
-from digest.markdown import render_markdown
+from digest import permalinks, wording, xrefs
+from digest.markdown import html_at
 from digest.models import PaperEntry, SiteConfig
 from digest.organise import IssueView, Library, Topic
 
 MIN_FEED_ITEMS = 100
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+PAPERS_FEED_TITLE = "{site}: papers"  # the papers feed's title, as base.html names it too
+NO_ISSUES_YET = date(1970, 1, 1)  # `updated` of a feed when the site has no issue
 
-MarkdownToHtml = Callable[[str], str]
-
-
-def summary_html(markdown: str) -> str:
-    """A summary as HTML; its headings start at <h2>, below the item's title."""
-    return render_markdown(markdown, top_heading=2).html
+# Markdown → HTML with its shallowest heading at the given level.
+MarkdownToHtml = Callable[[str, int], str]
+Group = TypeVar("Group")  # an issue, or the part of one a topic lists
 
 
 @dataclass(frozen=True)
 class FeedItem:
     id: str
     title: str
-    url: str  # the paper's page on this site
-    external_url: str | None  # the paper itself (arXiv, DOI, publisher)
+    url: str  # the item's page on this site
+    external_url: str | None  # the paper itself (arXiv, DOI, publisher); None for an issue
     authors: tuple[str, ...]
+    summary: str | None  # plain text: an issue's dek; None for a paper
     content_html: str
-    updated: str  # RFC 3339, the issue's date at midnight UTC
+    updated: str  # RFC 3339, see the module docstring
     categories: tuple[str, ...]  # theme titles
 
 
@@ -72,6 +92,14 @@ class Feed:
 
 
 @dataclass(frozen=True)
+class StampedPaper:
+    """A paper as a feed lists it, with the time its item is stamped with."""
+
+    entry: PaperEntry
+    updated: str  # RFC 3339
+
+
+@dataclass(frozen=True)
 class OpmlOutline:
     title: str
     xml_url: str
@@ -80,25 +108,83 @@ class OpmlOutline:
 
 @dataclass(frozen=True)
 class Opml:
-    """What `feeds.opml` renders: the site feed, then one outline per topic feed."""
+    """What `feeds.opml` renders: the site feed, the papers feed, then each topic's."""
 
     title: str
     outlines: tuple[OpmlOutline, ...]
 
 
-def rfc3339(day: date) -> str:
-    return f"{day.isoformat()}T00:00:00Z"
+def rfc3339(day: date, seconds: int = 0) -> str:
+    """`day` at midnight UTC plus `seconds`, as RFC 3339."""
+    moment = datetime.combine(day, time(), UTC) + timedelta(seconds=seconds)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def item_id(config: SiteConfig, issue_date: date, paper_id: str) -> str:
-    """The paper's tag URI; see the module docstring."""
+def item_id(config: SiteConfig, issue_date: date, path: str) -> str:
+    """The tag URI of the item linking to the page at `path`; see the module docstring."""
     parts = urlsplit(permalinks.absolute(config, ""))
-    specific = f"{parts.path}{permalinks.paper_path(paper_id)}".rstrip("/")
+    specific = f"{parts.path}{path}".rstrip("/")
     return f"tag:{parts.hostname},{issue_date.isoformat()}:{specific}"
 
 
-def _content_html(entry: PaperEntry, page_url: str, to_html: MarkdownToHtml = summary_html) -> str:
-    body = permalinks.absolutize(to_html(entry.paper.summary), page_url)
+def stamped(issue_date: date, papers: Sequence[PaperEntry]) -> list[StampedPaper]:
+    """`papers` of one issue, in their page's order, each stamped a second after the next."""
+    last = len(papers) - 1
+    return [
+        StampedPaper(entry, rfc3339(issue_date, last - place)) for place, entry in enumerate(papers)
+    ]
+
+
+def _whole_issues(groups: Iterable[tuple[Group, int]]) -> list[Group]:
+    """The groups (of whole issues, newest first, each with its number of papers) a
+    feed holds: until there are at least MIN_FEED_ITEMS papers."""
+    chosen: list[Group] = []
+    count = 0
+    for group, size in groups:
+        if count >= MIN_FEED_ITEMS:
+            break
+        chosen.append(group)
+        count += size
+    return chosen
+
+
+def _latest(stamps: Iterable[str], library: Library) -> str:
+    """A feed's `updated`: its newest item's stamp, else the site's latest issue's date."""
+    fallback = library.latest.date if library.latest else NO_ISSUES_YET
+    return max(stamps, default=rfc3339(fallback))
+
+
+def feed_issues(library: Library) -> list[IssueView]:
+    """The issues the site feed and the papers feed hold."""
+    return _whole_issues((issue, len(issue.papers)) for issue in library.issues)
+
+
+def paper_items(library: Library) -> tuple[list[StampedPaper], str]:
+    """The papers the papers feed shows, stamped, and its `updated`."""
+    papers = [
+        paper for issue in feed_issues(library) for paper in stamped(issue.date, issue.card_order)
+    ]
+    return papers, _latest((paper.updated for paper in papers), library)
+
+
+def topic_items(library: Library, topic: Topic) -> tuple[list[StampedPaper], str]:
+    """The papers a topic's feed shows, stamped in the topic page's order, and its `updated`."""
+    groups = _whole_issues((group, len(group.papers)) for group in topic.issues)
+    papers = [paper for group in groups for paper in stamped(group.issue.date, group.papers)]
+    return papers, _latest((paper.updated for paper in papers), library)
+
+
+def issue_items(library: Library) -> tuple[list[IssueView], str]:
+    """The issues the site feed shows and its `updated`."""
+    issues = feed_issues(library)
+    return issues, _latest((rfc3339(issue.date) for issue in issues), library)
+
+
+# ---------------------------------------------------------------- items
+
+
+def _paper_content(entry: PaperEntry, page_url: str, to_html: MarkdownToHtml) -> str:
+    body = permalinks.absolutize(to_html(entry.paper.summary, 2), page_url)
     links = wording.labelled_links(entry.paper)
     if not links:
         return body
@@ -108,90 +194,142 @@ def _content_html(entry: PaperEntry, page_url: str, to_html: MarkdownToHtml = su
     return f"{body}\n<p>{anchors}</p>"
 
 
-def feed_item(
-    library: Library, entry: PaperEntry, to_html: MarkdownToHtml = summary_html
+def paper_item(
+    library: Library, paper: StampedPaper, to_html: MarkdownToHtml = html_at
 ) -> FeedItem:
     config = library.config
-    issue = library.issue_of[entry.id]
-    page_url = permalinks.absolute(config, permalinks.paper_path(entry.id))
+    entry = paper.entry
+    path = permalinks.paper_path(entry.id)
+    page_url = permalinks.absolute(config, path)
     titles = {theme.slug: theme.title for theme in config.themes}
     return FeedItem(
-        id=item_id(config, issue.date, entry.id),
+        id=item_id(config, entry.issue_date, path),
         title=entry.paper.title,
         url=page_url,
         external_url=entry.paper.paper_url,
         authors=tuple(entry.paper.authors),
-        content_html=_content_html(entry, page_url, to_html),
-        updated=rfc3339(issue.date),
+        summary=None,
+        content_html=xrefs.resolve(
+            _paper_content(entry, page_url, to_html), library, xrefs.absolute_place(library)
+        ),
+        updated=paper.updated,
         categories=tuple(titles[slug] for slug in entry.paper.themes if slug in titles),
     )
 
 
-def _recent(groups: Iterable[tuple[IssueView, tuple[PaperEntry, ...]]]) -> list[PaperEntry]:
-    """Whole issues, newest first, until there are at least MIN_FEED_ITEMS papers."""
-    chosen: list[PaperEntry] = []
-    for _, papers in groups:
-        if len(chosen) >= MIN_FEED_ITEMS:
-            break
-        chosen.extend(papers)
-    return chosen
+def _one_liners(config: SiteConfig, papers: Iterable[PaperEntry]) -> str:
+    """Papers as a list of linked titles, each followed by its one-liner."""
+    rows = []
+    for entry in papers:
+        url = permalinks.absolute(config, permalinks.paper_path(entry.id))
+        title = escape(entry.paper.title, quote=False)
+        line = escape(wording.one_liner(entry.paper), quote=False)
+        rows.append(f'<li><a href="{escape(url, quote=True)}">{title}</a>: {line}</li>')
+    return "<ul>\n" + "\n".join(rows) + "\n</ul>"
 
 
-def site_items(library: Library) -> tuple[list[PaperEntry], date]:
-    """The papers the site feed shows and the date it was last updated."""
-    latest = library.latest
-    papers = _recent((view, view.papers) for view in library.issues)
-    return papers, latest.date if latest else date(1970, 1, 1)
+def _issue_content(config: SiteConfig, issue: IssueView, to_html: MarkdownToHtml) -> str:
+    """The intro, each theme's papers as linked one-liners, then the outlook."""
+    parts = [to_html(issue.issue.intro, 2)]
+    for section in issue.sections:
+        parts.append(f"<h2>{escape(section.theme.title)}</h2>")
+        parts.append(_one_liners(config, section.papers))
+    if issue.issue.outlook:
+        parts.append(f"<h2>{escape(wording.OUTLOOK)}</h2>")
+        parts.append(to_html(issue.issue.outlook, 3))
+    page_url = permalinks.absolute(config, permalinks.issue_path(issue.date))
+    return permalinks.absolutize("\n".join(parts), page_url)
 
 
-def topic_items(library: Library, topic: Topic) -> tuple[list[PaperEntry], date]:
-    """The papers a topic's feed shows and the date it was last updated."""
-    papers = _recent((group.issue, group.papers) for group in topic.issues)
-    if topic.issues:
-        return papers, topic.issues[0].issue.date
-    return papers, library.latest.date if library.latest else date(1970, 1, 1)
-
-
-def site_feed(library: Library, to_html: MarkdownToHtml = summary_html) -> Feed:
+def issue_item(library: Library, issue: IssueView, to_html: MarkdownToHtml = html_at) -> FeedItem:
     config = library.config
-    papers, updated = site_items(library)
-    return Feed(
-        path=permalinks.SITE_FEED,
-        json_path=permalinks.SITE_JSON_FEED,
-        id=permalinks.absolute(config, permalinks.SITE_FEED),
-        title=config.title,
-        subtitle=config.description,
-        home_url=permalinks.absolute(config, permalinks.HOME),
-        feed_url=permalinks.absolute(config, permalinks.SITE_FEED),
-        json_feed_url=permalinks.absolute(config, permalinks.SITE_JSON_FEED),
-        author=config.title,
-        updated=rfc3339(updated),
-        items=tuple(feed_item(library, entry, to_html) for entry in papers),
+    path = permalinks.issue_path(issue.date)
+    return FeedItem(
+        id=item_id(config, issue.date, path),
+        title=issue.issue.title,
+        url=permalinks.absolute(config, path),
+        external_url=None,
+        authors=(),
+        summary=wording.issue_dek(len(issue.papers), issue.issue.subject, issue.date),
+        content_html=xrefs.resolve(
+            _issue_content(config, issue, to_html), library, xrefs.absolute_place(library)
+        ),
+        updated=rfc3339(issue.date),
+        categories=tuple(section.theme.title for section in issue.sections),
     )
 
 
-def topic_feed(library: Library, topic: Topic, to_html: MarkdownToHtml = summary_html) -> Feed:
+# ---------------------------------------------------------------- feeds
+
+
+def _feed(
+    config: SiteConfig,
+    paths: tuple[str, str],
+    title: str,
+    subtitle: str,
+    home_path: str,
+    updated: str,
+    items: Iterable[FeedItem],
+) -> Feed:
+    atom, json_path = paths
+    return Feed(
+        path=atom,
+        json_path=json_path,
+        id=permalinks.absolute(config, atom),
+        title=title,
+        subtitle=subtitle,
+        home_url=permalinks.absolute(config, home_path),
+        feed_url=permalinks.absolute(config, atom),
+        json_feed_url=permalinks.absolute(config, json_path),
+        author=config.title,
+        updated=updated,
+        items=tuple(items),
+    )
+
+
+def site_feed(library: Library, to_html: MarkdownToHtml = html_at) -> Feed:
+    """The site's issues."""
+    config = library.config
+    issues, updated = issue_items(library)
+    return _feed(
+        config,
+        (permalinks.SITE_FEED, permalinks.SITE_JSON_FEED),
+        config.title,
+        config.description,
+        permalinks.HOME,
+        updated,
+        (issue_item(library, issue, to_html) for issue in issues),
+    )
+
+
+def papers_feed(library: Library, to_html: MarkdownToHtml = html_at) -> Feed:
+    """The papers of the issues the site feed holds."""
+    config = library.config
+    papers, updated = paper_items(library)
+    return _feed(
+        config,
+        (permalinks.PAPERS_FEED, permalinks.PAPERS_JSON_FEED),
+        PAPERS_FEED_TITLE.format(site=config.title),
+        config.description,
+        permalinks.HOME,
+        updated,
+        (paper_item(library, paper, to_html) for paper in papers),
+    )
+
+
+def topic_feed(library: Library, topic: Topic, to_html: MarkdownToHtml = html_at) -> Feed:
     config = library.config
     slug = topic.theme.slug
     papers, updated = topic_items(library, topic)
-    return Feed(
-        path=permalinks.topic_feed_path(slug),
-        json_path=permalinks.topic_json_feed_path(slug),
-        id=permalinks.absolute(config, permalinks.topic_feed_path(slug)),
-        title=f"{config.title}: {topic.theme.title}",
-        subtitle=topic.theme.description,
-        home_url=permalinks.absolute(config, permalinks.topic_path(slug)),
-        feed_url=permalinks.absolute(config, permalinks.topic_feed_path(slug)),
-        json_feed_url=permalinks.absolute(config, permalinks.topic_json_feed_path(slug)),
-        author=config.title,
-        updated=rfc3339(updated),
-        items=tuple(feed_item(library, entry, to_html) for entry in papers),
+    return _feed(
+        config,
+        (permalinks.topic_feed_path(slug), permalinks.topic_json_feed_path(slug)),
+        f"{config.title}: {topic.theme.title}",
+        topic.theme.description,
+        permalinks.topic_path(slug),
+        updated,
+        (paper_item(library, paper, to_html) for paper in papers),
     )
-
-
-def all_feeds(library: Library, to_html: MarkdownToHtml = summary_html) -> list[Feed]:
-    """The site feed, then one feed per configured topic (empty topics included)."""
-    return [site_feed(library, to_html)] + [topic_feed(library, t, to_html) for t in library.topics]
 
 
 def json_feed(feed: Feed) -> str:
@@ -206,6 +344,8 @@ def json_feed(feed: Feed) -> str:
             "date_published": item.updated,
             "date_modified": item.updated,
         }
+        if item.summary:
+            entry["summary"] = item.summary
         if item.external_url:
             entry["external_url"] = item.external_url
         if item.authors:
@@ -228,12 +368,14 @@ def json_feed(feed: Feed) -> str:
 
 def opml(library: Library) -> Opml:
     config = library.config
+    home = permalinks.absolute(config, permalinks.HOME)
     outlines = [
+        OpmlOutline(config.title, permalinks.absolute(config, permalinks.SITE_FEED), home),
         OpmlOutline(
-            config.title,
-            permalinks.absolute(config, permalinks.SITE_FEED),
-            permalinks.absolute(config, permalinks.HOME),
-        )
+            PAPERS_FEED_TITLE.format(site=config.title),
+            permalinks.absolute(config, permalinks.PAPERS_FEED),
+            home,
+        ),
     ]
     outlines += [
         OpmlOutline(

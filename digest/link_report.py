@@ -1,10 +1,10 @@
 """Link report: the entries' URLs for `digest check --links`, and what to say about them.
 
 URLs come from `links.*` in paper files and from the Markdown links of summaries, issue
-intros, theme texts and outlooks; each occurrence keeps its `path:line:col`, so a broken
-link is reported where an editor can fix it. Placeholder URLs (github.com/your-repo/…)
-are never requested: `digest check` already flags them in `links.*`, and this module
-flags them in Markdown. `links.py` asks the hosts.
+intros, theme texts, outlooks and "Under the hood" texts; each occurrence keeps its
+`path:line:col`, so a broken link is reported where an editor can fix it. Placeholder
+URLs (github.com/your-repo/…) are never requested: `digest check` already flags them in
+`links.*`, and this module flags them in Markdown. `links.py` asks the hosts.
 
 The URLs of the entries `digest check` validated are read from their models (which the
 entry cache keeps); only a file with a link to report, or one that did not validate, is
@@ -64,6 +64,7 @@ def _markdown_fields(raw: RawEntry) -> list[tuple[tuple[str, ...], str]]:
         fields = [(("summary",), raw.data.get("summary"))]
     else:
         fields = [(("intro",), raw.data.get("intro")), (("outlook",), raw.data.get("outlook"))]
+        fields.append((("under_the_hood",), raw.data.get("under_the_hood")))
         themes = raw.data.get("themes")
         if isinstance(themes, dict):
             fields += [(("themes", slug), text) for slug, text in themes.items()]

@@ -16,7 +16,17 @@ from datetime import date
 from functools import cached_property
 from typing import Annotated, Any, Literal, NamedTuple
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    TypeAdapter,
+    WithJsonSchema,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from digest.diagnostics import WARNING_CODES
@@ -34,6 +44,8 @@ from digest.values import (
 )
 
 CONTRIBUTIONS = ("architecture", "technique", "dataset", "benchmark")
+Kind = Literal["architecture", "technique", "dataset", "benchmark"]
+_KINDS_EXPECTED = "'architecture', 'technique', 'dataset' or 'benchmark'"  # as pydantic says it
 
 
 def _strict(title: str) -> ConfigDict:
@@ -54,6 +66,54 @@ def _check_code(code: str) -> str:
 
 
 CheckCode = Annotated[str, AfterValidator(_check_code)]
+
+
+def _no_repeats(values: list[str]) -> list[str]:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise PydanticCustomError("repeated", "'{value}' is listed twice", {"value": value})
+        seen.add(value)
+    return values
+
+
+# A list of contributions: each item checked where it is written (`contribution[1]`).
+_KIND_LIST: TypeAdapter[list[str]] = TypeAdapter(
+    Annotated[list[Kind], Field(min_length=1), AfterValidator(_no_repeats)]
+)
+
+
+def _check_contribution(value: Any) -> str | tuple[str, ...]:
+    """One contribution, kept as written, or a list of them, as a tuple."""
+    if isinstance(value, list):
+        return tuple(_KIND_LIST.validate_python(value))
+    if isinstance(value, str) and value in CONTRIBUTIONS:
+        return value
+    # The error pydantic gives a single `Literal` value, at the field itself.
+    raise PydanticCustomError(
+        "literal_error", "Input should be {expected}", {"expected": _KINDS_EXPECTED}
+    )
+
+
+def _contribution_data(value: str | tuple[str, ...]) -> str | list[str]:
+    """The contribution as the entry writes it: one kind, or a list."""
+    return value if isinstance(value, str) else list(value)
+
+
+_KIND_SCHEMA = {"enum": list(CONTRIBUTIONS)}
+Contribution = Annotated[
+    str | tuple[str, ...],
+    PlainValidator(_check_contribution),
+    PlainSerializer(_contribution_data),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                _KIND_SCHEMA,
+                {"type": "array", "items": _KIND_SCHEMA, "minItems": 1, "uniqueItems": True},
+            ]
+        }
+    ),
+]
 
 
 class Links(BaseModel):
@@ -82,11 +142,16 @@ class Paper(BaseModel):
 
     title: OneLine
     short: OneLine | None = None
+    label: OneLine | None = Field(
+        None, description='The name "Under the hood" shows, when it is not `short`.'
+    )
     authors: TextList = Field(default_factory=list, description="In paper order.")
     et_al: bool = Field(False, description="True when the author list is incomplete.")
     affiliations: TextList = Field(default_factory=list)
     themes: list[Slug] = Field(min_length=1, description="Configured theme slugs.")
-    contribution: Literal["architecture", "technique", "dataset", "benchmark"] | None = None
+    contribution: Contribution | None = Field(
+        None, description='Its group under "Under the hood": one kind, or a list of them.'
+    )
     tagline: OneLine | None = None
     links: Links = Field(default_factory=Links)
     arxiv: ArxivId | None = None
@@ -98,12 +163,22 @@ class Paper(BaseModel):
     @field_validator("themes", "tags")
     @classmethod
     def _no_repeats(cls, values: list[str]) -> list[str]:
-        seen: set[str] = set()
-        for value in values:
-            if value in seen:
-                raise PydanticCustomError("repeated", "'{value}' is listed twice", {"value": value})
-            seen.add(value)
-        return values
+        return _no_repeats(values)
+
+    @property
+    def contributions(self) -> tuple[str, ...]:
+        """Its contributions in the order written: none, one, or the list."""
+        found = self.contribution
+        if found is None:
+            return ()
+        return (found,) if isinstance(found, str) else found
+
+    @property
+    def hood_label(self) -> str:
+        """The name "Under the hood" shows: `label`, else `short`, else the title's part
+        before a colon ("DM4CT" of "DM4CT: Benchmarking ..."), else the title."""
+        before_colon = self.title.partition(":")[0].strip()
+        return self.label or self.short or before_colon or self.title
 
     @property
     def paper_url(self) -> str | None:
@@ -128,6 +203,9 @@ class Issue(BaseModel):
         default_factory=dict, description="Markdown shown at the top of each theme's section."
     )
     outlook: Markdown | None = Field(None, description='Markdown: "Impact & the road ahead".')
+    under_the_hood: Markdown | None = Field(
+        None, description='Markdown shown in place of the fixed intro of "Under the hood".'
+    )
     draft: bool = Field(False, description="Drafts are built only with --drafts.")
 
 
@@ -217,13 +295,14 @@ def markdown_texts(value: object) -> list[str]:
     if isinstance(value, Paper):
         return [value.summary]
     if isinstance(value, Issue):
-        return [value.intro, *value.themes.values(), *filter(None, [value.outlook])]
+        optional = [value.outlook, value.under_the_hood]
+        return [value.intro, *value.themes.values(), *filter(None, optional)]
     return []
 
 
 class PackedPaper(NamedTuple):
-    """A `Paper` as the entry cache keeps it: the model pickled, beside the three fields
-    every build sorts and groups papers by. A rebuild after an edit reads 10,000 entries
+    """A `Paper` as the entry cache keeps it: the model pickled, beside the fields every
+    build sorts and groups papers by. A rebuild after an edit reads 10,000 entries
     from the cache and shows few of them in full: unpickling every model was most of
     its loading time, so a model is unpacked when it is first read (`PaperEntry.paper`).
     """
@@ -231,7 +310,8 @@ class PackedPaper(NamedTuple):
     data: bytes
     title: str
     themes: tuple[str, ...]
-    contribution: str | None
+    contributions: tuple[str, ...]
+    hood_label: str
 
     def __reduce__(self) -> tuple[Any, ...]:
         return tuple_reduce(self)
@@ -239,7 +319,7 @@ class PackedPaper(NamedTuple):
     @classmethod
     def of(cls, paper: Paper) -> PackedPaper:
         data = pickle.dumps(paper, protocol=pickle.HIGHEST_PROTOCOL)
-        return cls(data, paper.title, tuple(paper.themes), paper.contribution)
+        return cls(data, paper.title, tuple(paper.themes), paper.contributions, paper.hood_label)
 
     def unpack(self) -> Paper:
         paper = pickle.loads(self.data)
@@ -253,8 +333,9 @@ class PaperEntry:
     """A valid paper and where it came from: its id is the file name, its issue the folder.
 
     `stored` is the paper, or the entry cache's `PackedPaper` of it; `paper` is the
-    model either way, and `outline` gives its title, themes and contribution without
-    unpacking it. Two entries are equal when they hold the same paper, packed or not.
+    model either way, and `outline` gives its title, themes, contributions and "Under the
+    hood" label without unpacking it. Two entries are equal when they hold the same
+    paper, packed or not.
     """
 
     id: str

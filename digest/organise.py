@@ -2,10 +2,16 @@
 
 Ordering, documented in docs/site.md and relied on by every page:
 - issues newest first;
-- inside an issue's theme section, and inside an "Under the hood" group, papers by
-  title (case-insensitive), then id;
+- inside an issue's theme section, papers by title (case-insensitive), then id;
+- inside an "Under the hood" group, papers by the label it shows (`Paper.hood_label`,
+  case-insensitive), then id;
 - on a topic page, newest issue first, then the same title order inside each issue.
 Drafts are left out unless `include_drafts` is set; their papers with them.
+
+On an issue's page each paper has one full card, in the section of the first theme its
+entry lists; the sections of its other themes mention it ("also in this issue"). A
+topic lists it under every theme. A paper with several contributions is in the group
+of each.
 
 Beside the structure, `organise` computes its digests, each from the digests of what it
 holds (a Merkle tree): a paper's is its entry's (digest.entry_results: file bytes, path
@@ -25,7 +31,7 @@ from digest.models import Issue, IssueEntry, PaperEntry, SiteConfig, Theme
 from digest.wording import HOOD_GROUPS
 
 # Each contribution's place in HOOD_GROUPS, the "Under the hood" groups in their order.
-_GROUP_OF: dict[str | None, int] = {
+_GROUP_OF: dict[str, int] = {
     kind: number for number, group in enumerate(HOOD_GROUPS) for kind in group.kinds
 }
 
@@ -36,7 +42,9 @@ class ThemeSection:
 
     theme: Theme
     prose: str | None
-    papers: tuple[PaperEntry, ...]
+    papers: tuple[PaperEntry, ...]  # every paper on the theme, as its topic lists them
+    cards: tuple[PaperEntry, ...]  # those whose first theme it is: their card is here
+    also: tuple[PaperEntry, ...]  # the others, whose card is in another section
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,7 @@ class IssueView:
     source: str
     papers: tuple[PaperEntry, ...]  # every paper of the issue once, in title order
     sections: tuple[ThemeSection, ...]  # configured theme order, themes without papers left out
+    card_order: tuple[PaperEntry, ...]  # every paper once, in the order the page shows cards
     under_the_hood: tuple[ContributionGroup, ...]  # groups without papers left out
     own_digest: str  # its entry and its paper count: what a summary of it shows
     digest: str  # its entry and every paper in it
@@ -111,34 +120,65 @@ def paper_order(entry: PaperEntry) -> tuple[str, str]:
     return (entry.outline.title.casefold(), entry.id)
 
 
+def hood_order(entry: PaperEntry) -> tuple[str, str]:
+    """The order of an "Under the hood" group: by the label each line starts with."""
+    return (entry.outline.hood_label.casefold(), entry.id)
+
+
+def _section(
+    theme: Theme, prose: str | None, papers: list[PaperEntry], home: dict[str, str]
+) -> ThemeSection:
+    """`papers` in title order; `home` is the theme each paper has its card under."""
+    cards = tuple(p for p in papers if home[p.id] == theme.slug)
+    also = tuple(p for p in papers if home[p.id] != theme.slug)
+    return ThemeSection(theme, prose, tuple(papers), cards, also)
+
+
+def _hood(papers: tuple[PaperEntry, ...]) -> tuple[ContributionGroup, ...]:
+    """The "Under the hood" groups: each paper once in the group of each contribution."""
+    in_group: list[list[PaperEntry]] = [[] for _ in HOOD_GROUPS]
+    for paper in papers:
+        for number in sorted({_GROUP_OF[kind] for kind in paper.outline.contributions}):
+            in_group[number].append(paper)
+    return tuple(
+        ContributionGroup(group.label, tuple(sorted(members, key=hood_order)))
+        for group, members in zip(HOOD_GROUPS, in_group, strict=True)
+        if members
+    )
+
+
 def _issue_view(
     issue: IssueEntry, papers: list[PaperEntry], themes: tuple[Theme, ...]
 ) -> IssueView:
     ordered = tuple(sorted(papers, key=paper_order))
-    # One pass over the papers, each put in its themes' and its contribution's lists.
+    # One pass over the papers, each put in its themes' lists; its card goes under the
+    # first of them (validation refuses a theme that is not configured).
     by_theme: dict[str, list[PaperEntry]] = {theme.slug: [] for theme in themes}
-    in_group: list[list[PaperEntry]] = [[] for _ in HOOD_GROUPS]
+    home: dict[str, str] = {}
     for paper in ordered:
-        outline = paper.outline
-        for slug in outline.themes:
+        for slug in paper.outline.themes:
             if slug in by_theme:
                 by_theme[slug].append(paper)
-        group = _GROUP_OF.get(outline.contribution)
-        if group is not None:
-            in_group[group].append(paper)
+                home.setdefault(paper.id, slug)
     sections = tuple(
-        ThemeSection(theme, issue.issue.themes.get(theme.slug), tuple(by_theme[theme.slug]))
+        _section(theme, issue.issue.themes.get(theme.slug), by_theme[theme.slug], home)
         for theme in themes
         if by_theme[theme.slug]
     )
-    groups = tuple(
-        ContributionGroup(group.label, tuple(members))
-        for group, members in zip(HOOD_GROUPS, in_group, strict=True)
-        if members
-    )
+    card_order = tuple(paper for section in sections for paper in section.cards)
     own = combine(entry_digest(issue), str(len(ordered)))
     whole = combine(own, *map(entry_digest, ordered))
-    return IssueView(issue.date, issue.issue, issue.source, ordered, sections, groups, own, whole)
+    return IssueView(
+        issue.date,
+        issue.issue,
+        issue.source,
+        ordered,
+        sections,
+        card_order,
+        _hood(ordered),
+        own,
+        whole,
+    )
 
 
 def _topic(theme: Theme, views: tuple[IssueView, ...]) -> Topic:
@@ -156,13 +196,13 @@ def _topic(theme: Theme, views: tuple[IssueView, ...]) -> Topic:
 
 def _overview_digest(views: tuple[IssueView, ...], topics: tuple[Topic, ...]) -> str:
     """Every issue's own entry and paper count, the latest issue's sections (how many
-    papers each) and whether it has an "Under the hood", each topic's paper count,
+    cards each) and whether it has an "Under the hood", each topic's paper count,
     issues and newest issue."""
     parts = [view.own_digest for view in views]
     if views:
         latest = views[0]
         parts += [latest.slug, str(bool(latest.under_the_hood))]
-        parts += [f"{s.theme.slug}:{len(s.papers)}" for s in latest.sections]
+        parts += [f"{s.theme.slug}:{len(s.cards)}" for s in latest.sections]
     for topic in topics:
         newest = topic.issues[0].issue.slug if topic.issues else ""
         parts.append(f"{topic.theme.slug}:{topic.count}:{len(topic.issues)}:{newest}")

@@ -16,19 +16,24 @@ from urllib.parse import urlsplit
 from markupsafe import Markup
 
 from digest import citations, permalinks, wording
+from digest.hashing import combine
 from digest.models import PaperEntry
-from digest.organise import IssueView, Topic, entry_digest
+from digest.organise import IssueView, Library, ThemeSection, Topic, entry_digest
 from digest.render import Job
 from digest.views import (
+    AlsoView,
     BaseContext,
     ContentsItem,
     GroupView,
     IssueSummary,
+    Link,
     PaperView,
     SectionView,
     TopicIssueView,
     TopicSummary,
     Views,
+    card_anchor,
+    hood_line,
 )
 
 
@@ -44,7 +49,12 @@ class IssueContext(BaseContext):
     contents: tuple[ContentsItem, ...]
     sections: tuple[SectionView, ...]
     under_the_hood: tuple[GroupView, ...]
+    hood_intro: Markup  # the issue's `under_the_hood` text, else the fixed one
     outlook: Markup | None
+    older: IssueSummary | None  # the issue before this one
+    newer: IssueSummary | None  # the issue after it
+    email_url: str | None  # its e-mail edition, built only with base_url
+    bib_url: str | None  # its BibTeX file, when it has a paper to cite
 
 
 class TopicsContext(BaseContext):
@@ -60,6 +70,12 @@ class PaperContext(BaseContext):
     paper: PaperView
     issue: IssueSummary
     bibtex: str  # the paper's BibTeX record (digest.citations)
+    previous: Link | None  # the paper before it on its issue's page
+    next: Link | None  # the paper after it
+
+
+# A paper's neighbours on its issue's page: the papers whose cards come before and after.
+Neighbours = tuple[PaperEntry | None, PaperEntry | None]
 
 
 class NotFoundContext(BaseContext):
@@ -67,13 +83,17 @@ class NotFoundContext(BaseContext):
 
 
 def _contents(view: IssueView) -> tuple[ContentsItem, ...]:
+    """The issue's parts. A theme's count is of the papers shown in full in its section
+    (none when it only names papers shown elsewhere), so the counts add up to the
+    issue's papers."""
     items = [
-        ContentsItem(f"theme-{s.theme.slug}", s.theme.title, len(s.papers)) for s in view.sections
+        ContentsItem(f"theme-{s.theme.slug}", s.theme.title, len(s.cards) or None)
+        for s in view.sections
     ]
     if view.under_the_hood:
-        items.append(ContentsItem("under-the-hood", wording.UNDER_THE_HOOD, None))
+        items.append(ContentsItem("under-the-hood", wording.UNDER_THE_HOOD, None, theme=False))
     if view.issue.outlook:
-        items.append(ContentsItem("outlook", wording.OUTLOOK, None))
+        items.append(ContentsItem("outlook", wording.OUTLOOK, None, theme=False))
     return tuple(items)
 
 
@@ -104,41 +124,65 @@ def home_context(views: Views) -> HomeContext:
     }
 
 
-def issue_context(view: IssueView, views: Views) -> IssueContext:
+def _section_view(
+    section: ThemeSection, views: Views, root: str, homes: dict[str, str]
+) -> SectionView:
+    """`homes`: the title of the section that holds each paper's card, by paper id."""
+    also = tuple(
+        AlsoView(p.outline.title, "#" + card_anchor(p.id), homes[p.id]) for p in section.also
+    )
+    return SectionView(
+        id=f"theme-{section.theme.slug}",
+        title=section.theme.title,
+        description=section.theme.description,
+        prose=views.markdown(section.prose, 3) if section.prose else None,
+        papers=tuple(views.paper(p, root, 4) for p in section.cards),
+        also=also,
+    )
+
+
+def _hood_groups(view: IssueView) -> tuple[GroupView, ...]:
+    groups = {group.label: group for group in wording.HOOD_GROUPS}
+    return tuple(
+        GroupView(
+            f"hood-{groups[g.label].id}",
+            g.label,
+            tuple(
+                hood_line(p, "#" + card_anchor(p.id), groups[g.label].attributed) for p in g.papers
+            ),
+        )
+        for g in view.under_the_hood
+    )
+
+
+def issue_context(
+    view: IssueView, views: Views, older: IssueView | None, newer: IssueView | None
+) -> IssueContext:
+    library = views.library
     url = permalinks.page_file(permalinks.issue_path(view.date))
-    title = wording.page_title(view.issue.title, wording.format_date(view.date))
+    title = wording.issue_page_title(view.issue.title, view.date, library.config.title)
     base = views.base(url, title, "issue")
     root = base["root"]
     dek = wording.issue_dek(len(view.papers), view.issue.subject, view.date)
     # <, > and & are escaped in the JSON, so it cannot end its <script> element.
-    json_ld = Markup(citations.issue_page_json_ld(views.library, view, dek, views.article))
+    json_ld = Markup(citations.issue_page_json_ld(library, view, dek, views.article))
     base["page"] = replace(base["page"], description=dek, og_type="article", json_ld=json_ld)
-    sections = tuple(
-        SectionView(
-            id=f"theme-{s.theme.slug}",
-            title=s.theme.title,
-            description=s.theme.description,
-            prose=views.markdown(s.prose, 3) if s.prose else None,
-            papers=tuple(views.paper(p, root, 4) for p in s.papers),
-        )
-        for s in view.sections
-    )
-    ids = {group.label: group.id for group in wording.HOOD_GROUPS}
-    hood = tuple(
-        GroupView(
-            f"hood-{ids[g.label]}",
-            g.label,
-            tuple(views.paper(p, root, 4) for p in g.papers),
-        )
-        for g in view.under_the_hood
-    )
+    has_citable = any(citations.citable(p) for p in view.papers)
+    homes = {p.id: s.theme.title for s in view.sections for p in s.cards}
     return {
         **base,
         "issue": views.issue_summary(view, root, 2),
         "contents": _contents(view),
-        "sections": sections,
-        "under_the_hood": hood,
+        "sections": tuple(_section_view(s, views, root, homes) for s in view.sections),
+        "under_the_hood": _hood_groups(view),
+        "hood_intro": views.markdown(view.issue.under_the_hood or wording.HOOD_INTRO, 3),
         "outlook": views.markdown(view.issue.outlook, 3) if view.issue.outlook else None,
+        "older": views.issue_summary(older, root, 3) if older else None,
+        "newer": views.issue_summary(newer, root, 3) if newer else None,
+        "email_url": root + permalinks.email_html_path(view.date)
+        if library.config.base_url
+        else None,
+        "bib_url": root + permalinks.issue_bib_path(view.date) if has_citable else None,
     }
 
 
@@ -164,20 +208,31 @@ def topic_context(topic: Topic, views: Views) -> TopicContext:
     return {**base, "topic": _topic_summary(topic, root), "issues": issues}
 
 
-def paper_context(entry: PaperEntry, views: Views) -> PaperContext:
+def _neighbour(entry: PaperEntry | None, root: str) -> Link | None:
+    if entry is None:
+        return None
+    paper = entry.paper
+    return Link(paper.short or paper.title, root + permalinks.paper_path(entry.id))
+
+
+def paper_context(entry: PaperEntry, views: Views, neighbours: Neighbours) -> PaperContext:
     url = permalinks.page_file(permalinks.paper_path(entry.id))
     paper = entry.paper
-    base = views.base(url, paper.title, "paper", wording.one_liner(paper))
+    title = wording.page_title(paper.title, views.library.config.title)
+    base = views.base(url, title, "paper", wording.one_liner(paper))
     root = base["root"]
     description = base["page"].description
     json_ld = Markup(citations.paper_page_json_ld(views.library, entry, description, views.article))
     base["page"] = replace(base["page"], og_type="article", json_ld=json_ld)
     view = views.library.issue_of[entry.id]
+    before, after = neighbours
     return {
         **base,
         "paper": views.paper(entry, root, 3),
         "issue": views.issue_summary(view, root, 3),
         "bibtex": views.bibtex(entry),
+        "previous": _neighbour(before, root),
+        "next": _neighbour(after, root),
     }
 
 
@@ -204,9 +259,16 @@ def home_jobs(views: Views) -> Iterator[Job]:
 
 
 def issue_jobs(views: Views) -> Iterator[Job]:
-    for view in views.library.issues:
+    """An issue's page shows its papers, and links the issues before and after it (their
+    date and title: what their own digests cover)."""
+    issues = views.library.issues  # newest first
+    for number, view in enumerate(issues):
+        newer = issues[number - 1] if number > 0 else None
+        older = issues[number + 1] if number + 1 < len(issues) else None
+        key = combine(view.digest, *(v.own_digest if v else "" for v in (older, newer)))
         url = permalinks.page_file(permalinks.issue_path(view.date))
-        yield Job(url, "issue.html", view.digest, partial(issue_context, view, views))
+        make = partial(issue_context, view, views, older, newer)
+        yield Job(url, "issue.html", key, make)
 
 
 def topic_jobs(views: Views) -> Iterator[Job]:
@@ -218,13 +280,30 @@ def topic_jobs(views: Views) -> Iterator[Job]:
         yield Job(url, "topic.html", topic.digest, partial(topic_context, topic, views))
 
 
+def paper_neighbours(library: Library) -> dict[str, Neighbours]:
+    """Each paper's neighbours on its issue's page, by paper id."""
+    found: dict[str, Neighbours] = {}
+    for view in library.issues:
+        cards = (None, *view.card_order, None)
+        for number, entry in enumerate(view.card_order, start=1):
+            found[entry.id] = (cards[number - 1], cards[number + 1])
+    return found
+
+
 def paper_jobs(views: Views) -> Iterator[Job]:
+    """A paper's page shows the paper, its issue's summary and its neighbours' names."""
     library = views.library
+    neighbours = paper_neighbours(library)
     for paper_id in sorted(library.papers):
         entry = library.papers[paper_id]
         url = permalinks.page_file(permalinks.paper_path(paper_id))
-        key = entry_digest(entry) + library.issue_of[paper_id].own_digest
-        yield Job(url, "paper.html", key, partial(paper_context, entry, views))
+        around = neighbours[paper_id]
+        key = combine(
+            entry_digest(entry),
+            library.issue_of[paper_id].own_digest,
+            *(entry_digest(p) if p else "" for p in around),
+        )
+        yield Job(url, "paper.html", key, partial(paper_context, entry, views, around))
 
 
 def not_found_jobs(views: Views) -> Iterator[Job]:

@@ -12,7 +12,8 @@ compares the two on generated texts): lines that start no block (no indent, list
 marker, heading, quote, fence or table), no trailing spaces (hard breaks), no character
 that starts other inline syntax (backslash, backtick, underscore, brackets outside a
 link, angle brackets, ampersand, tilde, pipe, and the dollar that opens math, even
-where it turns out to be a price), emphasis only around words with a space, start, or
+where it turns out to be a price), no `[[` (a cross-reference, which digest.markdown
+renders as a placeholder for digest.xrefs), emphasis only around words with a space, start, or
 bracket before and a space, end or sentence mark after (so each delimiter can only open
 or only close), and links only as `[words](http(s)://host/path)`.
 """
@@ -153,6 +154,8 @@ class Prose(NamedTuple):
 
 def render_prose(text: str) -> Prose | None:
     """`text` rendered, or None when it is not plain prose."""
+    if "[[" in text:  # a cross-reference: markdown-it-py makes its placeholder
+        return None
     if text.isascii():
         # The common case, checked in a third of the time the two scans below take: one
         # pass in C finds any control character (tabs, carriage returns and NUL among

@@ -1,50 +1,56 @@
 """Reader outputs: the files beyond the site's pages, as jobs for digest.render.
 
-Feeds (Atom + JSON Feed per site and topic, feeds.opml), the search page and its index,
-BibTeX files, the e-mail edition of each issue, sitemap.xml and robots.txt. The content
-of each comes from its own module (feeds, search, citations, email, sitemap); this one
-forms each file's key beside what makes it. Whatever needs absolute URLs is skipped
-without `base_url` (the build warns: W120).
+Feeds (Atom + JSON Feed of the issues, of the papers and per topic, feeds.opml), the
+search page and its index, BibTeX files, the e-mail edition of each issue, sitemap.xml
+and robots.txt. The content of each comes from its own module (feeds, search,
+citations, email, sitemap); this one forms each file's key beside what makes it.
+Whatever needs absolute URLs is skipped without `base_url` (the build warns: W120).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import date
 from functools import cache, partial
 
 from digest import citations, email, feeds, permalinks, search, sitemap, wording
 from digest.hashing import combine
-from digest.models import PaperEntry
-from digest.organise import Library, entry_digest
+from digest.organise import IssueView, entry_digest
 from digest.render import Job
 from digest.views import Views
 
 
-def _papers_key(library: Library, items: tuple[list[PaperEntry], date]) -> str:
-    """A feed shows its papers (each with its issue's summary) and its date."""
+def _papers_key(items: tuple[list[feeds.StampedPaper], str]) -> str:
+    """A papers feed shows each paper's entry and stamp, and its own `updated`."""
     papers, updated = items
-    parts = [updated.isoformat()]
-    parts += [entry_digest(p) + library.issue_of[p.id].own_digest for p in papers]
-    return combine(*parts)
+    return combine(updated, *(entry_digest(p.entry) + p.updated for p in papers))
+
+
+def _issues_key(items: tuple[list[IssueView], str]) -> str:
+    """The site feed shows each issue's entry and its papers' one-liners, and its `updated`."""
+    issues, updated = items
+    return combine(updated, *(issue.digest for issue in issues))
 
 
 def feed_jobs(views: Views) -> Iterator[Job]:
-    """Atom and JSON feeds for the site and every topic, and feeds.opml; needs base_url."""
+    """Atom and JSON feeds of the issues, of the papers and of every topic, and
+    feeds.opml; needs base_url."""
     library = views.library
     if library.config.base_url is None:
         return
-
-    def to_html(text: str) -> str:
-        return views.markdown(text, 2)
-
+    to_html = views.markdown
     made = [
         (
             permalinks.SITE_FEED,
             permalinks.SITE_JSON_FEED,
-            _papers_key(library, feeds.site_items(library)),
+            _issues_key(feeds.issue_items(library)),
             cache(partial(feeds.site_feed, library, to_html)),
-        )
+        ),
+        (
+            permalinks.PAPERS_FEED,
+            permalinks.PAPERS_JSON_FEED,
+            _papers_key(feeds.paper_items(library)),
+            cache(partial(feeds.papers_feed, library, to_html)),
+        ),
     ]
     for topic in library.topics:
         slug = topic.theme.slug
@@ -52,13 +58,14 @@ def feed_jobs(views: Views) -> Iterator[Job]:
             (
                 permalinks.topic_feed_path(slug),
                 permalinks.topic_json_feed_path(slug),
-                _papers_key(library, feeds.topic_items(library, topic)),
+                _papers_key(feeds.topic_items(library, topic)),
                 cache(partial(feeds.topic_feed, library, topic, to_html)),
             )
         )
     for atom, json, key, feed in made:  # each feed is made once, for both formats
         yield Job(atom, "feed.xml", key, partial(_feed_context, feed))
         yield Job(json, None, key, partial(_json_feed, feed))
+    # The OPML names the settings' feeds only: the site's, the papers' and each topic's.
     yield Job(permalinks.FEEDS_OPML, "opml.xml", "", lambda: {"opml": feeds.opml(library)})
 
 
@@ -93,11 +100,11 @@ def search_jobs(views: Views) -> Iterator[Job]:
 
 
 def bibtex_jobs(views: Views) -> Iterator[Job]:
-    """bibliography.bib (every paper) and <YYYY-MM-DD>/digest-<YYYY-MM-DD>.bib per issue."""
+    """bibliography.bib (every paper) and <YYYY-MM-DD>/digest-<YYYY-MM-DD>.bib per issue
+    with papers. Every page's footer links bibliography.bib, so it is written even empty."""
     library = views.library
-    if library.papers:
-        make = partial(citations.site_bibliography, library, views.bibtex)
-        yield Job(permalinks.BIBLIOGRAPHY, None, library.digest, make)
+    make = partial(citations.site_bibliography, library, views.bibtex)
+    yield Job(permalinks.BIBLIOGRAPHY, None, library.digest, make)
     for issue in library.issues:
         if issue.papers:
             make = partial(citations.issue_bibliography, issue, views.bibtex)

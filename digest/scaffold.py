@@ -5,7 +5,8 @@ comments saying what each field is for and what is still to do. What a metadata 
 cannot know is left so that `digest check` points at it: the title and summary of a blank
 entry are empty, and `themes` holds the placeholder `choose-a-theme`, which check reports
 as an unknown theme with the configured ones as the hint. An imported abstract is only a
-starting point and is marked for rewriting.
+starting point and is marked for rewriting; a `[[` in it is escaped (`[\\[`), so that it
+is shown as written and not read as a cross-reference to another paper.
 
 Every value is written as a YAML double-quoted scalar (JSON string syntax is valid there,
 and what YAML would read as a line break or refuse is escaped), so any title, name or
@@ -62,6 +63,12 @@ def _block(text: str, indent: str = "  ") -> str:
         )
         lines.extend(indent + line for line in wrapped)
     return "\n".join(lines) + "\n"
+
+
+def abstract_as_summary(abstract: str) -> str:
+    """An abstract as a summary's Markdown: each `[` that follows a `[` escaped, so no
+    `[[` starts a cross-reference (a backslash before the first would only escape it)."""
+    return re.sub(r"(?<=\[)\[", r"\\[", abstract)
 
 
 def _unwrapped(text: str) -> str:
@@ -144,8 +151,9 @@ def paper_text(metadata: Metadata | None, themes: Sequence[str], config: SiteCon
             "# TODO: REWRITE. Below is the authors' abstract, as a starting point only: a digest\n"
         )
         out.append("# summary says in our own words what the paper does and why it matters.\n")
-        out.append("summary: |\n" + _block(metadata.abstract))
-        meant["summary"] = metadata.abstract
+        summary = abstract_as_summary(metadata.abstract)
+        out.append("summary: |\n" + _block(summary))
+        meant["summary"] = summary
         todo.append("summary: the authors' abstract; rewrite it in your own words")
     else:
         out.append(

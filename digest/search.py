@@ -9,7 +9,8 @@ and the search page's context.
      "issues": [["2026-02-28", "Feb. 28, 2026"], ...],                # newest first
      "stop_words": ["a", "an", ...],                                  # left out of queries
      "papers": [[id, title, short name or "", authors, et_al (0/1), affiliations, tags,
-                 topic numbers, contribution number or -1, issue number, code URL or "",
+                 topic numbers, (first) contribution number or -1, issue number,
+                 code URL or "",
                  one-line description, summary words], ...]}
 
 Papers come newest issue first, then in title order; numbers point into the lists
@@ -175,7 +176,7 @@ def paper_row(entry: PaperEntry, topics: Sequence[str]) -> tuple[str, str]:
         list(paper.affiliations),
         list(paper.tags),
         [topics.index(slug) for slug in paper.themes if slug in topics],
-        CONTRIBUTIONS.index(paper.contribution) if paper.contribution else -1,
+        CONTRIBUTIONS.index(paper.contributions[0]) if paper.contributions else -1,
     ]
     after = [paper.links.code or "", line, summary]
     return _json(before)[:-1], _json(after)[1:]

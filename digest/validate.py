@@ -1,9 +1,11 @@
 """Validate: `RawEntry` values → `PaperEntry`/`IssueEntry` values plus diagnostics.
 
 Per file, pydantic checks the shape and every error's `loc` is mapped back to the line
-and column the loader recorded. Across files we check what no single file can tell:
-unknown themes, duplicate ids, issue folders without `_issue.yaml`, the same paper
-entered twice. Cross-file problems point at the second occurrence and name the first.
+and column the loader recorded; each cross-reference (`[[id]]`) of a Markdown field is
+noted with the line and column of its `[[`. Across files we check what no single file
+can tell: unknown themes, duplicate ids, issue folders without `_issue.yaml`, the same
+paper entered twice, cross-references to papers the build does not publish.
+Cross-file problems point at the second occurrence and name the first.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from digest.diagnostics import (
     warning,
 )
 from digest.load import ISSUE_FILE, EntryKind, RawEntry, complete, load_file
+from digest.markdown import cross_references
 from digest.models import (
     Issue,
     IssueEntry,
@@ -62,6 +65,8 @@ PLACEHOLDER_URL = re.compile(
 )
 
 _BOOL = TypeAdapter(bool)
+_ID_HINT = "a paper's id is the name of its file without .yaml, e.g. [[dpcache]] for dpcache.yaml"
+_DRAFT_HINT = "publish its issue (draft: false), or build with --drafts"
 
 TYPE_WORDS = {
     "string_type": "text",
@@ -304,6 +309,16 @@ def validate_entry(
     return (None if has_errors else value), found
 
 
+class CrossReferenceAt(NamedTuple):
+    """A cross-reference of an entry: the field that holds it, the id it names, and the
+    line and column of its `[[`."""
+
+    field: str  # "summary", "themes.safety"
+    id: str
+    line: int
+    col: int
+
+
 class FileResult(NamedTuple):
     """One entry file checked on its own: all that the cross-file checks and later stages need.
 
@@ -323,6 +338,7 @@ class FileResult(NamedTuple):
     references: tuple[tuple[str, str, int, int], ...] = ()  # (arxiv|doi, value, line, col)
     draft: bool = False  # an _issue.yaml that says `draft: true`, valid or not
     digest: str = ""  # of the file's bytes and display path: names the entry (digest.organise)
+    cross_references: tuple[CrossReferenceAt, ...] = ()  # of a valid entry's Markdown
 
     def __reduce__(self) -> tuple[Any, ...]:
         return tuple_reduce(self)
@@ -348,7 +364,70 @@ def check_entry(raw: RawEntry, config: SiteConfig) -> FileResult:
         tuple(found),
         tuple(references),
         draft,
+        cross_references=_cross_references(raw, value) if value is not None else (),
     )
+
+
+def _markdown_fields(value: Paper | Issue) -> list[tuple[Location, str]]:
+    """Each Markdown field of a checked entry, where it is written and its text."""
+    if isinstance(value, Paper):
+        return [(("summary",), value.summary)]
+    found: list[tuple[Location, str]] = [(("intro",), value.intro)]
+    found += [(("themes", slug), text) for slug, text in value.themes.items()]
+    optional: list[tuple[Location, str | None]] = [
+        (("outlook",), value.outlook),
+        (("under_the_hood",), value.under_the_hood),
+    ]
+    return found + [(location, text) for location, text in optional if text is not None]
+
+
+def _cross_references(raw: RawEntry, value: Paper | Issue) -> tuple[CrossReferenceAt, ...]:
+    """The cross-references of the entry's Markdown fields, each where its `[[` is
+    written. The model's text is the value with the whitespace around it stripped."""
+    found: list[CrossReferenceAt] = []
+    for location, text in _markdown_fields(value):
+        if "[[" not in text:
+            continue
+        written = _raw_text(raw, location)
+        lead = len(written) - len(written.lstrip()) if written is not None else 0
+        for reference in cross_references(text):
+            position = _text_position(raw, location, lead + reference.offset, reference.written)
+            found.append(
+                CrossReferenceAt(dotted(location), reference.id, position.line, position.col)
+            )
+    return tuple(found)
+
+
+def _raw_text(raw: RawEntry, location: Location) -> str | None:
+    """The text at `location` as the file holds it (before any whitespace is stripped)."""
+    found: Any = raw.data
+    for part in location:
+        found = found.get(part) if isinstance(found, dict) else None
+    return found if isinstance(found, str) else None
+
+
+def _text_position(raw: RawEntry, location: Location, offset: int, written: str) -> Position:
+    """Where the character `offset` characters into the text at `location` is written,
+    `written` being what the text holds from there: followed through the source, or
+    else the first place after the value's start that holds `written`, or else the
+    value's start (the source is not kept, or the text is not found in it as written:
+    an escape in a quoted value)."""
+    start = raw.position_of(location)
+    value = raw.values.get(location)
+    if not raw.text or value is None:
+        return start
+    lines = raw.text.splitlines()
+    text = _raw_text(raw, location)
+    if text is not None:
+        found = character_position(lines, value.line, value.col, text, offset)
+        if found is not None and lines[found[0] - 1].startswith(written, found[1] - 1):
+            return Position(*found)
+    for number in range(value.line, len(lines) + 1):
+        after = value.col - 1 if number == value.line else 0
+        column = lines[number - 1].find(written, after)
+        if column >= 0:
+            return Position(number, column + 1)
+    return start
 
 
 def _says_draft(value: object) -> bool:
@@ -372,8 +451,9 @@ def check_file(
     loaded = load_file(path, root, folder, data, quick=True)
     if isinstance(loaded, RawEntry):
         checked = check_entry(loaded, config)
-        if checked.diagnostics and loaded.partial:
-            # The text stays, for E110 to point at the character itself.
+        if (checked.diagnostics or checked.cross_references) and loaded.partial:
+            # The text stays, for E110 (and a cross-reference) to point at the character
+            # itself; the positions of nested values (an issue's theme prose) are found.
             checked = check_entry(replace(complete(loaded), text=loaded.text), config)
         return checked
     kind: EntryKind = "issue" if path.name == ISSUE_FILE else "paper"
@@ -464,7 +544,34 @@ def combine(
         result.papers.append(
             PaperEntry(checked.stem, issue_date, value, checked.shown, checked.digest)
         )
+    result.diagnostics.extend(_unpublished_references(results, files, drafts_last))
     return result
+
+
+def _unpublished_references(
+    results: list[FileResult], files: list[tuple[str, str]], unbuilt: set[str]
+) -> list[Diagnostic]:
+    """Each cross-reference to a paper the build does not publish: an id no entry file
+    has (with a "did you mean"), or, from an issue that is built, a paper of one of the
+    `unbuilt` (draft) folders. A file that cannot be read still holds its id."""
+    folders_of: dict[str, set[str]] = {}
+    for folder, shown in files:
+        name = shown.rsplit("/", 1)[-1]
+        if name != ISSUE_FILE and name.endswith(".yaml"):
+            folders_of.setdefault(name.removesuffix(".yaml"), set()).add(folder)
+    found: list[Diagnostic] = []
+    for checked in results:
+        for reference in checked.cross_references if checked.loaded else ():
+            folders = folders_of.get(reference.id)
+            where = (checked.shown, reference.line, reference.col, "E205")
+            named = f"'{reference.field}': cross-reference to"
+            if folders is None:
+                hint = did_you_mean(reference.id, folders_of) or _ID_HINT
+                found.append(error(*where, f"{named} an unknown paper '{reference.id}'", hint))
+            elif checked.folder not in unbuilt and folders <= unbuilt:
+                message = f"{named} '{reference.id}', a paper in a draft issue, which is not built"
+                found.append(error(*where, message, _DRAFT_HINT))
+    return found
 
 
 def _repeated_paper(checked: FileResult, first_reference: dict[str, str]) -> list[Diagnostic]:

@@ -5,7 +5,9 @@ Markdown fields), so templates only loop and branch. A `Views` object belongs to
 build and memoises what several pages share: a paper's view per (paper, root, heading
 level) (a paper shows on its issue page, its topic pages and its own page), an issue's
 summary, a paper's BibTeX record and search words. Markdown goes through
-digest.markdown, which parses each distinct text once. Nothing here knows about Jinja.
+digest.markdown, which parses each distinct text once; its cross-references are made
+links for the page being made (`Views.place`, digest.xrefs). Nothing here knows about
+Jinja.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import TypedDict
 
 from markupsafe import Markup
 
-from digest import citations, permalinks, search, wording
+from digest import citations, permalinks, search, wording, xrefs
 from digest.hashing import combine
 from digest.markdown import html_at
 from digest.models import Paper, PaperEntry
@@ -60,6 +62,7 @@ class PageInfo:
 @dataclass(frozen=True)
 class PaperView:
     id: str
+    anchor: str  # the id of its card, "paper-<id>", on any page that shows one
     title: str
     name: str  # the short name where there is one, else the title
     url: str
@@ -84,11 +87,13 @@ class PaperView:
     issue_date: str
     issue_date_iso: str
     issue_url: str
+    # Makes cross-references links for the page being rendered (`Views.resolve`).
+    resolve: Callable[[str], str] = field(compare=False, repr=False)
 
     @property
     def summary(self) -> Markup:
         """The summary as HTML, made only when a page shows it (listings show one line)."""
-        return Markup(html_at(self.summary_markdown, self.summary_heading))
+        return Markup(self.resolve(html_at(self.summary_markdown, self.summary_heading)))
 
 
 @dataclass(frozen=True)
@@ -104,11 +109,22 @@ class IssueSummary:
     intro_markdown: str
     intro_heading: int  # the level the intro's shallowest heading is shown at
     draft: bool
+    # Makes cross-references links for the page being rendered (`Views.resolve`).
+    resolve: Callable[[str], str] = field(compare=False, repr=False)
 
     @property
     def intro(self) -> Markup:
         """The intro as HTML, made only when a page shows it (topic pages do not)."""
-        return Markup(html_at(self.intro_markdown, self.intro_heading))
+        return Markup(self.resolve(html_at(self.intro_markdown, self.intro_heading)))
+
+
+@dataclass(frozen=True)
+class AlsoView:
+    """A paper whose card is in another section of the page: "also in this issue"."""
+
+    title: str
+    url: str  # its card, "#paper-<id>"
+    section: str  # the title of the section that holds its card
 
 
 @dataclass(frozen=True)
@@ -117,21 +133,38 @@ class SectionView:
     title: str
     description: str
     prose: Markup | None
-    papers: tuple[PaperView, ...]
+    papers: tuple[PaperView, ...]  # the papers whose card is in this section
+    also: tuple[AlsoView, ...]
+
+
+@dataclass(frozen=True)
+class HoodLine:
+    """One line of "Under the hood": "DPCache (github.com/argsss/DPCache, paper): …"."""
+
+    label: str
+    url: str  # the paper's card on the issue page
+    links: tuple[Link, ...]  # the code, as its short address, then the paper
+    name: str  # the paper's name, for its links' accessible names
+    one_liner: str  # without a leading repetition of the label
+    # In the groups that name where a line comes from: the paper's title (None when it is
+    # the label itself) and "Bowen Cui et al., Alibaba Group" ("" when neither is known).
+    title: str | None
+    attribution: str
 
 
 @dataclass(frozen=True)
 class GroupView:
     id: str
     label: str
-    papers: tuple[PaperView, ...]
+    lines: tuple[HoodLine, ...]
 
 
 @dataclass(frozen=True)
 class ContentsItem:
     id: str
     label: str
-    count: int | None
+    count: int | None  # a theme's papers shown in full in its section; None for none
+    theme: bool = True  # a theme's section, not "Under the hood" or the outlook
 
 
 @dataclass(frozen=True)
@@ -198,6 +231,9 @@ class Views:
     _articles: dict[str, str] = field(default_factory=dict)  # schema.org JSON, by paper id
     _topics: list[str] = field(init=False)  # the configured theme slugs, in order
     theme_titles: dict[str, str] = field(init=False)  # slug → title, of the configured themes
+    # The page being made (set by `base`, which every page's context starts with): where
+    # its Markdown's cross-references lead.
+    place: xrefs.Place = field(default=xrefs.Place("./"), init=False)
 
     def __post_init__(self) -> None:
         self._topics = [theme.slug for theme in self.library.config.themes]
@@ -215,7 +251,11 @@ class Views:
         return text
 
     def markdown(self, text: str, top_heading: int = 1) -> Markup:
-        return Markup(html_at(text, top_heading))
+        return Markup(self.resolve(html_at(text, top_heading)))
+
+    def resolve(self, html: str) -> str:
+        """`html` with its cross-references made links for the page being made."""
+        return xrefs.resolve(html, self.library, self.place)
 
     def paper(self, entry: PaperEntry, root: str, top_heading: int) -> PaperView:
         key = (entry.id, root, top_heading)
@@ -271,6 +311,7 @@ class Views:
         config = self.library.config
         canonical_path = url.removesuffix("index.html")
         canonical = f"{config.base_url}/{canonical_path}" if config.base_url else None
+        self.place = xrefs.page_place(self.library, url, page_root(url))
         return {
             "site": SiteView(config.title, config.description, config.base_url),
             "root": page_root(url),
@@ -281,6 +322,25 @@ class Views:
 # ------------------------------------------------------------------ shared views
 
 
+def card_anchor(paper_id: str) -> str:
+    """The id of a paper's card: "paper-<id>", the same on every page that shows one."""
+    return f"paper-{paper_id}"
+
+
+def hood_line(entry: PaperEntry, url: str, attributed: bool) -> HoodLine:
+    """The paper's line in an "Under the hood" group; `url` leads to its card."""
+    paper = entry.paper
+    return HoodLine(
+        label=paper.hood_label,
+        url=url,
+        links=tuple(Link(text, target) for text, target in wording.hood_links(paper)),
+        name=paper.short or paper.title,
+        one_liner=wording.hood_one_liner(paper),
+        title=paper.title if attributed and paper.title != paper.hood_label else None,
+        attribution=wording.attribution(paper) if attributed else "",
+    )
+
+
 def paper_links(paper: Paper) -> tuple[Link, ...]:
     """The paper itself (arXiv, DOI or its own address) first, then code, project, data."""
     return tuple(Link(label, url) for label, url in wording.labelled_links(paper))
@@ -288,11 +348,12 @@ def paper_links(paper: Paper) -> tuple[Link, ...]:
 
 def _paper_view(entry: PaperEntry, views: Views, root: str, top_heading: int) -> PaperView:
     paper = entry.paper
-    contribution = paper.contribution
+    contributions = paper.contributions
     titles = views.theme_titles
     full = wording.authors_full(paper.authors, paper.et_al)
     return PaperView(
         id=entry.id,
+        anchor=card_anchor(entry.id),
         title=paper.title,
         name=paper.short or paper.title,
         url=root + permalinks.paper_path(entry.id),
@@ -307,7 +368,7 @@ def _paper_view(entry: PaperEntry, views: Views, root: str, top_heading: int) ->
         themes=tuple(
             Link(titles[s], root + permalinks.topic_path(s)) for s in paper.themes if s in titles
         ),
-        contribution=wording.CONTRIBUTION_LABELS[contribution] if contribution else None,
+        contribution=", ".join(wording.CONTRIBUTION_LABELS[kind] for kind in contributions) or None,
         arxiv=paper.arxiv,
         arxiv_url=citations.arxiv_url(paper.arxiv) if paper.arxiv else None,
         doi=paper.doi,
@@ -319,6 +380,7 @@ def _paper_view(entry: PaperEntry, views: Views, root: str, top_heading: int) ->
         issue_date=wording.format_date(entry.issue_date),
         issue_date_iso=entry.issue_date.isoformat(),
         issue_url=root + permalinks.issue_path(entry.issue_date),
+        resolve=views.resolve,
     )
 
 
@@ -337,4 +399,5 @@ def _issue_summary(view: IssueView, views: Views, root: str, top_heading: int) -
         intro_markdown=view.issue.intro,
         intro_heading=top_heading,
         draft=view.issue.draft,
+        resolve=views.resolve,
     )

@@ -1,15 +1,16 @@
 """Wording: the site's fixed English, said once for every page, reader file and message.
 
 Pages, the search page, the e-mail edition, the feeds and the command line take their
-dates, counts, author lines, link labels, group names and set phrases from here, so
-they read the same everywhere. Formatting never asks the machine's locale (output
-must be the same on every machine), and this module imports nothing heavy: the
-command line imports it on every run. Templates keep their own headings, the theme's
-to change.
+dates, counts, author lines, link labels, group names, the parts of an "Under the hood"
+line and set phrases from here, so they read the same everywhere. Formatting never
+asks the machine's locale (output must be the same on every machine), and this module
+imports nothing heavy: the command line imports it on every run. Templates keep their
+own headings, the theme's to change.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING, NamedTuple
@@ -56,13 +57,15 @@ class HoodGroup(NamedTuple):
     id: str  # the end of its HTML id, "hood-<id>"
     label: str
     kinds: tuple[str, ...]  # the contributions it gathers
+    attributed: bool  # its lines name the paper they come from: "Title — Authors, Place"
 
 
 HOOD_GROUPS = (
-    HoodGroup("architectures", "Architectures", ("architecture",)),
-    HoodGroup("techniques", "Techniques & training strategies", ("technique",)),
-    HoodGroup("datasets", "Datasets & benchmarks", ("dataset", "benchmark")),
+    HoodGroup("architectures", "Architectures", ("architecture",), False),
+    HoodGroup("techniques", "Techniques & training strategies", ("technique",), True),
+    HoodGroup("datasets", "Datasets & benchmarks", ("dataset", "benchmark"), True),
 )
+HOOD_INTRO = "The architectures, techniques and benchmarks of this issue, one line each."
 
 
 def format_date(day: date) -> str:
@@ -91,10 +94,14 @@ def issue_dek(papers: int, subject: str, day: date) -> str:
     return f"Latest {plural(papers, 'paper')} on {subject}: {format_date(day)}"
 
 
-def page_title(name: str, whole: str) -> str:
-    """ "Topics — Diffusion Digest": a page's <title>, its own name before the site's
-    (or an issue's title before its date)."""
-    return f"{name} — {whole}"
+def page_title(name: str, site: str) -> str:
+    """ "Topics — Diffusion Digest": a page's <title>, its own name before the site's."""
+    return f"{name} — {site}"
+
+
+def issue_page_title(title: str, day: date, site: str) -> str:
+    """ "Diffusion Models: … (Feb. 28, 2026) — Diffusion Digest": an issue's <title>."""
+    return page_title(f"{title} ({format_date(day)})", site)
 
 
 def join_names(names: Iterable[str]) -> str:
@@ -129,6 +136,43 @@ def one_liner(paper: Paper) -> str:
     from digest.markdown import first_sentence
 
     return paper.tagline or first_sentence(paper.summary)
+
+
+def hood_one_liner(paper: Paper) -> str:
+    """The one-liner as an "Under the hood" line shows it after the paper's label: without
+    the label when it starts with it ("ColoredImageNet: a dataset …" → "A dataset …"), so
+    the line never reads "ColoredImageNet: ColoredImageNet: …"."""
+    line = one_liner(paper)
+    label = re.escape(paper.hood_label)
+    # The label, then a colon, comma or semicolon, or a spaced hyphen, en or em dash.
+    repeated = re.match(rf"{label}\s*(?:[:,;]|\s[-\u2013\u2014])\s*(?=\S)", line, re.I)
+    if repeated is None:
+        return line
+    rest = line[repeated.end() :]
+    return rest[0].upper() + rest[1:]
+
+
+def short_link(url: str) -> str:
+    """ "github.com/argsss/DPCache": an address as a line of prose shows it, without its
+    scheme, "www." or a trailing slash."""
+    bare = re.sub(r"^[a-z][a-z0-9+.-]*://(www\.)?", "", url, flags=re.IGNORECASE)
+    return bare.rstrip("/") or url
+
+
+def hood_links(paper: Paper) -> tuple[tuple[str, str], ...]:
+    """(text, url) of the links an "Under the hood" line shows: the code first, as its
+    short address, then the paper."""
+    links = [(short_link(paper.links.code), paper.links.code)] if paper.links.code else []
+    if paper.paper_url:
+        links.append(("paper", paper.paper_url))
+    return tuple(links)
+
+
+def attribution(paper: Paper) -> str:
+    """ "Bowen Cui et al., Alibaba Group": who made the paper and where, as an "Under the
+    hood" line names them after its title ("" when the entry names neither)."""
+    names = authors_short(paper.authors, paper.et_al)
+    return ", ".join(part for part in (names, join_names(paper.affiliations)) if part)
 
 
 def labelled_links(paper: Paper) -> tuple[tuple[str, str], ...]:

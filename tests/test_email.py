@@ -79,7 +79,9 @@ class Contents(HTMLParser):
         if tag == "li" or found.get("id"):
             self._texts[len(self._open)] = []
         href = found.get("href") or ""
-        if tag == "a" and href.startswith("#"):
+        if tag == "li":
+            self._target = None
+        if tag == "a" and href.startswith("#") and "li" in (name for name, _ in self._open):
             self._target = href
 
     def handle_data(self, data: str) -> None:
@@ -150,11 +152,13 @@ def two_theme_issue(make_site: SiteFactory) -> dict[str, str]:
 
 
 def test_both_editions_open_with_the_contents(make_site: SiteFactory) -> None:
+    """A theme's count is of the papers shown in full in its section: the paper under two
+    themes is shown in safety, its first, and only named under acceleration."""
     pages = two_theme_issue(make_site)
     text = pages["2026-02-28/email.txt"]
     contents = (
         "In this issue\n"
-        "  - Acceleration (1 paper)\n"
+        "  - Acceleration\n"
         "  - Safety (2 papers)\n"
         "  - Under the hood\n"
         "  - Impact & the road ahead\n\n"
@@ -162,13 +166,70 @@ def test_both_editions_open_with_the_contents(make_site: SiteFactory) -> None:
     assert f"Read it on the web: {BASE}/2026-02-28/\n\n{contents}A short introduction." in text
     html = contents_of(pages["2026-02-28/email.html"])
     assert html.items == [
-        ("#theme-acceleration", "Acceleration (1 paper)"),
+        ("#theme-acceleration", "Acceleration"),
         ("#theme-safety", "Safety (2 papers)"),
         ("#under-the-hood", "Under the hood"),
         ("#outlook", "Impact & the road ahead"),
     ]
     for target, text in html.items:  # each links to its section's heading
         assert html.headings[target[1:]] == text.split(" (")[0]
+
+
+def test_each_paper_is_shown_once_as_on_the_issue_page(make_site: SiteFactory) -> None:
+    pages = two_theme_issue(make_site)
+    text = pages["2026-02-28/email.txt"]
+    assert text.count("* Another Paper\n") == 1
+    acceleration = text[text.index("Acceleration\n----") : text.index("Safety\n------")]
+    assert acceleration.strip().endswith("* Also in this issue: Another Paper, under Safety")
+    html = pages["2026-02-28/email.html"]
+    assert html.count('<div id="paper-b" ') == 1
+    also = html[html.index('id="theme-acceleration"') : html.index('id="theme-safety"')]
+    assert '<a href="#paper-b" style="color:#0b4f8a;">Another Paper</a>, under Safety' in also
+
+
+def test_under_the_hood_reads_as_on_the_issue_page(make_site: SiteFactory) -> None:
+    """Label, code as a short address then the paper, the one-liner without the label
+    repeated, and where techniques and datasets come from; the issue's own intro."""
+    issue = MINIMAL_ISSUE + "under_the_hood: |\n  What *this* issue builds.\n"
+    root = make_site(
+        {
+            "entries/2026-02-28/_issue.yaml": issue,
+            "entries/2026-02-28/colors.yaml": paper_yaml(
+                title='"Rethinking Purifiers"',
+                label="ColoredImageNet",
+                affiliations="[National Taiwan University]",
+                contribution="[architecture, dataset]",
+                arxiv='"2602.01234"',
+                links="\n  code: https://github.com/a/colors",
+                summary="|\n  ColoredImageNet: colour-shifted images. More.",
+            ),
+        },
+        f'base_url = "{BASE}"\n',
+    )
+    pages = email_pages(root)
+    text = pages["2026-02-28/email.txt"]
+    assert (
+        "What this issue builds.\n\n"
+        "Architectures\n"
+        "  - ColoredImageNet (https://github.com/a/colors,\n"
+        "    https://arxiv.org/abs/2602.01234): Colour-shifted images.\n\n"
+        "Datasets & benchmarks\n"
+        "  - ColoredImageNet (https://github.com/a/colors,\n"
+        "    https://arxiv.org/abs/2602.01234): Colour-shifted images.\n"
+        "    Rethinking Purifiers — Ada Lovelace, National Taiwan University\n"
+    ) in text
+    html = pages["2026-02-28/email.html"]
+    assert "<p>What <em>this</em> issue builds.</p>" in html
+    line = (
+        f'<a href="{BASE}/papers/colors/" style="color:#0b4f8a; font-weight:bold;">'
+        'ColoredImageNet</a> (<a href="https://github.com/a/colors" style="color:#0b4f8a;">'
+        'github.com/a/colors</a>, <a href="https://arxiv.org/abs/2602.01234" '
+        'style="color:#0b4f8a;">paper</a>): Colour-shifted images.'
+    )
+    assert html.count(line) == 2
+    assert (
+        "<cite>Rethinking Purifiers</cite> &mdash; Ada Lovelace, National Taiwan University" in html
+    )
 
 
 def test_the_contents_lists_only_the_parts_an_issue_has(make_site: SiteFactory) -> None:

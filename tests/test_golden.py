@@ -3,6 +3,9 @@
 - `small`: every page the default site map (`digest.pages.PAGE_BUILDERS`) builds for
   the fixture site tests/fixtures/sites/small (drafts on), except the static assets;
   missing, extra and differing files are all reported.
+- `article`: every page and e-mail edition of tests/fixtures/sites/article, whose newest
+  issue uses every part of the digest page (a paper under two themes, one with two
+  contributions, a `label`, math, its own "Under the hood" intro).
 - `example`: the example site's home, digest, topic, paper and 404 pages.
 
 `pytest --update-golden` rewrites them from the current output; review the diff in git.
@@ -18,6 +21,7 @@ import pytest
 
 from digest.build import run
 from digest.pages import PAGE_BUILDERS
+from digest.reader_outputs import email_jobs
 
 from .conftest import REPO
 
@@ -69,6 +73,18 @@ def test_small_site_matches_its_golden_files(
     assert result.ok, result.report.errors
     update = bool(request.config.getoption("--update-golden"))
     problems = compare(_files(out), GOLDEN / "small", update)
+    assert not problems, "\n".join(problems) + "\n(run pytest --update-golden to accept)"
+
+
+def test_article_site_matches_its_golden_files(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    out = tmp_path / "site"
+    article = REPO / "tests" / "fixtures" / "sites" / "article"
+    result = run(article, out, builders=[*PAGE_BUILDERS, email_jobs])
+    assert result.ok, result.report.errors
+    update = bool(request.config.getoption("--update-golden"))
+    problems = compare(_files(out), GOLDEN / "article", update)
     assert not problems, "\n".join(problems) + "\n(run pytest --update-golden to accept)"
 
 

@@ -24,8 +24,13 @@ from .conftest import examples
 
 ISSUES = ("2026-01-03", "2026-01-10")
 IDS = ("alpha", "beta", "gamma", "delta", "epsilon")
-THEMES = ("acceleration", "safety", "medical", "theory")
+# A paper's themes: one, or two (its card under the first, an "also" line under the other).
+THEMES = ("acceleration", "safety", "medical", "theory", "safety, acceleration", "theory, safety")
 CONFIG = '[tool.digest]\ntitle = "{title}"\nbase_url = "https://example.org/digest"\n'
+# A summary naming two papers (cross-references): the title of the first shows wherever
+# the summary does, so an "edit" of alpha changes pages of other papers and issues, and
+# "delete" or "rename" of alpha makes an error of it.
+XREF = "After [[alpha]] and [[beta|the other]]."
 
 
 def tree(folder: Path) -> dict[str, bytes | None]:
@@ -61,9 +66,14 @@ def new_site(root: Path) -> Site:
     site.write("pyproject.toml", CONFIG.format(title="Digest"))
     for issue in ISSUES:
         site.write(f"entries/{issue}/_issue.yaml", MINIMAL_ISSUE)
-    for paper, issue in (("alpha", ISSUES[0]), ("beta", ISSUES[1])):
+    # beta's summary names alpha, of the other issue: its pages show alpha's title.
+    for paper, issue, summary in (
+        ("alpha", ISSUES[0], "It does things, quickly."),
+        ("beta", ISSUES[1], XREF),
+    ):
         site.papers[paper] = issue
-        site.write(f"entries/{issue}/{paper}.yaml", paper_yaml(title=f'"Paper {paper}"'))
+        text = paper_yaml(title=f'"Paper {paper}"', summary=f"|\n  {summary}")
+        site.write(f"entries/{issue}/{paper}.yaml", text)
     return site
 
 
@@ -71,7 +81,11 @@ ISSUE_TEXTS = (
     MINIMAL_ISSUE,
     MINIMAL_ISSUE.replace("A short introduction.", "A *new* introduction."),
     MINIMAL_ISSUE + "themes:\n  safety: |\n    Safety prose.\noutlook: |\n    Next time.\n",
+    MINIMAL_ISSUE + "under_the_hood: |\n  What it *builds*.\n",
 )
+# What "Under the hood" shows of a paper: its label and its contributions.
+LABELS = (None, "Zeta", "alpha")
+CONTRIBUTIONS = (None, "technique", "[architecture, dataset]")
 # The `themes` of the configuration: the defaults, or a list without "medical" and with
 # the others reordered and retitled.
 THEME_LISTS = (
@@ -85,14 +99,20 @@ THEME_LISTS = (
 )
 # The default macros, to override the one every listing card is drawn with.
 DEFAULT_MACROS = (theme_dir() / "macros" / "papers.html").read_text(encoding="utf-8")
-COMPACT = '<article class="paper paper-compact">'
+COMPACT = '<article class="paper paper-compact"'
 assert COMPACT in DEFAULT_MACROS
 
 titles = st.text(alphabet="abcdefgh XYZ", min_size=1, max_size=12).map(
     lambda t: f'"{t.strip() or "x"}"'
 )
 summaries = st.sampled_from(
-    ["Fast.", "It *works* well.", "See [code](https://github.com/a/b).", "Two.\n\n  Paras."]
+    [
+        "Fast.",
+        "It *works* well.",
+        "See [code](https://github.com/a/b).",
+        "Two.\n\n  Paras.",
+        XREF,
+    ]
 )
 operations = st.one_of(
     st.tuples(
@@ -112,6 +132,13 @@ operations = st.one_of(
     st.tuples(st.just("draft"), st.sampled_from(ISSUES), st.booleans()),
     st.tuples(st.just("themes"), st.sampled_from(THEME_LISTS)),
     st.tuples(st.just("macro"), st.sampled_from(["", "one", "two"])),
+    st.tuples(
+        st.just("hood"),
+        st.integers(0, 4),
+        st.sampled_from(LABELS),
+        st.sampled_from(CONTRIBUTIONS),
+        st.sampled_from(THEMES),
+    ),
 )
 
 
@@ -151,7 +178,7 @@ def apply(site: Site, operation: tuple[object, ...]) -> None:
     elif kind == "macro":
         override = site.root / "templates" / "macros" / "papers.html"
         if operation[1]:
-            marked = f'<article class="paper paper-compact" data-v="{operation[1]}">'
+            marked = f'<article class="paper paper-compact" data-v="{operation[1]}"'
             site.write("templates/macros/papers.html", DEFAULT_MACROS.replace(COMPACT, marked))
         elif override.exists():
             override.unlink()
@@ -168,6 +195,15 @@ def apply(site: Site, operation: tuple[object, ...]) -> None:
             del site.papers[paper]
         elif kind == "break":
             path.write_text(paper_yaml(themes="[not-a-theme]"), encoding="utf-8")
+        elif kind == "hood":
+            label, contribution, themes = (None if v is None else str(v) for v in operation[2:])
+            text = paper_yaml(
+                title=f'"Paper {paper}"',
+                label=label,
+                contribution=contribution,
+                themes=f"[{themes}]",
+            )
+            path.write_text(text, encoding="utf-8")
         elif kind == "rename":
             _, _, new_id, issue = operation
             assert isinstance(new_id, str) and isinstance(issue, str)

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
+import jsonschema
 import pytest
 from pydantic import ValidationError
 
 from digest.models import DEFAULT_THEMES, Paper, SiteConfig
+from digest.schema import json_schema
+from digest.yaml_nodes import parse_yaml
 
 
 def paper(**fields: object) -> Paper:
@@ -153,3 +157,32 @@ def test_tabs_and_line_breaks_stay_allowed_where_lines_are() -> None:
     assert paper(summary="One\tline\r\nand another\n").summary == "One\tline\r\nand another"
     with pytest.raises(ValidationError, match="must be a single line"):
         paper(title="One\rtwo")
+
+
+def test_contribution_is_one_kind_or_a_list_of_them() -> None:
+    assert paper(contribution="dataset").contributions == ("dataset",)
+    assert paper(contribution=["architecture", "dataset"]).contributions == (
+        "architecture",
+        "dataset",
+    )
+    assert paper().contributions == ()
+    for wrong in ("datset", ["architecture", "datset"], [], ["dataset", "dataset"]):
+        with pytest.raises(ValidationError):
+            paper(contribution=wrong)
+
+
+def test_the_schema_accepts_labels_listed_contributions_and_an_under_the_hood_text() -> None:
+    """Every entry of the article fixture, which uses them all, is valid for editors too."""
+    root = Path(__file__).parent / "fixtures" / "sites" / "article"
+    schemas = {kind: json_schema(kind, SiteConfig()) for kind in ("paper", "issue")}
+    files = sorted((root / "entries").glob("*/*.yaml"))
+    for path in files:
+        data, _, _ = parse_yaml(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and "et_al" in data:  # a YAML boolean to editors' tools
+            data["et_al"] = data["et_al"] == "true"
+        jsonschema.validate(data, schemas["issue" if path.name == "_issue.yaml" else "paper"])
+    base = {"title": "T", "themes": ["theory"], "summary": "S"}
+    jsonschema.validate({**base, "label": "L", "contribution": ["dataset"]}, schemas["paper"])
+    for wrong in ("datset", ["datset"], [], ["dataset", "dataset"]):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate({**base, "contribution": wrong}, schemas["paper"])

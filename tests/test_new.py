@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from digest.cli import app
 from digest.cli_options import Network
 from digest.importer import RateLimiter
+from digest.markdown import cross_references
 from digest.metadata import Metadata, Source, clean_text
 from digest.models import SiteConfig
 from digest.new_entries import derive_id
@@ -22,6 +23,7 @@ from digest.scaffold import (
     THEME_PLACEHOLDER,
     Draft,
     DraftRefused,
+    abstract_as_summary,
     check_draft,
     paper_text,
     quoted,
@@ -419,7 +421,8 @@ def test_scaffold_text_round_trips_through_the_loader(
     assert data.get("authors", []) == list(metadata.authors)
     assert data["themes"] == ["theory"]
     if metadata.abstract:
-        assert " ".join(data["summary"].split()) == metadata.abstract
+        assert " ".join(data["summary"].split()) == abstract_as_summary(metadata.abstract)
+        assert cross_references(data["summary"].strip()) == ()
 
 
 # ---------------------------------------------------------------- hostile services (issue #23)

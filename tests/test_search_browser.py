@@ -135,7 +135,8 @@ def text_matches(library: Library, word: str) -> set[str]:
         texts = [paper.title, paper.short or "", one_liner(paper), paper.summary]
         texts += [*paper.authors, *paper.affiliations, *paper.tags]
         texts += [themes[s].title + " " + themes[s].description for s in paper.themes]
-        texts.append(CONTRIBUTION_LABELS[paper.contribution] if paper.contribution else "")
+        kinds = paper.contributions  # the index names the first
+        texts.append(CONTRIBUTION_LABELS[kinds[0]] if kinds else "")
         if any(w.startswith(word) for w in search.search_words(" ".join(texts))):
             found.add(paper_id)
     return found
@@ -149,7 +150,7 @@ def check_counts(page: Page, library: Library) -> None:
     ids = shown(page)
     values: dict[str, list[set[str | None]]] = {
         "topic": [set(paper.themes) for paper in listed],
-        "contribution": [{paper.contribution} for paper in listed],
+        "contribution": [{(paper.contributions or (None,))[0]} for paper in listed],
         "issue": [{issue[paper_id]} for paper_id in ids],
         "year": [{issue[paper_id][:4]} for paper_id in ids],
         "tag": [set(paper.tags) for paper in listed],

@@ -131,3 +131,92 @@ def test_every_contribution_has_a_label_and_one_group() -> None:
     grouped = [kind for group in wording.HOOD_GROUPS for kind in group.kinds]
     assert sorted(grouped) == sorted(CONTRIBUTIONS)
     assert len({group.id for group in wording.HOOD_GROUPS}) == len(wording.HOOD_GROUPS)
+
+
+def test_issue_page_title_ends_with_the_site_name() -> None:
+    title = wording.issue_page_title("Faster Samplers", date(2026, 2, 28), "Diffusion Digest")
+    assert title == "Faster Samplers (Feb. 28, 2026) — Diffusion Digest"
+
+
+@pytest.mark.parametrize(
+    ("fields", "label"),
+    [
+        ({"label": "ColoredImageNet", "short": "Purifiers"}, "ColoredImageNet"),
+        ({"short": "DPCache"}, "DPCache"),
+        ({}, "DM4CT"),  # the title's part before its colon
+        ({"title": "Sharp Convergence Rates"}, "Sharp Convergence Rates"),
+        ({"title": ": Only After"}, ": Only After"),
+    ],
+)
+def test_the_hood_label_is_the_label_else_short_else_the_title_before_a_colon(
+    fields: dict[str, str], label: str
+) -> None:
+    base = {"title": "DM4CT: Benchmarking CT", "themes": ["x"], "summary": "s"}
+    assert Paper.model_validate({**base, **fields}).hood_label == label
+
+
+@pytest.mark.parametrize(
+    ("summary", "line"),
+    [
+        ("DM4CT: a benchmark for CT. More.", "A benchmark for CT."),
+        ("dm4ct — a benchmark for CT.", "A benchmark for CT."),
+        ("DM4CT, a benchmark for CT.", "A benchmark for CT."),
+        ("DM4CT compares methods on real scans.", "DM4CT compares methods on real scans."),
+        ("DM4CTX: another name.", "DM4CTX: another name."),
+        ("A benchmark named DM4CT: for CT.", "A benchmark named DM4CT: for CT."),
+    ],
+)
+def test_the_hood_one_liner_does_not_repeat_the_label(summary: str, line: str) -> None:
+    paper = Paper(title="DM4CT: Benchmarking", themes=["x"], summary=summary)
+    assert wording.hood_one_liner(paper) == line
+
+
+def test_the_hood_one_liner_drops_the_label_from_a_tagline_too() -> None:
+    paper = Paper(
+        title="T", label="ColoredImageNet", themes=["x"], summary="s",
+        tagline="ColoredImageNet: colour-shifted images for testing defenses.",
+    )  # fmt: skip
+    assert wording.hood_one_liner(paper) == "Colour-shifted images for testing defenses."
+    assert wording.one_liner(paper).startswith("ColoredImageNet: ")  # elsewhere, as written
+
+
+@pytest.mark.parametrize(
+    ("url", "text"),
+    [
+        ("https://github.com/argsss/DPCache", "github.com/argsss/DPCache"),
+        ("http://www.example.org/tool/", "example.org/tool"),
+        ("https://zenodo.org/records/1234567?x=1", "zenodo.org/records/1234567?x=1"),
+    ],
+)
+def test_short_links_drop_the_scheme_www_and_a_trailing_slash(url: str, text: str) -> None:
+    assert wording.short_link(url) == text
+
+
+def test_hood_links_put_the_code_first_then_the_paper() -> None:
+    links = Links(code="https://github.com/a/b", project="https://p.example/")
+    paper = Paper(title="T", themes=["x"], summary="s", arxiv="2602.01234", links=links)
+    assert wording.hood_links(paper) == (
+        ("github.com/a/b", "https://github.com/a/b"),
+        ("paper", "https://arxiv.org/abs/2602.01234"),
+    )
+    assert wording.hood_links(Paper(title="T", themes=["x"], summary="s")) == ()
+
+
+@pytest.mark.parametrize(
+    ("authors", "et_al", "affiliations", "line"),
+    [
+        (["Bowen Cui"], True, ["Alibaba Group"], "Bowen Cui et al., Alibaba Group"),
+        (["A", "B"], False, ["X", "Y"], "A and B, X and Y"),
+        (["A"], False, [], "A"),
+        ([], False, ["X"], "X"),
+        ([], False, [], ""),
+    ],
+)
+def test_attribution_names_the_authors_then_where_they_work(
+    authors: list[str], et_al: bool, affiliations: list[str], line: str
+) -> None:
+    paper = Paper(
+        title="T", themes=["x"], summary="s",
+        authors=authors, et_al=et_al, affiliations=affiliations,
+    )  # fmt: skip
+    assert wording.attribution(paper) == line
