@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from digest.config import load_config
+from digest.cross_checks import combine, excuse_drafts
 from digest.diagnostics import Diagnostic, Report
 from digest.entry_results import check_entries
 from digest.load import scan_entries
 from digest.models import IssueEntry, PaperEntry, SiteConfig
 from digest.permalinks import missing_base_url
 from digest.store import Stamp, Store, open_store
-from digest.validate import combine, excuse_drafts
 
 
 @dataclass

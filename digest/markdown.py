@@ -37,7 +37,7 @@ feeds, the search index and the e-mail edition all go through it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -45,11 +45,17 @@ from urllib.parse import urlsplit
 
 from digest.mathml import MATH_MARKUP, MathProblem, convert, math_source, problems_in
 from digest.plain_prose import Linked, escape_html, linked, render_prose
+from digest.xref_syntax import (
+    CrossReference,
+    cross_reference_rule,
+    cross_reference_words,
+    references,
+    render_cross_reference,
+)
 
 if TYPE_CHECKING:  # markdown-it-py is imported when a text needs it (see `_parser`)
     from markdown_it import MarkdownIt
     from markdown_it.renderer import RendererHTML
-    from markdown_it.rules_inline import StateInline
     from markdown_it.token import Token
     from markdown_it.utils import EnvType, OptionsDict
 
@@ -123,50 +129,6 @@ def _render_math(
     return f'<span class="math-display" tabindex="0">{converted.mathml}</span>'
 
 
-# `[[id]]` or `[[id|text]]`, on one line, with no bracket inside: the id is whatever is
-# written (an id that no paper has is reported, not shown as text), the text is optional.
-_CROSS_REFERENCE = re.compile(r"\[\[([^\[\]|\n]+)(?:\|([^\[\]\n]*))?\]\]")
-
-
-@dataclass(frozen=True)
-class CrossReference:
-    """One `[[id]]` or `[[id|text]]` of a text, and where it is written there."""
-
-    id: str
-    text: str  # "" for `[[id]]`
-    offset: int  # of its `[[` in the text
-    written: str  # as written, brackets included
-
-
-def _cross_reference(state: StateInline, silent: bool) -> bool:
-    """The inline rule: `[[…]]` becomes an "xref" token."""
-    if not state.src.startswith("[[", state.pos):
-        return False
-    found = _CROSS_REFERENCE.match(state.src, state.pos)
-    if found is None or not found.group(1).strip():
-        return False
-    if not silent:
-        token = state.push("xref", "a", 0)
-        token.markup = found.group(0)
-        token.content = (found.group(2) or "").strip()
-        token.meta = {"id": found.group(1).strip(), "pos": state.pos}
-    state.pos = found.end()
-    return True
-
-
-def _render_cross_reference(
-    renderer: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
-) -> str:
-    """The placeholder digest.xrefs resolves for the page that shows it."""
-    token = tokens[idx]
-    return f'<a data-xref="{escape_html(token.meta["id"])}">{escape_html(token.content)}</a>'
-
-
-def _cross_reference_words(token: Token) -> str:
-    """What the plain text holds for a cross-reference: its text, or else its id."""
-    return token.content or str(token.meta["id"])
-
-
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
     """The parser, made (and markdown-it-py imported) the first time a text is not plain
@@ -189,8 +151,8 @@ def _parser() -> MarkdownIt:
         double_inline=True,
     )
     parser.validateLink = is_safe_link  # type: ignore[method-assign]
-    parser.inline.ruler.before("link", "xref", _cross_reference)
-    parser.add_render_rule("xref", _render_cross_reference)
+    parser.inline.ruler.before("link", "xref", cross_reference_rule)
+    parser.add_render_rule("xref", render_cross_reference)
     parser.add_render_rule("image", _render_image)
     for kind in MATH_MARKUP:
         parser.add_render_rule(kind, _render_math)
@@ -242,7 +204,7 @@ def _plain(tokens: Sequence[Token]) -> str:
             elif child.type in MATH_MARKUP:
                 words.append(math_source(child))
             elif child.type == "xref":
-                words.append(_cross_reference_words(child))
+                words.append(cross_reference_words(child))
         words.append(" ")
     return " ".join("".join(words).split())
 
@@ -270,7 +232,7 @@ def _linked(tokens: Sequence[Token]) -> Linked:
             elif child.type in MATH_MARKUP:
                 piece = math_source(child)
             elif child.type == "xref":
-                piece = _cross_reference_words(child)
+                piece = cross_reference_words(child)
             elif child.type == "link_open":
                 opened.append((length, str(child.attrGet("href") or "")))
             elif child.type == "link_close" and opened:
@@ -285,59 +247,6 @@ def _linked(tokens: Sequence[Token]) -> Linked:
         length += 1
     spans.sort(key=lambda span: span[1])  # in the order their texts end
     return linked("".join(raw), spans)
-
-
-def _column(line: str, inline: str, at: int, written: str, after: int) -> int | None:
-    """Where in the source `line` the text `written` starts, given that it starts `at`
-    characters into `inline`, the same line as markdown-it-py parsed it (a list's or a
-    quote's marker and indentation gone, a table cell on its own, a heading's marks
-    gone), and not before the column `after`; None when it cannot be told."""
-    rest = inline[at:].rstrip()
-    kept = line.rstrip()
-    if kept.endswith(rest):  # the line's end is as written: a paragraph's, an item's
-        column = len(kept) - len(rest)
-        if column >= after and line.startswith(written, column):
-            return column
-    found = line.find(inline, max(0, after - at))  # a table cell, a heading between marks
-    if found >= 0 and line.startswith(written, found + at):
-        return found + at
-    return None
-
-
-def _references(text: str, tokens: Sequence[Token]) -> tuple[CrossReference, ...]:
-    """Each cross-reference of `text` (parsed into `tokens`), at the offset of its `[[`.
-
-    Tokens know their block's lines, and a cross-reference its offset in its block's
-    inline text, whose lines are the block's lines with their block markup taken off
-    the front: so each is found on its line, counting back from the line's end."""
-    found: list[CrossReference] = []
-    starts: list[int] = []  # where each line of `text` starts, once one is needed
-    after = 0  # the offset the next one is written after (two cells may be the same)
-    for token in tokens:
-        if token.type != "inline" or not token.children or token.map is None:
-            continue
-        for child in token.children:
-            if child.type != "xref":
-                continue
-            if not starts:
-                starts = [0, *(at + 1 for at, c in enumerate(text) if c == "\n")]
-            at = int(child.meta["pos"])
-            source = token.content
-            number = token.map[0] + source.count("\n", 0, at)
-            begins = source.rfind("\n", 0, at) + 1
-            ends = source.find("\n", at)
-            inline = source[begins : len(source) if ends < 0 else ends]
-            offset = starts[min(token.map[0], len(starts) - 1)]  # the block, failing better
-            if number < len(starts):
-                line_end = starts[number + 1] - 1 if number + 1 < len(starts) else len(text)
-                line = text[starts[number] : line_end]
-                earliest = max(0, after - starts[number])
-                column = _column(line, inline, at - begins, child.markup, earliest)
-                if column is not None:
-                    offset = starts[number] + column
-                    after = offset + 1
-            found.append(CrossReference(str(child.meta["id"]), child.content, offset, child.markup))
-    return tuple(found)
 
 
 def plain_first_sentence(plain: str) -> str:
@@ -390,7 +299,7 @@ def parse_fully(text: str) -> Analysed:
         None,
         words,
         problems_in(text, tokens),
-        _references(text, tokens),
+        references(text, tokens),
     )
 
 
@@ -408,18 +317,6 @@ def analyse(text: str) -> Analysed:
             _MEMO.clear()
         found = _MEMO[text] = _analyse(text)
     return found
-
-
-def analysed(texts: Iterable[str]) -> dict[str, Analysed]:
-    """`analyse` of each text, by text: to hand the parses to another process."""
-    return {text: analyse(text) for text in texts}
-
-
-def remember(found: Mapping[str, Analysed]) -> None:
-    """Add parses made by another process (`analysed`) to this one's memo."""
-    if len(_MEMO) + len(found) >= CACHED_TEXTS:
-        _MEMO.clear()
-    _MEMO.update(found)
 
 
 def html_at(text: str, top_heading: int = 1) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from functools import cache, partial
 
-from digest import citations, email, feeds, permalinks, search, sitemap, wording
+from digest import citations, email, email_text, feeds, permalinks, search, sitemap, wording
 from digest.hashing import combine
 from digest.organise import IssueView, entry_digest
 from digest.render import Job
@@ -78,7 +78,7 @@ def _json_feed(feed: Callable[[], feeds.Feed]) -> str:
 
 
 def _email_text(context: Callable[[], email.EmailContext]) -> str:
-    return email.email_text(context())
+    return email_text.email_text(context())
 
 
 def search_jobs(views: Views) -> Iterator[Job]:

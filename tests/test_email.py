@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digest import email, permalinks, reader_outputs
+from digest import email_text, permalinks, reader_outputs
 from digest.content import load_content
 from digest.markdown import render_markdown
 from digest.organise import Library, organise
@@ -335,12 +335,12 @@ def test_plain_text_edition(example: dict[str, str], example_root: Path) -> None
         assert f"On the site: {BASE}/papers/{paper_id}/" in text
         assert entry.paper.title.split()[0] in text
     assert "<" not in text.replace("<-", "")
-    assert max(len(line) for line in text.splitlines() if "://" not in line) <= email.WIDTH
+    assert max(len(line) for line in text.splitlines() if "://" not in line) <= email_text.WIDTH
 
 
 def test_text_blocks_keep_paragraphs_and_list_items() -> None:
     markdown = "First *para*\ncontinues.\n\n- one [link](https://x.org)\n- two\n  wraps"
-    assert email.text_blocks(markdown) == (
+    assert email_text.text_blocks(markdown) == (
         "First para continues.\n\n- one link [1]\n- two wraps\n\n[1] https://x.org"
     )
 
@@ -388,7 +388,7 @@ LONG_ITEM = (
 
 
 def test_list_items_hang_under_their_text() -> None:
-    text = email.text_blocks(f"Intro.\n\n- {LONG_ITEM}\n- short", "  ")
+    text = email_text.text_blocks(f"Intro.\n\n- {LONG_ITEM}\n- short", "  ")
     assert text == (
         "  Intro.\n\n"
         "  - a list item long enough to need a second line, and a third one too,\n"
@@ -399,7 +399,7 @@ def test_list_items_hang_under_their_text() -> None:
 
 def test_ordered_items_keep_their_numbers_and_hang_under_their_text() -> None:
     # Markdown numbers a list on from its first number, whatever the later items say.
-    text = email.text_blocks(f"9. {LONG_ITEM} [link](https://x.org)\n9. short\n9. third")
+    text = email_text.text_blocks(f"9. {LONG_ITEM} [link](https://x.org)\n9. short\n9. third")
     assert text == (
         "9. a list item long enough to need a second line, and a third one too,\n"
         "   because it goes on and on about what the paper does link [1]\n"
@@ -407,7 +407,7 @@ def test_ordered_items_keep_their_numbers_and_hang_under_their_text() -> None:
         "11. third\n\n"
         "[1] https://x.org"
     )
-    assert email.text_blocks("1) one\n2) two") == "1) one\n2) two"
+    assert email_text.text_blocks("1) one\n2) two") == "1) one\n2) two"
 
 
 def test_paper_titles_and_one_liners_hang_under_their_text(make_site: SiteFactory) -> None:
@@ -436,7 +436,7 @@ def test_paper_titles_and_one_liners_hang_under_their_text(make_site: SiteFactor
 
 def test_every_line_of_the_example_hangs_within_the_width(example: dict[str, str]) -> None:
     lines = example["2026-02-28/email.txt"].splitlines()
-    assert max(len(line) for line in lines if "://" not in line) <= email.WIDTH
+    assert max(len(line) for line in lines if "://" not in line) <= email_text.WIDTH
     # A line that goes on a paper's title or a list item starts where its text does.
     for before, line in itertools.pairwise(lines):
         if before.startswith(("* ", "  - ")) and line and not line.startswith(("*", "  -")):
@@ -446,10 +446,10 @@ def test_every_line_of_the_example_hangs_within_the_width(example: dict[str, str
 
 def test_a_reference_number_never_starts_a_line() -> None:
     words = " ".join(["word"] * 13)  # 64 characters, so "[1]" falls past column 72
-    text = email.text_blocks(f"{words} [target](https://x.org) and more.")
+    text = email_text.text_blocks(f"{words} [target](https://x.org) and more.")
     assert text == f"{words}\ntarget [1] and more.\n\n[1] https://x.org"
     prose = f"{words} [a](https://x.org) b [c](https://y.org)"
-    assert email.text_blocks(prose, "  ") == email.blocks_as_text(prose, "  ")
+    assert email_text.text_blocks(prose, "  ") == email_text.blocks_as_text(prose, "  ")
 
 
 def test_no_email_without_base_url(make_site: SiteFactory) -> None:
@@ -485,12 +485,12 @@ INDENTS = st.sampled_from(
 
 @given(st.text(alphabet="ab -\u2014\u00a0\t\n.", max_size=90), INDENTS)
 def test_wrap_matches_textwrap_fill(text: str, indents: tuple[str, str]) -> None:
-    assert email._wrap(text, *indents) == fill(text, *indents)
+    assert email_text._wrap(text, *indents) == fill(text, *indents)
 
 
 def fill(text: str, indent: str, hang: str | None = None) -> str:
     later = indent if hang is None else hang
-    return textwrap.fill(text, email.WIDTH, initial_indent=indent, subsequent_indent=later)
+    return textwrap.fill(text, email_text.WIDTH, initial_indent=indent, subsequent_indent=later)
 
 
 # Words as in summaries (hyphenated, with digits, punctuation, non-ASCII, em and en dashes),
@@ -512,7 +512,7 @@ def test_wrap_of_single_spaced_words_matches_textwrap_fill(
     words: list[str], indents: tuple[str, str]
 ) -> None:
     text = " ".join(words)
-    assert email._wrap(text, *indents) == fill(text, *indents)
+    assert email_text._wrap(text, *indents) == fill(text, *indents)
 
 
 @settings(max_examples=examples(400))
@@ -530,7 +530,7 @@ def test_wrap_of_any_spacing_matches_textwrap_fill(
     pieces: list[tuple[str, str]], lead: str, indents: tuple[str, str]
 ) -> None:
     text = lead + "".join(word + space for word, space in pieces)
-    assert email._wrap(text, *indents) == fill(text, *indents)
+    assert email_text._wrap(text, *indents) == fill(text, *indents)
 
 
 def test_wrap_fills_a_hyphenated_paragraph_without_textwrap(
@@ -549,7 +549,7 @@ def test_wrap_fills_a_hyphenated_paragraph_without_textwrap(
         raise AssertionError("textwrap.fill was called")
 
     monkeypatch.setattr(textwrap, "fill", no_textwrap)
-    assert {pair: email._wrap(text, *pair) for pair in indents} == expected
+    assert {pair: email_text._wrap(text, *pair) for pair in indents} == expected
 
 
 @settings(max_examples=examples(1000), deadline=None)
@@ -557,4 +557,4 @@ def test_wrap_fills_a_hyphenated_paragraph_without_textwrap(
 def test_plain_prose_becomes_the_same_text_from_its_one_parse(text: str, indent: str) -> None:
     # text_blocks takes a plain-prose text's paragraphs from its one parse instead of
     # parsing each paragraph again; the result must be the general path's.
-    assert email.text_blocks(text, indent) == email.blocks_as_text(text, indent)
+    assert email_text.text_blocks(text, indent) == email_text.blocks_as_text(text, indent)
