@@ -43,6 +43,7 @@ from typing import Any
 from urllib.parse import quote
 
 from markupsafe import Markup
+from markupsafe import escape as escape_html
 
 from digest import permalinks, wording
 from digest.models import PaperEntry, SiteConfig
@@ -257,7 +258,7 @@ def doi_url(doi: str) -> str:
 
 
 def _link(url: str, text: str) -> Markup:
-    return Markup('<a href="{}">{}</a>').format(url, text)
+    return Markup(f'<a href="{escape_html(url)}">{escape_html(text)}</a>')
 
 
 def _sentence(text: str) -> str:

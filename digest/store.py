@@ -92,6 +92,7 @@ class Store:
         self.added: dict[str, bytes] = {}  # objects made since the last commit
         self.used: set[str] = set()  # keys asked for since the last commit
         self.decoded: dict[str, Any] = {}  # values decoded since the store was opened
+        self.known: set[str] = set()  # the keys of the objects in the file, read at open
         self.remember = False  # keep every object read in memory too (`digest serve`)
         self._read: dict[str, bytes] = {}  # the objects read, when remembering
         self._connection: sqlite3.Connection | None = None
@@ -129,6 +130,9 @@ class Store:
                 row[0]: Output(*row[1:])
                 for row in db.execute("SELECT url, key, digest, size, mtime_ns FROM outputs")
             }
+            # Asking only for objects that are there saves a query (and its file locks)
+            # for every piece a first build makes.
+            self.known = {key for (key,) in db.execute("SELECT key FROM objects")}
         except (sqlite3.Error, ValueError, TypeError) as exc:
             raise StoreProblem(str(exc)) from exc
 
@@ -171,7 +175,7 @@ class Store:
             return self.added[key]
         if key in self._read:
             return self._read[key]
-        if self.path is None:
+        if self.path is None or key not in self.known:
             return None
         try:
             row = (
@@ -194,7 +198,7 @@ class Store:
         found = {key: self.added[key] for key in keys if key in self.added}
         found.update((key, self._read[key]) for key in keys if key in self._read)
         self.used.update(keys)
-        wanted = [key for key in keys if key not in found]
+        wanted = [key for key in keys if key not in found and key in self.known]
         if self.path is None or not wanted:
             return found
         try:
@@ -291,9 +295,11 @@ class Store:
         self.stamps, self.recorded_ns, self.meta = dict(stamps), recorded_ns, new_meta
         if outputs is not None:
             self.outputs = dict(outputs)
+        self.known |= self.added.keys()
         if self.remember:
             self._read.update(self.added)
         if prune:
+            self.known &= self.used
             self.decoded = {k: v for k, v in self.decoded.items() if k in self.used}
             self._read = {k: v for k, v in self._read.items() if k in self.used}
         self.added, self.used = {}, set()

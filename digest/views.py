@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TypedDict
 
 from markupsafe import Markup
@@ -83,12 +84,18 @@ class PaperView:
     published: str | None
     published_iso: str | None
     keywords: str  # the tags, comma-separated
-    citation: Markup | None  # the citation line (digest.citations); None without authors
     issue_date: str
     issue_date_iso: str
     issue_url: str
     # Makes cross-references links for the page being rendered (`Views.resolve`).
     resolve: Callable[[str], str] = field(compare=False, repr=False)
+    entry: PaperEntry | None = field(default=None, compare=False, repr=False)
+
+    @cached_property
+    def citation(self) -> Markup | None:
+        """The citation line (digest.citations), made only where a page shows it (the
+        paper's own page); None without authors."""
+        return citations.citation_html(self.entry) if self.entry is not None else None
 
     @property
     def summary(self) -> Markup:
@@ -376,11 +383,11 @@ def _paper_view(entry: PaperEntry, views: Views, root: str, top_heading: int) ->
         published=wording.format_date(paper.published) if paper.published else None,
         published_iso=paper.published.isoformat() if paper.published else None,
         keywords=", ".join(paper.tags),
-        citation=citations.citation_html(entry),
         issue_date=wording.format_date(entry.issue_date),
         issue_date_iso=entry.issue_date.isoformat(),
         issue_url=root + permalinks.issue_path(entry.issue_date),
         resolve=views.resolve,
+        entry=entry,
     )
 
 

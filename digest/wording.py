@@ -138,14 +138,20 @@ def one_liner(paper: Paper) -> str:
     return paper.tagline or first_sentence(paper.summary)
 
 
+# After a label the one-liner repeats: a colon, comma or semicolon, or a spaced hyphen,
+# en or em dash, then the rest of the line.
+_AFTER_LABEL = re.compile(r"\s*(?:[:,;]|\s[-\u2013\u2014])\s*(?=\S)")
+
+
 def hood_one_liner(paper: Paper) -> str:
     """The one-liner as an "Under the hood" line shows it after the paper's label: without
     the label when it starts with it ("ColoredImageNet: a dataset …" → "A dataset …"), so
     the line never reads "ColoredImageNet: ColoredImageNet: …"."""
     line = one_liner(paper)
-    label = re.escape(paper.hood_label)
-    # The label, then a colon, comma or semicolon, or a spaced hyphen, en or em dash.
-    repeated = re.match(rf"{label}\s*(?:[:,;]|\s[-\u2013\u2014])\s*(?=\S)", line, re.I)
+    label = paper.hood_label
+    if line[: len(label)].lower() != label.lower():
+        return line
+    repeated = _AFTER_LABEL.match(line, len(label))
     if repeated is None:
         return line
     rest = line[repeated.end() :]
