@@ -14,7 +14,7 @@ import pickle
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
-from typing import Annotated, Any, Literal, NamedTuple
+from typing import Annotated, Any, Literal, NamedTuple, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -68,7 +68,7 @@ def _check_code(code: str) -> str:
 CheckCode = Annotated[str, AfterValidator(_check_code)]
 
 
-def _no_repeats(values: list[str]) -> list[str]:
+def _no_repeats(values: list[Listed]) -> list[Listed]:
     seen: set[str] = set()
     for value in values:
         if value in seen:
@@ -77,8 +77,10 @@ def _no_repeats(values: list[str]) -> list[str]:
     return values
 
 
+Listed = TypeVar("Listed", bound=str)
+
 # A list of contributions: each item checked where it is written (`contribution[1]`).
-_KIND_LIST: TypeAdapter[list[str]] = TypeAdapter(
+_KIND_LIST: TypeAdapter[list[Kind]] = TypeAdapter(
     Annotated[list[Kind], Field(min_length=1), AfterValidator(_no_repeats)]
 )
 

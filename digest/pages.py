@@ -201,7 +201,7 @@ def topic_context(topic: Topic, views: Views) -> TopicContext:
     issues = tuple(
         TopicIssueView(
             views.issue_summary(group.issue, root, 3),
-            tuple(views.card(p, root, 4, url) for p in group.papers),
+            tuple(views.card(p, root, 4) for p in group.papers),
         )
         for group in topic.issues
     )

@@ -323,7 +323,7 @@ class Store:
                 "INSERT OR REPLACE INTO objects VALUES (?, ?, ?)",
                 ((key, data, zlib.crc32(data)) for key, data in self.added.items()),
             )
-            if prune:
+            if prune and not self.known <= self.used:  # some stored object went unused
                 db.execute("CREATE TEMP TABLE IF NOT EXISTS used(key TEXT PRIMARY KEY)")
                 db.execute("DELETE FROM used")
                 db.executemany("INSERT OR IGNORE INTO used VALUES (?)", ((k,) for k in self.used))

@@ -195,7 +195,6 @@ class Card:
     entry: PaperEntry
     root: str
     top_heading: int
-    page: str  # the url of the page that lists it
     views: Views
 
     @property
@@ -271,8 +270,8 @@ class Views:
             found = self._papers[key] = _paper_view(entry, self, root, top_heading)
         return found
 
-    def card(self, entry: PaperEntry, root: str, top_heading: int, page: str) -> Card:
-        return Card(entry, root, top_heading, page, self)
+    def card(self, entry: PaperEntry, root: str, top_heading: int) -> Card:
+        return Card(entry, root, top_heading, self)
 
     def card_html(self, card: Card) -> str:
         """The card's HTML, drawn once for each place a paper is shown at."""

@@ -194,6 +194,7 @@ def test_the_labels_of_under_the_hood_lead_to_the_cards(article: Path) -> None:
     links = issue.links_in("under-the-hood")
     targets = [href for href, _ in links if href.startswith("#paper-")]
     assert targets == [
+        "#paper-dm4ct",  # the intro's cross-reference, then each line's label
         "#paper-dpcache",
         "#paper-orthodiffusion",
         "#paper-fast-and-safe",
@@ -209,7 +210,7 @@ def test_an_issue_may_replace_the_intro_of_under_the_hood(
 ) -> None:
     own = page(article, "2026-02-28/index.html").text("under-the-hood")
     assert "What this issue builds, how it trains, and what it measures with" in own
-    assert "one line each. Architectures" in own
+    assert "one line each; the benchmark is last. Architectures" in own
     root = make_site(
         {
             "entries/2026-02-28/_issue.yaml": MINIMAL_ISSUE,
