@@ -213,17 +213,20 @@ def citable_bibtex(entry: PaperEntry) -> str:
     return bibtex(entry) if citable(entry) else ""
 
 
-def bibliography(
-    entries: Iterable[PaperEntry], record: Callable[[PaperEntry], str] = citable_bibtex
-) -> str:
-    """The records of the papers that can be cited (`record` is "" for the others),
-    separated by blank lines, sorted by key so the file is deterministic.
+Records = Callable[[Iterable[PaperEntry]], Iterable[str]]
+"""Some papers → their records ("" for a paper that cannot be cited)."""
 
-    `record` makes one paper's record (a build passes its memo of `bibtex`, whose
-    records it sorts by the key they start with: working the keys out again for every
-    paper of a big site took longer than the rest)."""
-    records = (text for text in map(record, entries) if text)
-    return "\n".join(sorted(records, key=_record_key))
+
+def each_record(entries: Iterable[PaperEntry]) -> Iterable[str]:
+    return map(citable_bibtex, entries)
+
+
+def bibliography(records: Iterable[str]) -> str:
+    """The records of the papers that can be cited, separated by blank lines, sorted by
+    the key each starts with, so the file is deterministic. (A build passes the records
+    it keeps in its store: working the keys out again for every paper of a big site
+    took longer than the rest.)"""
+    return "\n".join(sorted((text for text in records if text), key=_record_key))
 
 
 def _record_key(record: str) -> str:
@@ -231,16 +234,12 @@ def _record_key(record: str) -> str:
     return record[record.index("{") + 1 : record.index(",")]
 
 
-def site_bibliography(
-    library: Library, record: Callable[[PaperEntry], str] = citable_bibtex
-) -> str:
-    return bibliography(library.papers.values(), record)
+def site_bibliography(library: Library, records: Records = each_record) -> str:
+    return bibliography(records(library.papers.values()))
 
 
-def issue_bibliography(
-    issue: IssueView, record: Callable[[PaperEntry], str] = citable_bibtex
-) -> str:
-    return bibliography(issue.papers, record)
+def issue_bibliography(issue: IssueView, records: Records = each_record) -> str:
+    return bibliography(records(issue.papers))
 
 
 # ---------------------------------------------------------------- the citation line

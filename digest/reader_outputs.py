@@ -103,11 +103,11 @@ def bibtex_jobs(views: Views) -> Iterator[Job]:
     """bibliography.bib (every paper) and <YYYY-MM-DD>/digest-<YYYY-MM-DD>.bib per issue
     with papers. Every page's footer links bibliography.bib, so it is written even empty."""
     library = views.library
-    make = partial(citations.site_bibliography, library, views.bibtex)
+    make = partial(citations.site_bibliography, library, views.bibtex_records)
     yield Job(permalinks.BIBLIOGRAPHY, None, library.digest, make)
     for issue in library.issues:
         if issue.papers:
-            make = partial(citations.issue_bibliography, issue, views.bibtex)
+            make = partial(citations.issue_bibliography, issue, views.bibtex_records)
             yield Job(permalinks.issue_bib_path(issue.date), None, issue.digest, make)
 
 

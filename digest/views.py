@@ -12,7 +12,7 @@ Jinja.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TypedDict
@@ -296,8 +296,24 @@ class Views:
         return found
 
     def bibtex(self, entry: PaperEntry) -> str:
-        key = combine("bibtex", entry_digest(entry))
-        return self._piece(key, lambda: citations.citable_bibtex(entry))
+        return self.bibtex_records([entry])[0]
+
+    def bibtex_records(self, entries: Iterable[PaperEntry]) -> list[str]:
+        """Each paper's BibTeX record ("" when it cannot be cited), read from the store
+        in one go: a bibliography of 10,000 papers asks for them all."""
+        papers = list(entries)
+        keys = [combine("bibtex", entry_digest(entry)) for entry in papers]
+        stored = self.store.get_many(keys) if self.store is not None else {}
+        records = []
+        for key, entry in zip(keys, papers, strict=True):
+            if key in stored:
+                records.append(stored[key].decode("utf-8"))
+                continue
+            text = citations.citable_bibtex(entry)
+            if self.store is not None:
+                self.store.put(key, text.encode("utf-8"))
+            records.append(text)
+        return records
 
     def article(self, entry: PaperEntry) -> str:
         """The paper's schema.org data (citations.article_text), on its page and its issue's."""
