@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from digest.load import ISSUE_FILE, RawEntry, load_file
+from digest.markdown import math_problems
 from digest.metadata import Metadata, Source, clean_text
 from digest.models import SiteConfig
 from digest.validate import validate_entry
@@ -67,8 +68,22 @@ def _block(text: str, indent: str = "  ") -> str:
 
 def abstract_as_summary(abstract: str) -> str:
     """An abstract as a summary's Markdown: each `[` that follows a `[` escaped, so no
-    `[[` starts a cross-reference (a backslash before the first would only escape it)."""
-    return re.sub(r"(?<=\[)\[", r"\\[", abstract)
+    `[[` starts a cross-reference (a backslash before the first would only escape it),
+    and the dollars of each formula that cannot be made MathML escaped, so it shows as
+    written instead of failing the entry (E111): the editor rewrites the summary anyway."""
+    text = re.sub(r"(?<=\[)\[", r"\\[", abstract)
+    for _ in range(MAX_MATH_PASSES):
+        problems = math_problems(text)
+        if not problems:
+            break
+        for problem in reversed(problems):
+            at, source = problem.offset, problem.source
+            if text.startswith(source, at):
+                text = text[:at] + source.replace("$", "\\$") + text[at + len(source) :]
+    return text
+
+
+MAX_MATH_PASSES = 3  # escaping a formula can change how the next dollars pair up
 
 
 def _unwrapped(text: str) -> str:

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from digest.cli import app
 from digest.cli_options import Network
 from digest.importer import RateLimiter
-from digest.markdown import cross_references
+from digest.markdown import cross_references, math_problems, render_markdown
 from digest.metadata import Metadata, Source, clean_text
 from digest.models import SiteConfig
 from digest.new_entries import derive_id
@@ -532,3 +532,13 @@ def test_a_draft_that_does_not_read_back_as_written_is_refused() -> None:
 def test_quoted_round_trips_any_text(text: str) -> None:
     data, _, _ = parse_yaml(f"key: {quoted(text)}\n")
     assert data == {"key": text}
+
+
+def test_tex_the_converter_cannot_handle_is_imported_as_text() -> None:
+    """An abstract's formula that cannot be made MathML would fail the new entry (E111):
+    its dollars are escaped so it reads as written; the other formulas stay math."""
+    summary = abstract_as_summary(r"We solve $\arg\min_x f(x)$ at rate $O(1/T)$ for $5.")
+    assert math_problems(summary) == ()
+    assert r"\$\arg\min_x f(x)\$" in summary
+    assert "$O(1/T)$" in summary and "for $5." in summary
+    assert "<math" in render_markdown(summary).html
