@@ -229,11 +229,13 @@ def _one_liners(config: SiteConfig, papers: Iterable[PaperEntry]) -> str:
 
 
 def _issue_content(config: SiteConfig, issue: IssueView, to_html: MarkdownToHtml) -> str:
-    """The intro, each theme's papers as linked one-liners, then the outlook."""
+    """The intro, each theme's papers as linked one-liners, then the outlook. As on the
+    issue's page, each paper is listed once, under the first of its themes."""
     parts = [to_html(issue.issue.intro, 2)]
     for section in issue.sections:
-        parts.append(f"<h2>{escape(section.theme.title)}</h2>")
-        parts.append(_one_liners(config, section.papers))
+        if section.cards:
+            parts.append(f"<h2>{escape(section.theme.title)}</h2>")
+            parts.append(_one_liners(config, section.cards))
     if issue.issue.outlook:
         parts.append(f"<h2>{escape(wording.OUTLOOK)}</h2>")
         parts.append(to_html(issue.issue.outlook, 3))
