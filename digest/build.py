@@ -30,8 +30,6 @@ from digest.template_set import load_templates
 from digest.write import discard, new_stage, recover, stage_page, write_site
 from digest.xrefs import reference_digest
 
-SKIP = frozenset({"__pycache__", ".git"})  # never templates
-
 
 @dataclass
 class BuildResult:

@@ -33,7 +33,7 @@ from digest import permalinks, wording, xrefs
 from digest.markdown import render_markdown
 from digest.models import PaperEntry, SiteConfig
 from digest.organise import IssueView, Library
-from digest.views import HoodLine, Link, card_anchor, hood_line, paper_links
+from digest.views import HoodLine, Link, hood_line, paper_links
 
 CONTENTS_TITLE = "In this issue"
 
@@ -141,7 +141,7 @@ def _paper(library: Library, entry: PaperEntry, issue_path: str) -> EmailPaper:
     paper = entry.paper
     summary = xrefs.absolute_markdown(paper.summary, library)
     return EmailPaper(
-        anchor=card_anchor(entry.id),
+        anchor=permalinks.card_anchor(entry.id),
         title=paper.title,
         url=permalinks.absolute(config, permalinks.paper_path(entry.id)),
         authors=wording.authors_short(paper.authors, paper.et_al),
@@ -183,7 +183,7 @@ def email_context(library: Library, issue: IssueView) -> EmailContext:
             prose_text=linked(section.prose) if section.prose else None,
             papers=tuple(_paper(library, entry, path) for entry in section.cards),
             also=tuple(
-                EmailAlso(entry.paper.title, card_anchor(entry.id), homes[entry.id])
+                EmailAlso(entry.paper.title, permalinks.card_anchor(entry.id), homes[entry.id])
                 for entry in section.also
             ),
         )

@@ -19,6 +19,7 @@ from digest import citations, permalinks, wording
 from digest.hashing import combine
 from digest.models import PaperEntry
 from digest.organise import IssueView, Library, ThemeSection, Topic, entry_digest
+from digest.permalinks import card_anchor
 from digest.render import Job
 from digest.views import (
     AlsoView,
@@ -32,7 +33,6 @@ from digest.views import (
     TopicIssueView,
     TopicSummary,
     Views,
-    card_anchor,
     hood_line,
 )
 

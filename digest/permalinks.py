@@ -129,3 +129,8 @@ def missing_base_url(root: Path) -> Diagnostic:
         "base_url is not set: feeds, sitemap, canonical links and the email edition are skipped",
         hint=hint,
     )
+
+
+def card_anchor(paper_id: str) -> str:
+    """The id of a paper's card: "paper-<id>", the same on every page that shows one."""
+    return f"paper-{paper_id}"

@@ -170,27 +170,7 @@ class Store:
 
     def get(self, key: str) -> bytes | None:
         """The object called `key`, or None (also when its checksum is wrong)."""
-        self.used.add(key)
-        if key in self.added:
-            return self.added[key]
-        if key in self._read:
-            return self._read[key]
-        if self.path is None or key not in self.known:
-            return None
-        try:
-            row = (
-                self._connect()
-                .execute("SELECT data, crc FROM objects WHERE key = ?", (key,))
-                .fetchone()
-            )
-        except sqlite3.Error:
-            return None
-        if row is None or zlib.crc32(row[0]) != row[1]:
-            return None
-        data: bytes = row[0]
-        if self.remember:
-            self._read[key] = data
-        return data
+        return self.get_many([key]).get(key)
 
     def get_many(self, keys: list[str]) -> dict[str, bytes]:
         """The objects of `keys` that there are (with good checksums), read in a few
@@ -233,18 +213,7 @@ class Store:
 
     def value(self, key: str) -> Any:
         """The object `key` unpickled (None when there is none or it does not unpickle)."""
-        if key in self.decoded:
-            self.used.add(key)
-            return self.decoded[key]
-        data = self.get(key)
-        if data is None:
-            return None
-        try:
-            found = pickle.loads(data)
-        except Exception:  # noqa: BLE001 - a value that does not read back is no value
-            return None
-        self.decoded[key] = found
-        return found
+        return self.values([key]).get(key)
 
     def keep(self, key: str, value: Any) -> None:
         """Store `value` (any picklable value) as the object `key`."""

@@ -344,11 +344,6 @@ class Views:
 # ------------------------------------------------------------------ shared views
 
 
-def card_anchor(paper_id: str) -> str:
-    """The id of a paper's card: "paper-<id>", the same on every page that shows one."""
-    return f"paper-{paper_id}"
-
-
 def hood_line(entry: PaperEntry, url: str, attributed: bool) -> HoodLine:
     """The paper's line in an "Under the hood" group; `url` leads to its card."""
     paper = entry.paper
@@ -375,7 +370,7 @@ def _paper_view(entry: PaperEntry, views: Views, root: str, top_heading: int) ->
     full = wording.authors_full(paper.authors, paper.et_al)
     return PaperView(
         id=entry.id,
-        anchor=card_anchor(entry.id),
+        anchor=permalinks.card_anchor(entry.id),
         title=paper.title,
         name=paper.short or paper.title,
         url=root + permalinks.paper_path(entry.id),

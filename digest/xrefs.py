@@ -86,10 +86,7 @@ def shown_name(paper: Paper) -> str:
 
 def _target(paper_id: str, place: Place) -> str:
     if paper_id in place.cards:
-        # Imported here: digest.views imports this module to resolve what pages show.
-        from digest.views import card_anchor
-
-        return f"#{card_anchor(paper_id)}"
+        return f"#{permalinks.card_anchor(paper_id)}"
     return place.root + permalinks.paper_path(paper_id)
 
 
