@@ -37,7 +37,7 @@ feeds, the search index and the e-mail edition all go through it.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -317,6 +317,13 @@ def analyse(text: str) -> Analysed:
             _MEMO.clear()
         found = _MEMO[text] = _analyse(text)
     return found
+
+
+def analyse_all(texts: Iterable[str]) -> None:
+    """`analyse` each of `texts` now: processes forked afterwards share the results
+    instead of each parsing, and keeping, most of them again."""
+    for text in texts:
+        analyse(text)
 
 
 def html_at(text: str, top_heading: int = 1) -> str:

@@ -8,6 +8,13 @@ they reach (the library, the parsed templates): only results travel back, pickle
 
 A worker that raises, or dies, makes `map_forked` raise: the caller reports it. Nothing
 is retried in this process behind the user's back.
+
+A forked worker starts out sharing its parent's memory, but Python writes to every
+object it touches (reference counts), so the kernel copies those pages one by one: a
+worker rendering the site comes to hold most of a copy of its parent. Workers are
+forked only as far as such copies fit in `MEMORY_BUDGET_MB` (`DIGEST_MEMORY_MB`): a
+site of a few thousand papers renders on every core, one of 100,000 papers, whose
+build holds over a gigabyte, in one process.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -22,6 +30,8 @@ from typing import Any, TypeVar
 
 WORKERS_VARIABLE = "DIGEST_WORKERS"  # "1": never fork; another number caps the workers
 MAX_WORKERS = 4
+MEMORY_VARIABLE = "DIGEST_MEMORY_MB"  # the budget below, in megabytes
+MEMORY_BUDGET_MB = 2048
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -34,7 +44,7 @@ def worker_count(items: int, minimum: int) -> int:
     """How many processes to share `items` pieces of work over: 1 below `minimum` items,
     without fork, on one core, while other threads run (forking a threaded process can
     deadlock the child), or when `DIGEST_WORKERS` says "1"; else one per core, at most
-    `MAX_WORKERS`."""
+    `MAX_WORKERS`, and only as many copies of this process as the memory budget holds."""
     cores = os.cpu_count() or 1
     setting = os.environ.get(WORKERS_VARIABLE, "").strip()
     if setting.isdigit() and int(setting) >= 1:
@@ -43,7 +53,27 @@ def worker_count(items: int, minimum: int) -> int:
         return 1
     if threading.active_count() > 1:
         return 1
-    return min(cores, MAX_WORKERS)
+    fitting = int(_budget_mb() // max(1.0, resident_mb()))
+    return max(1, min(cores, MAX_WORKERS, fitting))
+
+
+def _budget_mb() -> float:
+    setting = os.environ.get(MEMORY_VARIABLE, "").strip()
+    return float(setting) if setting.isdigit() and int(setting) > 0 else MEMORY_BUDGET_MB
+
+
+def resident_mb() -> float:
+    """The memory this process holds, in megabytes (its peak where the current size
+    cannot be read)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        pass
+    import resource  # POSIX only, as fork is
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
 
 
 def _adopt(work: Callable[[Sequence[Any]], Any], shares: list[Sequence[Any]]) -> None:

@@ -14,7 +14,7 @@ reported once per line however many pages it breaks; a worker that fails is repo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +22,8 @@ from typing import Any
 import jinja2
 
 from digest.diagnostics import Diagnostic, error
+from digest.markdown import analyse_all
+from digest.models import markdown_texts
 from digest.organise import Library
 from digest.pool import map_forked, worker_count
 from digest.store import Stamp, Store
@@ -113,6 +115,14 @@ class Renderer:
         self.failures.setdefault((*where, message), []).append(url)
         return None
 
+    def before_workers(self) -> None:
+        """Make now, in this process, what every worker would otherwise make and keep
+        for itself: each Markdown text of the library parsed once (the papers unpacked
+        with it), and the store's new objects written out rather than inherited."""
+        if self.store is not None:
+            self.store.flush()
+        analyse_all(_library_markdown(self.library))
+
     def run(self, job: Job) -> RenderedPage | None:
         made = job.make()
         if job.template is None:
@@ -120,6 +130,13 @@ class Renderer:
             return RenderedPage(job.url, made)
         assert isinstance(made, Mapping)
         return self.page(job.url, job.template, made)
+
+
+def _library_markdown(library: Library) -> Iterator[str]:
+    for view in library.issues:
+        yield from markdown_texts(view.issue)
+        for entry in view.papers:
+            yield entry.paper.summary
 
 
 def failure_report(failures: Failures) -> list[Diagnostic]:
@@ -139,6 +156,7 @@ class Share:
 
     pages: list[RenderedPage]
     failures: Failures
+    written: set[str]
     added: dict[str, bytes]
     used: set[str]
 
@@ -171,6 +189,8 @@ def run_jobs(
             todo.append((job, key))
     problems: list[Diagnostic] = []
     workers = worker_count(len(todo), MIN_PARALLEL)
+    if workers > 1:
+        renderer.before_workers()
     try:
         shares = map_forked(lambda share: _render_share(renderer, share, each), todo, workers)
     except (BrokenProcessPool, Exception) as exc:
@@ -183,8 +203,7 @@ def run_jobs(
         for where, urls in share.failures.items():
             failures.setdefault(where, []).extend(urls)
         if renderer.store is not None and share is not shares[0]:
-            renderer.store.added.update(share.added)
-            renderer.store.used |= share.used
+            renderer.store.adopt(share.written, share.added, share.used)
     by_url: dict[str, RenderedPage] = {}
     for page in pages:
         if page.url in by_url:
@@ -208,8 +227,10 @@ def _render_share(
         page = RenderedPage(page.url, page.content, key=key)
         pages.append(each(page) if each is not None else _encoded(page))
     store = renderer.store
-    added, used = (store.added, store.used) if store is not None else ({}, set())
-    return Share(pages, renderer.failures, added, used)
+    if store is None:
+        return Share(pages, renderer.failures, set(), {}, set())
+    store.flush()
+    return Share(pages, renderer.failures, store.written, store.added, store.used)
 
 
 def _encoded(page: RenderedPage) -> RenderedPage:

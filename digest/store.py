@@ -13,10 +13,14 @@ Three kinds of record:
   it, its content digest, size and mtime. A page whose key is unchanged and whose file
   is still that size and mtime is not rendered again.
 
-Writes are batched and committed at the end of a build in one transaction (a build
-killed while committing leaves the store as it was); objects no key of that build used
-are pruned then. There is no write-ahead log: nothing of the store is memory-mapped, so
-a damaged file can only fail to read, never crash the process. A store that is
+Objects are written as they are made, a few megabytes at a time, each process through
+its own connection: an object is named by what made it, so one written by a build that
+fails later is never wrong, only unused, and a build of 100,000 papers does not hold
+every piece it made in memory. The stamps, outputs and settings that say what the site
+is are committed at the end of a build in one transaction (a build killed while
+committing leaves them as they were); objects no key of that build used are pruned
+then. There is no write-ahead log: nothing of the store is memory-mapped, so a damaged
+file can only fail to read, never crash the process. A store that is
 damaged, from another version of digest, or locked by another build means a build
 from scratch with a one-line notice, never a wrong site: a damaged or foreign file is
 replaced, a locked one left alone (this build keeps its records in memory). The folder
@@ -44,6 +48,7 @@ CACHE_DIR = ".digest-cache"
 STORE_FILE = "store.sqlite"
 FORMAT = "1"
 QUERY_KEYS = 500  # keys asked for in one query (SQLite allows a few hundred at least)
+FLUSH_BYTES = 8 << 20  # objects made are written out once they add up to this much
 RACY_NS = 2_000_000_000  # an mtime this close to its record is hashed again next time
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -89,11 +94,13 @@ class Store:
         self.outputs: dict[str, Output] = {}
         self.recorded_ns = 0  # when `stamps` were taken
         self.meta: dict[str, str] = {}
-        self.added: dict[str, bytes] = {}  # objects made since the last commit
+        self.added: dict[str, bytes] = {}  # objects made and not written out yet
+        self._added_bytes = 0
+        self.written: set[str] = set()  # objects this process wrote out since the last commit
         self.used: set[str] = set()  # keys asked for since the last commit
-        self.decoded: dict[str, Any] = {}  # values decoded since the store was opened
+        self.decoded: dict[str, Any] = {}  # values decoded, kept when remembering
         self.known: set[str] = set()  # the keys of the objects in the file, read at open
-        self.remember = False  # keep every object read in memory too (`digest serve`)
+        self.remember = False  # keep the objects read and values decoded (`digest serve`)
         self._read: dict[str, bytes] = {}  # the objects read, when remembering
         self._connection: sqlite3.Connection | None = None
         self._owner = os.getpid()
@@ -178,7 +185,7 @@ class Store:
         found = {key: self.added[key] for key in keys if key in self.added}
         found.update((key, self._read[key]) for key in keys if key in self._read)
         self.used.update(keys)
-        wanted = [key for key in keys if key not in found and key in self.known]
+        wanted = [k for k in keys if k not in found and (k in self.known or k in self.written)]
         if self.path is None or not wanted:
             return found
         try:
@@ -202,14 +209,48 @@ class Store:
         self.used.update(found)
         for key, data in self.get_many([key for key in keys if key not in found]).items():
             try:
-                found[key] = self.decoded[key] = pickle.loads(data)
+                found[key] = pickle.loads(data)
             except Exception:  # noqa: BLE001 - a value that does not read back is no value
                 continue
+            if self.remember:
+                self.decoded[key] = found[key]
         return found
 
     def put(self, key: str, data: bytes) -> None:
         self.used.add(key)
         self.added[key] = data
+        self._added_bytes += len(data)
+        if self._added_bytes >= FLUSH_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write out the objects made so far. When the file is busy (another process is
+        writing) they wait for the next flush or the commit."""
+        if self.path is None or not self.added:
+            return
+        try:
+            db = self._connect()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                _insert_objects(db, self.added)
+                db.execute("COMMIT")
+            except BaseException:
+                with suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error:
+            return
+        self.written |= self.added.keys()
+        if self.remember:
+            self._read.update(self.added)
+        self.added, self._added_bytes = {}, 0
+
+    def adopt(self, written: set[str], added: dict[str, bytes], used: set[str]) -> None:
+        """Take in what a worker process wrote out, made and did not write, and used."""
+        self.written |= written
+        self.added.update(added)
+        self._added_bytes += sum(map(len, added.values()))
+        self.used |= used
 
     def value(self, key: str) -> Any:
         """The object `key` unpickled (None when there is none or it does not unpickle)."""
@@ -217,7 +258,8 @@ class Store:
 
     def keep(self, key: str, value: Any) -> None:
         """Store `value` (any picklable value) as the object `key`."""
-        self.decoded[key] = value
+        if self.remember:
+            self.decoded[key] = value
         self.put(key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
     # -- outputs
@@ -264,14 +306,14 @@ class Store:
         self.stamps, self.recorded_ns, self.meta = dict(stamps), recorded_ns, new_meta
         if outputs is not None:
             self.outputs = dict(outputs)
-        self.known |= self.added.keys()
+        self.known |= self.added.keys() | self.written
         if self.remember:
             self._read.update(self.added)
         if prune:
             self.known &= self.used
             self.decoded = {k: v for k, v in self.decoded.items() if k in self.used}
             self._read = {k: v for k, v in self._read.items() if k in self.used}
-        self.added, self.used = {}, set()
+        self.added, self._added_bytes, self.written, self.used = {}, 0, set(), set()
 
     def _write(
         self,
@@ -288,11 +330,8 @@ class Store:
             _replace_rows(db, "stamps", "name", self.stamps, stamps, _stamp_row)
             if outputs is not None:
                 _replace_rows(db, "outputs", "url", self.outputs, outputs, _output_row)
-            db.executemany(
-                "INSERT OR REPLACE INTO objects VALUES (?, ?, ?)",
-                ((key, data, zlib.crc32(data)) for key, data in self.added.items()),
-            )
-            if prune and not self.known <= self.used:  # some stored object went unused
+            _insert_objects(db, self.added)
+            if prune and not (self.known | self.written) <= self.used:  # some went unused
                 db.execute("CREATE TEMP TABLE IF NOT EXISTS used(key TEXT PRIMARY KEY)")
                 db.execute("DELETE FROM used")
                 db.executemany("INSERT OR IGNORE INTO used VALUES (?)", ((k,) for k in self.used))
@@ -302,6 +341,13 @@ class Store:
             with suppress(sqlite3.Error):
                 db.execute("ROLLBACK")
             raise
+
+
+def _insert_objects(db: sqlite3.Connection, objects: Mapping[str, bytes]) -> None:
+    db.executemany(
+        "INSERT OR REPLACE INTO objects VALUES (?, ?, ?)",
+        ((key, data, zlib.crc32(data)) for key, data in objects.items()),
+    )
 
 
 def _stamp_row(name: str, stamp: Stamp) -> tuple[Any, ...]:

@@ -30,6 +30,22 @@ def test_worker_count_is_one_when_forking_does_not_pay_or_is_not_wanted(
     assert pool.worker_count(1000, minimum=100) == expected
 
 
+def test_workers_are_forked_only_as_far_as_copies_of_the_process_fit_in_memory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if threading.active_count() > 1:
+        pytest.skip("forking is off while other threads run")
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    monkeypatch.delenv(pool.WORKERS_VARIABLE, raising=False)
+    monkeypatch.setattr(pool, "resident_mb", lambda: 300.0)  # a site of some thousands
+    assert pool.worker_count(1000, minimum=100) == pool.MAX_WORKERS
+    monkeypatch.setattr(pool, "resident_mb", lambda: 1300.0)  # of 100,000 papers
+    assert pool.worker_count(1000, minimum=100) == 1
+    monkeypatch.setenv(pool.MEMORY_VARIABLE, "4000")  # a larger budget
+    assert pool.worker_count(1000, minimum=100) == 3
+    assert 1 < pool.resident_mb() < 100_000  # this process's own, read for real
+
+
 def squares(share: Sequence[int]) -> list[tuple[int, int]]:
     return [(n, n * n) for n in share]
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from digest import build, store
+from digest.pool import map_forked
 from tests.conftest import MINIMAL_ISSUE, SiteFactory, paper_yaml
 
 FILES = {
@@ -77,6 +79,43 @@ def test_a_commit_with_prune_keeps_only_what_was_used(tmp_path: Path) -> None:
     second.commit({}, 0, prune=True)
     third = store.Store(path)
     assert (third.get("old"), third.get("kept"), third.get("new")) == (None, b"2", b"3")
+
+
+def test_objects_are_written_out_as_they_add_up_and_the_record_only_at_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store, "FLUSH_BYTES", 10)
+    path = tmp_path / "s.sqlite"
+    store.Store(path).commit({}, 0)  # a store an earlier build left
+    building = store.Store(path)
+    building.put("small", b"1234")
+    assert store.Store(path).get("small") is None  # under the threshold: still in memory
+    building.put("large", b"0123456789")
+    assert building.added == {}  # written out, not held
+    other = store.Store(path)  # another process's view, before the build commits
+    assert other.get("small") == b"1234" and other.get("large") == b"0123456789"
+    assert "site" not in other.meta  # what the site is: not recorded yet
+    assert building.get("large") == b"0123456789"  # the build itself reads it back
+    building.commit({"a": store.Stamp(1, 2, "d", 3)}, 0, {}, {"site": "k"}, prune=True)
+    after = store.Store(path)
+    assert after.meta["site"] == "k" and after.get("small") == b"1234"
+
+
+def test_what_a_worker_writes_out_is_known_to_the_build_that_forked_it(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    building = store.Store(path)
+
+    def work(keys: Sequence[str]) -> tuple[set[str], dict[str, bytes], set[str]]:
+        for key in keys:
+            building.put(key, key.encode() * 10)
+        building.flush()
+        return building.written, building.added, building.used
+
+    for written, added, used in map_forked(work, ["a", "b", "c", "d"], 2)[1:]:
+        building.adopt(written, added, used)
+    assert building.get_many(["a", "b", "c", "d"]) == {k: k.encode() * 10 for k in "abcd"}
+    building.commit({}, 0, prune=True)  # what the worker made and used is kept
+    assert store.Store(path).get_many(["b", "d"]) == {"b": b"b" * 10, "d": b"d" * 10}
 
 
 @pytest.mark.parametrize(
