@@ -55,6 +55,7 @@ HEADINGS = {
 }
 # The size issue #6's targets are set at.
 TARGET_PAPERS = 10_000
+SCALE_PAPERS = 100_000  # the design's largest site: memory and page-size targets
 
 
 @dataclass
@@ -72,6 +73,7 @@ class Result:
     skipped: str | None = None  # why the tool did not run
     failed: str | None = None  # what went wrong, when a run exited non-zero
     serve_seconds: list[float] = field(default_factory=list)  # digest serve: save → page
+    largest_page: tuple[int, str] | None = None  # bytes and path of its largest HTML file
 
     def median(self, scenario: str) -> float | None:
         timed = [s.seconds for s in self.samples.get(scenario, []) if s.timed]
@@ -119,6 +121,19 @@ def _tree_memory(pid: int, page: int) -> int:
         except (OSError, ValueError, IndexError):
             continue
     return total
+
+
+def largest_page(folder: Path) -> tuple[int, str] | None:
+    """The largest HTML file under `folder`: its size in bytes and its path there."""
+    found: tuple[int, str] | None = None
+    for where, _, names in os.walk(folder):
+        for name in names:
+            if name.endswith(".html"):
+                path = Path(where, name)
+                size = path.stat().st_size
+                if found is None or size > found[0]:
+                    found = (size, path.relative_to(folder).as_posix())
+    return found
 
 
 def settle() -> None:
@@ -370,13 +385,13 @@ def table(results: list[Result]) -> str:
     """The Markdown results table: medians, the ratio to digest's cold build, peak memory."""
     lines = [
         "| papers | tool | cold build (s) | no-change rebuild (s) | one-entry rebuild (s) "
-        "| check (s) | peak memory (MB) | digest cold ÷ tool cold |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|",
+        "| check (s) | peak memory (MB) | largest page (KB) | digest cold ÷ tool cold |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for result in results:
         if result.skipped or result.failed:
             why = result.skipped or "failed: " + (result.failed or "").splitlines()[0]
-            lines.append(f"| {result.papers:,} | {result.tool} | {why} | | | | | |")
+            lines.append(f"| {result.papers:,} | {result.tool} | {why} | | | | | | |")
             continue
         digest = next(
             (
@@ -390,12 +405,11 @@ def table(results: list[Result]) -> str:
         own, theirs = (digest.median("cold") if digest else None), result.median("cold")
         if own is not None and theirs:
             ratio = f"{own / theirs:.2f}"
-        peak = result.peak_mb()
+        peak, page = result.peak_mb(), result.largest_page
         cells = [_seconds(result.median(s)) for s in SCENARIOS]
-        lines.append(
-            f"| {result.papers:,} | {result.tool} | {' | '.join(cells)} | "
-            f"{'-' if peak is None else f'{peak:.0f}'} | {ratio} |"
-        )
+        cells.append("-" if peak is None else f"{peak:.0f}")
+        cells.append("-" if page is None else f"{page[0] / 1e3:.0f}")
+        lines.append(f"| {result.papers:,} | {result.tool} | {' | '.join(cells)} | {ratio} |")
     return "\n".join(lines)
 
 
@@ -451,6 +465,32 @@ def targets(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
+def scale_targets(results: list[Result]) -> str:
+    """The targets at the design's largest site: peak memory and the largest page."""
+    digest = next(
+        (r for r in results if r.tool == "digest" and r.papers == SCALE_PAPERS and not r.failed),
+        None,
+    )
+    if digest is None:
+        return f"(The memory and page-size targets are set at {SCALE_PAPERS:,} papers.)"
+    peak, page = digest.peak_mb(), digest.largest_page
+    rows = [
+        ("peak memory < 2 GB", "-" if peak is None else f"{peak:.0f} MB", peak, 2000.0),
+        (
+            "largest HTML page ≤ 300 KB",
+            "-" if page is None else f"{page[0] / 1e3:.0f} KB ({page[1]})",
+            None if page is None else page[0] / 1e3,
+            300.0,
+        ),
+    ]
+    lines = [f"Targets at {SCALE_PAPERS:,} papers:", "", "| target | measured | met |"]
+    lines.append("|---|---:|---|")
+    for label, shown, value, limit in rows:
+        met = "-" if value is None else "yes" if value <= limit else "no"
+        lines.append(f"| {label} | {shown} | {met} |")
+    return "\n".join(lines)
+
+
 def machine() -> str:
     return (
         f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, "
@@ -482,6 +522,7 @@ def run(
                 results.append(Result(name, papers, skipped=why))
             timed = time_tools(measured, papers, runs, log, trash)
             for result, tool in zip(timed, measured, strict=True):
+                result.largest_page = largest_page(tool.clean[0])  # its output folder
                 if tool.name == "digest" and not result.failed:
                     log(f"  digest {papers:>6} serve: saving an entry, {runs} run(s)")
                     try:
@@ -551,9 +592,9 @@ def main(argv: list[str] | None = None) -> int:
         results = run(args.sizes, args.runs, wanted, workdir, args.seed, log)
     print(f"Machine: {machine()}; median of {args.runs} timed run(s), memory from one more.\n")
     print(table(results))
-    summary = targets(results)
-    if summary:
-        print(f"\n{summary}")
+    for summary in (targets(results), scale_targets(results)):
+        if summary:
+            print(f"\n{summary}")
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in results], indent=2), encoding="utf-8")
     return 1 if any(r.failed for r in results) else 0

@@ -262,6 +262,12 @@ class SiteConfig(BaseModel):
         default_factory=dict,
         description="Per-check levels: a warning code (e.g. W101) → error, warning or ignore.",
     )
+    # The listings beyond the topics (docs/site.md): a page per tag and per author, each
+    # linked from the cards and paper pages that name it, and how many papers a page of
+    # a topic, tag or author listing shows.
+    tag_pages: bool = Field(True, description="A page per tag, and tags linked to them.")
+    author_pages: bool = Field(True, description="A page per author, and names linked to them.")
+    page_size: int = Field(50, ge=1, description="Papers per page of a topic, tag or author.")
 
     @field_validator("themes")
     @classmethod
@@ -314,6 +320,8 @@ class PackedPaper(NamedTuple):
     themes: tuple[str, ...]
     contributions: tuple[str, ...]
     hood_label: str
+    authors: tuple[str, ...]
+    tags: tuple[str, ...]
 
     def __reduce__(self) -> tuple[Any, ...]:
         return tuple_reduce(self)
@@ -321,7 +329,8 @@ class PackedPaper(NamedTuple):
     @classmethod
     def of(cls, paper: Paper) -> PackedPaper:
         data = pickle.dumps(paper, protocol=pickle.HIGHEST_PROTOCOL)
-        return cls(data, paper.title, tuple(paper.themes), paper.contributions, paper.hood_label)
+        outline = (paper.title, tuple(paper.themes), paper.contributions, paper.hood_label)
+        return cls(data, *outline, tuple(paper.authors), tuple(paper.tags))
 
     def unpack(self) -> Paper:
         paper = pickle.loads(self.data)
@@ -335,9 +344,9 @@ class PaperEntry:
     """A valid paper and where it came from: its id is the file name, its issue the folder.
 
     `stored` is the paper, or the entry cache's `PackedPaper` of it; `paper` is the
-    model either way, and `outline` gives its title, themes, contributions and "Under the
-    hood" label without unpacking it. Two entries are equal when they hold the same
-    paper, packed or not.
+    model either way, and `outline` gives its title, themes, contributions, "Under the
+    hood" label, authors and tags without unpacking it. Two entries are equal when they
+    hold the same paper, packed or not.
     """
 
     id: str

@@ -5,8 +5,11 @@ Ordering, documented in docs/site.md and relied on by every page:
 - inside an issue's theme section, papers by title (case-insensitive), then id;
 - inside an "Under the hood" group, papers by the label it shows (`Paper.hood_label`,
   case-insensitive), then id;
-- on a topic page, newest issue first, then the same title order inside each issue.
-Drafts are left out unless `include_drafts` is set; their papers with them.
+- on a topic page, newest issue first, then the same title order inside each issue;
+- a tag's or an author's papers in that order too; the tags and the authors themselves
+  A to Z (digest.names tells which spellings are one name, and gives its slug).
+Drafts are left out unless `include_drafts` is set; their papers with them. Tags and
+authors are gathered only when their pages are built (`tag_pages`, `author_pages`).
 
 On an issue's page each paper has one full card, in the section of the first theme its
 entry lists; the sections of its other themes mention it ("also in this issue"). A
@@ -15,19 +18,28 @@ of each.
 
 Beside the structure, `organise` computes its digests, each from the digests of what it
 holds (a Merkle tree): a paper's is its entry's (digest.entry_results: file bytes, path
-and configuration); an issue's covers its entry and its papers; a topic's, the issues
-and papers it lists; the library's, what the overview pages and the sitemap show. Each
-page's key is made from these where its context is made (digest.pages, digest.reader_outputs).
+and configuration); an issue's covers its entry and its papers; the library's, what
+the overview pages and the sitemap show. A listing page (a topic's, a tag's, an
+author's) is keyed by the digests of the papers and issues on it. A
+tag's or an author's slug is its own name's (digest.names) unless another name shares
+it: `NameIndex.displaced` is the digest of those few, part of the key of every page that
+links names. Each page's key is made from these where its context is made
+(digest.pages, digest.listing_pages, digest.reader_outputs).
 """
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
+from operator import attrgetter, itemgetter
+from typing import NamedTuple
 
 from digest.hashing import combine
 from digest.models import Issue, IssueEntry, PaperEntry, SiteConfig, Theme
+from digest.names import assign_slugs, name_key, plain_slug
 from digest.wording import HOOD_GROUPS
 
 # Each contribution's place in HOOD_GROUPS, the "Under the hood" groups in their order.
@@ -82,11 +94,32 @@ class TopicIssue:
 class Topic:
     theme: Theme
     issues: tuple[TopicIssue, ...]  # newest first
-    digest: str  # the theme, and per issue it lists that issue's summary and papers
 
     @property
     def count(self) -> int:
         return sum(len(group.papers) for group in self.issues)
+
+
+class Listing(NamedTuple):
+    """One tag's or one author's papers. (A named tuple, not a frozen dataclass: a
+    library has thousands of them, made on every build, and a named tuple is made in C.)"""
+
+    name: str  # the spelling most of its papers use (whitespace runs made one space)
+    slug: str
+    papers: tuple[PaperEntry, ...]  # newest first: issues newest first, then title order
+    initial: str  # what it is filed under A to Z: "a" to "z", "0" to "9", "" for neither
+
+
+@dataclass(frozen=True)
+class NameIndex:
+    """Every tag, or every author, of the library (none when its pages are not built)."""
+
+    listings: tuple[Listing, ...]  # A to Z
+    slugs: dict[str, str]  # each spelling an entry writes → the slug of its name's page
+    displaced: str  # the digest of the slugs that are not their names' own, "" if none
+
+
+NO_NAMES = NameIndex((), {}, "")
 
 
 @dataclass(frozen=True)
@@ -97,8 +130,16 @@ class Library:
     papers: dict[str, PaperEntry]  # by id, every published paper
     issue_of: dict[str, IssueView]  # paper id → its issue
     overview_digest: str  # what the home and topics pages show
-    site_map_digest: str  # which pages there are: issues, papers, topics' newest issues
+    site_map_digest: str  # which pages there are: issues, papers, topics, tags, authors
     digest: str  # every issue and paper, in order
+    tags: NameIndex = NO_NAMES
+    authors: NameIndex = NO_NAMES
+
+    @cached_property
+    def names_digest(self) -> str:
+        """What links to tag and author pages show beyond each paper's own entry: part
+        of the key of every page that links names."""
+        return combine(self.tags.displaced, self.authors.displaced)
 
     @property
     def latest(self) -> IssueView | None:
@@ -188,10 +229,7 @@ def _topic(theme: Theme, views: tuple[IssueView, ...]) -> Topic:
         for section in view.sections
         if section.theme.slug == theme.slug
     )
-    parts = [theme.slug]
-    for group in groups:
-        parts += [group.issue.own_digest, *map(entry_digest, group.papers)]
-    return Topic(theme, groups, combine(*parts))
+    return Topic(theme, groups)
 
 
 def _overview_digest(views: tuple[IssueView, ...], topics: tuple[Topic, ...]) -> str:
@@ -209,11 +247,75 @@ def _overview_digest(views: tuple[IssueView, ...], topics: tuple[Topic, ...]) ->
     return combine(*parts)
 
 
-def _site_map_digest(views: tuple[IssueView, ...], topics: tuple[Topic, ...]) -> str:
-    """Which issues, papers and topics there are, and each topic's newest issue."""
+def _site_map_digest(
+    views: tuple[IssueView, ...], topics: tuple[Topic, ...], names: tuple[NameIndex, ...]
+) -> str:
+    """Which issues, papers, topics, tags and authors there are, and the newest issue of
+    each topic, tag and author."""
     parts = [f"{view.slug}:{','.join(p.id for p in view.papers)}" for view in views]
     parts += [f"{t.theme.slug}:{t.issues[0].issue.slug if t.issues else ''}" for t in topics]
+    for index in names:
+        parts.append(str(len(index.listings)))
+        parts += [f"{n.slug}:{n.papers[0].issue_date.isoformat()}" for n in index.listings]
     return combine(*parts)
+
+
+def _by_spelling(ordered: Sequence[PaperEntry], field: str) -> dict[str, list[PaperEntry]]:
+    """The papers of each spelling `field` ("tags" or "authors") holds, in one pass over
+    the papers, kept in their order."""
+    names_of = attrgetter(field)
+    found: defaultdict[str, list[PaperEntry]] = defaultdict(list)
+    for entry in ordered:
+        for spelling in names_of(entry.outline):
+            papers = found[spelling]
+            if not papers or papers[-1] is not entry:  # a name written twice in one entry
+                papers.append(entry)
+    return found
+
+
+def _listings(ordered: Sequence[PaperEntry], field: str) -> NameIndex:
+    """Every name `field` holds, with its papers in the order of `ordered`: the spellings
+    of one name (digest.names) are one listing."""
+    by_spelling = _by_spelling(ordered, field)
+    spellings_of: defaultdict[str, list[str]] = defaultdict(list)
+    for spelling in by_spelling:
+        spellings_of[name_key(spelling)].append(spelling)
+    plain = {key: plain_slug(key) for key in spellings_of}
+    slugs, displaced = assign_slugs(plain)
+    position: dict[str, int] = {}  # made only for a name spelled more than one way
+    listings = []
+    for key, spellings in spellings_of.items():
+        if len(spellings) == 1:
+            papers = tuple(by_spelling[spellings[0]])
+        else:
+            position = position or {entry.id: n for n, entry in enumerate(ordered)}
+            papers = _merged([by_spelling[s] for s in spellings], position)
+        shown = _shown(spellings, by_spelling)
+        # A to Z by the name's plain letters (case and accents aside), then as written;
+        # names with no ASCII letter or digit last.
+        listing = Listing(shown, slugs[key], papers, plain[key][:1])
+        listings.append(((not plain[key], plain[key], shown), listing))
+    listings.sort(key=itemgetter(0))
+    slug_of = {s: slugs[key] for key, group in spellings_of.items() for s in group}
+    moved = combine(field, *(f"{key}={slug}" for key, slug in sorted(displaced.items())))
+    return NameIndex(tuple(listing for _, listing in listings), slug_of, moved if displaced else "")
+
+
+def _merged(groups: list[list[PaperEntry]], position: dict[str, int]) -> tuple[PaperEntry, ...]:
+    """The papers of several spellings of one name, each once, in the library's order."""
+    found = {entry.id: entry for group in groups for entry in group}
+    return tuple(sorted(found.values(), key=lambda entry: position[entry.id]))
+
+
+def _shown(spellings: list[str], by_spelling: dict[str, list[PaperEntry]]) -> str:
+    """The spelling most papers use, whitespace runs made one space; on a tie, the
+    first in code-point order."""
+    if len(spellings) == 1:
+        return " ".join(spellings[0].split())
+    counts: Counter[str] = Counter()
+    for spelling in spellings:
+        counts[" ".join(spelling.split())] += len(by_spelling[spelling])
+    return min(counts, key=lambda shown: (-counts[shown], shown))
 
 
 def organise(
@@ -235,7 +337,10 @@ def organise(
     topics = tuple(_topic(theme, views) for theme in config.themes)
     issue_of = {p.id: view for view in views for p in view.papers}
     by_id = {p.id: p for view in views for p in view.papers}
+    ordered = [paper for view in views for paper in view.papers]
+    tags = _listings(ordered, "tags") if config.tag_pages else NO_NAMES
+    authors = _listings(ordered, "authors") if config.author_pages else NO_NAMES
     overview = _overview_digest(views, topics)
-    site_map = _site_map_digest(views, topics)
+    site_map = _site_map_digest(views, topics, (tags, authors))
     whole = combine(*(view.digest for view in views))
-    return Library(config, views, topics, by_id, issue_of, overview, site_map, whole)
+    return Library(config, views, topics, by_id, issue_of, overview, site_map, whole, tags, authors)

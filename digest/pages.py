@@ -1,5 +1,7 @@
 """Pages: the context each page kind's template gets, built from a build's `Views`,
-and the job (digest.render) that renders each page.
+and the job (digest.render) that renders each page: the home page, the issues, the
+papers and 404.html here; the topics, tags, authors and the issue archive in
+digest.listing_pages.
 
 Each page kind has one context builder returning a declared `TypedDict` of view objects
 (digest.views). Every context also carries `site`, `root` (the relative prefix from the
@@ -17,8 +19,15 @@ from markupsafe import Markup
 
 from digest import citations, permalinks, wording
 from digest.hashing import combine
+from digest.listing_pages import (
+    author_jobs,
+    issue_archive_jobs,
+    tag_jobs,
+    topic_jobs,
+    topic_summary,
+)
 from digest.models import PaperEntry
-from digest.organise import IssueView, Library, ThemeSection, Topic, entry_digest
+from digest.organise import IssueView, Library, ThemeSection, entry_digest
 from digest.permalinks import card_anchor
 from digest.render import Job
 from digest.views import (
@@ -30,17 +39,20 @@ from digest.views import (
     Link,
     PaperView,
     SectionView,
-    TopicIssueView,
     TopicSummary,
     Views,
     hood_line,
 )
 
+HOME_ARCHIVE = 10  # issues the home page lists; issues/ lists them all
+
 
 class HomeContext(BaseContext):
     latest: IssueSummary | None
     latest_contents: tuple[ContentsItem, ...]
-    archive: tuple[IssueSummary, ...]
+    archive: tuple[IssueSummary, ...]  # the newest issues, HOME_ARCHIVE at most
+    issue_count: int  # every issue of the site
+    issues_url: str | None  # the archive of every issue, when `archive` holds fewer
     topics: tuple[TopicSummary, ...]
 
 
@@ -55,15 +67,6 @@ class IssueContext(BaseContext):
     newer: IssueSummary | None  # the issue after it
     email_url: str | None  # its e-mail edition, built only with base_url
     bib_url: str | None  # its BibTeX file, when it has a paper to cite
-
-
-class TopicsContext(BaseContext):
-    topics: tuple[TopicSummary, ...]
-
-
-class TopicContext(BaseContext):
-    topic: TopicSummary
-    issues: tuple[TopicIssueView, ...]
 
 
 class PaperContext(BaseContext):
@@ -97,18 +100,6 @@ def _contents(view: IssueView) -> tuple[ContentsItem, ...]:
     return tuple(items)
 
 
-def _topic_summary(topic: Topic, root: str) -> TopicSummary:
-    return TopicSummary(
-        slug=topic.theme.slug,
-        title=topic.theme.title,
-        description=topic.theme.description,
-        count=topic.count,
-        count_text=wording.papers_in_issues(topic.count, len(topic.issues)),
-        latest=wording.format_date(topic.issues[0].issue.date) if topic.issues else None,
-        url=root + permalinks.topic_path(topic.theme.slug),
-    )
-
-
 def home_context(views: Views) -> HomeContext:
     url = permalinks.page_file(permalinks.HOME)
     library = views.library
@@ -119,8 +110,10 @@ def home_context(views: Views) -> HomeContext:
         **base,
         "latest": views.issue_summary(latest, root, 3) if latest else None,
         "latest_contents": _contents(latest) if latest else (),
-        "archive": tuple(views.issue_summary(v, root, 3) for v in library.issues),
-        "topics": tuple(_topic_summary(t, root) for t in library.topics),
+        "archive": tuple(views.issue_summary(v, root, 3) for v in library.issues[:HOME_ARCHIVE]),
+        "issue_count": len(library.issues),
+        "issues_url": root + permalinks.ISSUES if len(library.issues) > HOME_ARCHIVE else None,
+        "topics": tuple(topic_summary(t, root) for t in library.topics),
     }
 
 
@@ -186,28 +179,6 @@ def issue_context(
     }
 
 
-def topics_context(views: Views) -> TopicsContext:
-    library = views.library
-    url = permalinks.page_file(permalinks.TOPICS)
-    base = views.base(url, wording.page_title("Topics", library.config.title), "topics")
-    return {**base, "topics": tuple(_topic_summary(t, base["root"]) for t in library.topics)}
-
-
-def topic_context(topic: Topic, views: Views) -> TopicContext:
-    url = permalinks.page_file(permalinks.topic_path(topic.theme.slug))
-    title = wording.page_title(topic.theme.title, views.library.config.title)
-    base = views.base(url, title, "topics", topic.theme.description)
-    root = base["root"]
-    issues = tuple(
-        TopicIssueView(
-            views.issue_summary(group.issue, root, 3),
-            tuple(views.card(p, root, 4) for p in group.papers),
-        )
-        for group in topic.issues
-    )
-    return {**base, "topic": _topic_summary(topic, root), "issues": issues}
-
-
 def _neighbour(entry: PaperEntry | None, root: str) -> Link | None:
     if entry is None:
         return None
@@ -259,25 +230,18 @@ def home_jobs(views: Views) -> Iterator[Job]:
 
 
 def issue_jobs(views: Views) -> Iterator[Job]:
-    """An issue's page shows its papers, and links the issues before and after it (their
-    date and title: what their own digests cover)."""
-    issues = views.library.issues  # newest first
+    """An issue's page shows its papers (their tags and authors linked), and links the
+    issues before and after it (their date and title: what their own digests cover)."""
+    library = views.library
+    issues = library.issues  # newest first
     for number, view in enumerate(issues):
         newer = issues[number - 1] if number > 0 else None
         older = issues[number + 1] if number + 1 < len(issues) else None
-        key = combine(view.digest, *(v.own_digest if v else "" for v in (older, newer)))
+        around = (v.own_digest if v else "" for v in (older, newer))
+        key = combine(view.digest, *around, library.names_digest)
         url = permalinks.page_file(permalinks.issue_path(view.date))
         make = partial(issue_context, view, views, older, newer)
         yield Job(url, "issue.html", key, make)
-
-
-def topic_jobs(views: Views) -> Iterator[Job]:
-    library = views.library
-    url = permalinks.page_file(permalinks.TOPICS)
-    yield Job(url, "topics.html", library.overview_digest, lambda: topics_context(views))
-    for topic in library.topics:
-        url = permalinks.page_file(permalinks.topic_path(topic.theme.slug))
-        yield Job(url, "topic.html", topic.digest, partial(topic_context, topic, views))
 
 
 def paper_neighbours(library: Library) -> dict[str, Neighbours]:
@@ -291,7 +255,8 @@ def paper_neighbours(library: Library) -> dict[str, Neighbours]:
 
 
 def paper_jobs(views: Views) -> Iterator[Job]:
-    """A paper's page shows the paper, its issue's summary and its neighbours' names."""
+    """A paper's page shows the paper (its tags and authors linked), its issue's summary
+    and its neighbours' names."""
     library = views.library
     neighbours = paper_neighbours(library)
     for paper_id in sorted(library.papers):
@@ -302,6 +267,7 @@ def paper_jobs(views: Views) -> Iterator[Job]:
             entry_digest(entry),
             library.issue_of[paper_id].own_digest,
             *(entry_digest(p) if p else "" for p in around),
+            library.names_digest,
         )
         yield Job(url, "paper.html", key, partial(paper_context, entry, views, around))
 
@@ -313,5 +279,14 @@ def not_found_jobs(views: Views) -> Iterator[Job]:
 
 PageBuilder = Callable[[Views], Iterable[Job]]
 
-PAGE_BUILDERS: list[PageBuilder] = [home_jobs, issue_jobs, topic_jobs, paper_jobs, not_found_jobs]
+PAGE_BUILDERS: list[PageBuilder] = [
+    home_jobs,
+    issue_jobs,
+    issue_archive_jobs,
+    topic_jobs,
+    tag_jobs,
+    author_jobs,
+    paper_jobs,
+    not_found_jobs,
+]
 """The site's own pages; digest.reader_outputs adds feeds, search, citations, e-mail."""

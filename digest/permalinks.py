@@ -1,6 +1,8 @@
 """Permalinks: where each page lives, relative to the site root, and its absolute URL.
 
-The paths are fixed by DESIGN.md (`papers/<id>/`, `<YYYY-MM-DD>/`, `topics/<slug>/`, ...).
+The paths are fixed by DESIGN.md (`papers/<id>/`, `<YYYY-MM-DD>/`, `topics/<slug>/`,
+`tags/<slug>/`, `authors/<slug>/`, ...). A long listing is split into pages (`paginate`):
+page 1 at the listing's own path, page k at `<listing>/page/<k>/`.
 Pages link to each other relatively; only feeds, the sitemap, canonical and social links,
 JSON-LD and the email edition use absolute URLs, built here from `base_url`.
 """
@@ -8,9 +10,11 @@ JSON-LD and the email edition use absolute URLs, built here from `base_url`.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 from html import escape, unescape
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urljoin
 
 from digest.diagnostics import Diagnostic, warning
@@ -19,6 +23,9 @@ from digest.models import SiteConfig
 
 HOME = ""
 TOPICS = "topics/"
+TAGS = "tags/"
+AUTHORS = "authors/"
+ISSUES = "issues/"  # the archive of every issue
 SEARCH = "search/"
 SITE_FEED = "feed.xml"
 SITE_JSON_FEED = "feed.json"
@@ -61,6 +68,29 @@ def email_text_path(issue_date: date) -> str:
 
 def topic_path(slug: str) -> str:
     return f"topics/{slug}/"
+
+
+def tag_path(slug: str) -> str:
+    return f"{TAGS}{slug}/"
+
+
+def author_path(slug: str) -> str:
+    return f"{AUTHORS}{slug}/"
+
+
+def page_path(listing: str, number: int) -> str:
+    """Where page `number` (from 1) of the listing at `listing` lives: page 1 at the
+    listing's own path, page k at `<listing>page/<k>/`."""
+    return listing if number == 1 else f"{listing}page/{number}/"
+
+
+Item = TypeVar("Item")
+
+
+def paginate(items: Sequence[Item], size: int) -> list[Sequence[Item]]:
+    """`items` in pages of `size`, in order, each item on exactly one page; always one
+    page at least, empty for an empty listing."""
+    return [items[start : start + size] for start in range(0, len(items), size)] or [items]
 
 
 def topic_feed_path(slug: str) -> str:

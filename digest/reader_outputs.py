@@ -12,9 +12,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from functools import cache, partial
 
-from digest import citations, email, email_text, feeds, permalinks, search, sitemap, wording
+from digest import (
+    citations,
+    email,
+    email_text,
+    feeds,
+    permalinks,
+    search,
+    search_index,
+    sitemap,
+    wording,
+)
 from digest.hashing import combine
-from digest.organise import IssueView, entry_digest
+from digest.organise import IssueView, Library, entry_digest
 from digest.render import Job
 from digest.views import Views
 
@@ -82,21 +92,19 @@ def _email_text(context: Callable[[], email.EmailContext]) -> str:
 
 
 def search_jobs(views: Views) -> Iterator[Job]:
-    """search/index.html (it lists the issues) and the index it reads."""
+    """search/index.html (it names the issues' years and counts the papers) and the
+    files of the index it reads (digest.search_index), each keyed by what it holds: the
+    index's pieces come from the store, and its term shards are cut from all of them."""
     library = views.library
     url = permalinks.page_file(permalinks.SEARCH)
 
     def page() -> dict[str, object]:
         base = views.base(url, wording.page_title("Search", library.config.title), "search")
-        return {**base, "search": search.search_page(library)}
+        return {**base, "search": search.search_page(library, search_index.HEAD_PATH)}
 
     yield Job(url, "search.html", library.site_map_digest, page)
-    yield Job(
-        search.INDEX_PATH,
-        None,
-        library.digest,
-        lambda: search.index_json(library, views.search_rows),
-    )
+    for made in search_index.index_files(library, views.store, views.site_key):
+        yield Job(made.url, None, made.key, made.make)
 
 
 def bibtex_jobs(views: Views) -> Iterator[Job]:
@@ -124,17 +132,33 @@ def email_jobs(views: Views) -> Iterator[Job]:
 
 
 def sitemap_jobs(views: Views) -> Iterator[Job]:
-    """sitemap.xml (needs base_url) and robots.txt."""
+    """sitemap.xml (needs base_url), the parts of a sitemap too large for one file, and
+    robots.txt."""
     library = views.library
     if library.config.base_url is not None:
-        entries = partial(sitemap.sitemap_entries, library)
-        yield Job(
-            permalinks.SITEMAP,
-            "sitemap.xml",
-            library.site_map_digest,
-            lambda: {"entries": entries()},
-        )
+        entries = cache(partial(sitemap.sitemap_entries, library))  # made once for all parts
+        parts = sitemap.part_count(library)
+        key = combine(library.site_map_digest, str(parts))
+        if parts == 1:
+            yield Job(permalinks.SITEMAP, "sitemap.xml", key, lambda: {"entries": entries()})
+        else:
+            make = partial(_sitemap_index, library, entries)
+            yield Job(permalinks.SITEMAP, "sitemap-index.xml", key, make)
+        for number in range(1, parts + 1) if parts > 1 else ():
+            part = partial(_sitemap_part, entries, number)
+            yield Job(sitemap.part_path(number), "sitemap.xml", combine(key, str(number)), part)
     yield Job(permalinks.ROBOTS, None, "", partial(sitemap.robots_txt, library))
+
+
+SitemapEntries = Callable[[], list[sitemap.SitemapEntry]]
+
+
+def _sitemap_index(library: Library, entries: SitemapEntries) -> dict[str, object]:
+    return {"parts": sitemap.sitemap_index(library, entries())}
+
+
+def _sitemap_part(entries: SitemapEntries, number: int) -> dict[str, object]:
+    return {"entries": sitemap.sitemap_part(entries(), number)}
 
 
 READER_BUILDERS = [feed_jobs, search_jobs, bibtex_jobs, email_jobs, sitemap_jobs]

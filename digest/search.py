@@ -1,37 +1,27 @@
-"""Search: a compact prebuilt JSON index of every paper, read by templates/assets/search.js,
-and the search page's context.
-
-`search/index.json` is one document:
-
-    {"version": 2,
-     "topics": [["safety", "Safety", "Concept erasure, ..."], ...],  # configured order
-     "contributions": [["architecture", "Architecture"], ...],
-     "issues": [["2026-02-28", "Feb. 28, 2026"], ...],                # newest first
-     "stop_words": ["a", "an", ...],                                  # left out of queries
-     "papers": [[id, title, short name or "", authors, et_al (0/1), affiliations, tags,
-                 topic numbers, (first) contribution number or -1, issue number,
-                 code URL or "",
-                 one-line description, summary words], ...]}
-
-Papers come newest issue first, then in title order; numbers point into the lists
-above, which keeps the file small: a topic's title and description, a contribution's
-label and an issue's date are written once, not once per paper. Each row stands alone
-(everything it needs is in it or in the head), so the papers can be cut into several
-files by issue without changing a row.
+"""Search: what a paper gives the search index, the text rules both sides share, and the
+search page's context. The index's files are written by digest.search_index.
 
 Text is matched after `fold`: compatibility forms decomposed (NFKD), accents and other
 marks removed, lower case, then `FOLDS` (ß → ss, the multiplication sign → x, every dash
 and hyphen → "-"). A text's words are the runs of letters and digits of its folded form,
 and each word joined by hyphens ("training-free") is also known as one word
 ("trainingfree"), so a query finds "training-free", "training free" and "trainingfree"
-alike. "Summary words" are the summary's distinct words so folded, without stop words
-and without those the title, short name, tags or one-line description already hold (the
-script searches the one-liner together with them). search.js folds queries the same way
-and matches each query word as a word prefix; tests/test_search.py runs both on the same
-texts.
+alike. templates/assets/search-core.js folds queries the same way; tests/test_search.py
+runs both on the same texts.
 
-Links in the results are made by the page from patterns `search_page` gives it (the
-`permalinks` paths, relative to the search page), so the search works from a sub-path.
+A paper's words are indexed under the best of four field classes, which rank a match:
+`NAMES` (title, short name), `CATEGORIES` (tags), `PEOPLE` (authors, affiliations) and
+`TEXT` (the one-line description and the summary; the summary's one-letter words are
+left out). Stop words are never indexed, since no query looks them up. A paper's topics
+and contributions are facets, matched by their titles, descriptions and labels in the
+page itself. Besides words, the index holds:
+
+- each prefix of `UNION_LENGTHS` characters of a word, as `prefix*`: the papers that
+  have a word starting with it, so a short prefix ("con") reads one list instead of
+  those of every word it starts;
+- each tag and author as a facet value, `#key` and `@key` (the key: its folded words,
+  spaced), and once more under each rotation of its words (`@cui bowen|bowen cui` for
+  "Bowen Cui"), so that a filter's suggestions find a name by any of its words.
 """
 
 from __future__ import annotations
@@ -39,20 +29,17 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import partial
-from typing import Any
 
 from digest import permalinks
 from digest.models import CONTRIBUTIONS, PaperEntry
-from digest.organise import IssueView, Library
-from digest.wording import CONTRIBUTION_LABELS, format_date, one_liner, papers_in_issues
+from digest.organise import Library
+from digest.wording import CONTRIBUTION_LABELS, one_liner, papers_in_issues
 
-INDEX_PATH = "search/index.json"
-SCRIPT_PATH = "assets/search.js"
-INDEX_VERSION = 2
+SCRIPT_PATH = "assets/search.js"  # the page
+CORE_PATH = "assets/search-core.js"  # the index and matching, which the page uses
 STOP_WORDS = frozenset(
     """a an and are as at be by can for from has have in into is it its of on or our so such
     that the their them then these they this those to was we were which while with without
@@ -62,7 +49,7 @@ STOP_WORDS = frozenset(
 # letters spelled two ways, the multiplication sign (U+00D7, as a speed-up is written),
 # final sigma, and the dashes and hyphens (non-breaking, en, em, minus, ...), all made
 # the ASCII hyphen.
-# search.js holds the same table.
+# search-core.js holds the same table.
 FOLDS = {
     "ß": "ss",
     "æ": "ae",
@@ -86,6 +73,16 @@ _SPACE_BUT_ALNUM = bytes(c if chr(c).isascii() and chr(c).isalnum() else 32 for 
 _SPACE_BUT_ALNUM_HYPHEN = bytes(c if c == 45 else _SPACE_BUT_ALNUM[c] for c in range(256))
 _LINK_TARGET = re.compile(r"\]\([^)]*\)|<[a-z]+:[^>]*>")
 
+# The field classes, best first; search-core.js weighs them 8, 4, 2 and 1.
+NAMES, CATEGORIES, PEOPLE, TEXT = range(4)
+# A query word shorter than this matches whole words only: a one- or two-letter prefix
+# would read a large part of the index.
+MIN_PREFIX = 3
+UNION_LENGTHS = (3, 4)  # the prefixes indexed as `prefix*`
+UNION = "*"  # ends a prefix's term
+TAG, AUTHOR = "#", "@"  # start a facet value's term
+ROTATION = "|"  # in a rotated facet value's term, before the value's own key
+
 
 def fold(text: str) -> str:
     """The text as search compares it: see the module docstring."""
@@ -102,7 +99,7 @@ def words(text: str) -> list[str]:
 
 
 def _words_of(folded: str) -> list[str]:
-    if folded.isascii():  # nearly every text: the search index reads all the summaries
+    if folded.isascii():  # nearly every text: the index reads all the summaries
         return folded.encode("ascii").translate(_SPACE_BUT_ALNUM).decode("ascii").split()
     return _WORD.findall(folded)
 
@@ -139,79 +136,76 @@ def search_words(text: str) -> list[str]:
     return _words_of(folded) + compounds(folded)
 
 
-def summary_words(entry: PaperEntry, line: str) -> str:
-    """The summary's words that the title, short name, tags and one-line description
-    do not hold."""
+def value_key(value: str) -> str:
+    """A tag's or an author's key: spellings that differ only in case, accents or
+    punctuation ("Caching", "caching") are one value."""
+    return " ".join(words(value))
+
+
+# ------------------------------------------------------------------ a paper's part
+
+
+def paper_terms(entry: PaperEntry, line: str) -> dict[str, int]:
+    """The paper's words, each with the best class it is found in; `line` is its
+    one-line description."""
     paper = entry.paper
-    known = set(search_words(" ".join([paper.title, paper.short or "", line, *paper.tags])))
-    seen: dict[str, None] = {}
     # Markup characters are not word characters, so only link targets need removing.
-    for word in search_words(_LINK_TARGET.sub("", paper.summary)):
-        if len(word) > 1 and word not in STOP_WORDS and word not in known:
-            seen.setdefault(word, None)
-    return " ".join(seen)
+    summary = search_words(_LINK_TARGET.sub("", paper.summary))
+    best = dict.fromkeys((word for word in summary if len(word) > 1), TEXT)
+    best.update(dict.fromkeys(search_words(line), TEXT))
+    best.update(
+        dict.fromkeys(search_words(" ".join([*paper.authors, *paper.affiliations])), PEOPLE)
+    )
+    best.update(dict.fromkeys(search_words(" ".join(paper.tags)), CATEGORIES))
+    best.update(dict.fromkeys(search_words(f"{paper.title} {paper.short or ''}"), NAMES))
+    for word in STOP_WORDS.intersection(best):
+        del best[word]
+    return best
 
 
-def paper_words(entry: PaperEntry) -> tuple[str, str]:
-    """(one-line description, summary words): the costly part of a paper's index row."""
-    line = one_liner(entry.paper)
-    return line, summary_words(entry, line)
+def facet_terms(mark: str, values: Sequence[str]) -> Iterator[tuple[str, str]]:
+    """Each value's term and its rotations (see the module docstring), with the value
+    as written."""
+    for value in values:
+        parts = words(value)
+        if not parts:
+            continue
+        key = " ".join(parts)
+        yield mark + key, value
+        for start in range(1, len(parts)):
+            rotated = " ".join(parts[start:] + parts[:start])
+            yield f"{mark}{rotated}{ROTATION}{key}", value
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def paper_row(entry: PaperEntry, topics: Sequence[str]) -> tuple[str, str]:
-    """The paper's row of the index as JSON text, in two parts around its issue number
-    (`issue_rows` puts the number between them)."""
+def display_row(entry: PaperEntry, line: str) -> str:
+    """What a result shows of the paper, as a JSON array: id, title, short name or "",
+    authors, et al. (0 or 1), code URL or "", one-line description."""
     paper = entry.paper
-    line, summary = paper_words(entry)
-    before = [
+    row = [
         entry.id,
         paper.title,
         paper.short or "",
         list(paper.authors),
         int(paper.et_al),
-        list(paper.affiliations),
-        list(paper.tags),
-        [topics.index(slug) for slug in paper.themes if slug in topics],
-        CONTRIBUTIONS.index(paper.contributions[0]) if paper.contributions else -1,
+        paper.links.code or "",
+        line,
     ]
-    after = [paper.links.code or "", line, summary]
-    return _json(before)[:-1], _json(after)[1:]
+    return json.dumps(row, ensure_ascii=False, separators=(",", ":"))
 
 
-def issue_rows(view: IssueView, number: int, topics: Sequence[str]) -> bytes:
-    """The rows of one issue's papers, joined, in UTF-8; `number` is the issue's place in
-    the index. (Bytes, so that a rebuild joins the kept rows of every issue without
-    encoding the 8 MB index of 10,000 papers again: 10 ms when a name has an accent.)"""
-    rows = (paper_row(entry, topics) for entry in view.papers)
-    return ",".join(f"{before},{number},{after}" for before, after in rows).encode()
+def facet_bits(entry: PaperEntry, topics: Sequence[str]) -> tuple[int, int]:
+    """The paper's topics as bits in the configured order, and its contributions (bits
+    0-3, `CONTRIBUTIONS` order) with bit 4 set when it links to code."""
+    paper = entry.paper
+    topic_bits = sum(1 << topics.index(slug) for slug in set(paper.themes) if slug in topics)
+    flags = sum(1 << CONTRIBUTIONS.index(kind) for kind in set(paper.contributions))
+    return topic_bits, flags | (CODE_FLAG if paper.links.code else 0)
 
 
-def index_head(library: Library) -> dict[str, Any]:
-    """The index's lists that rows point into, and its stop words."""
-    return {
-        "version": INDEX_VERSION,
-        "topics": [[t.slug, t.title, t.description] for t in library.config.themes],
-        "contributions": [[kind, CONTRIBUTION_LABELS[kind]] for kind in CONTRIBUTIONS],
-        "issues": [[view.slug, format_date(view.date)] for view in library.issues],
-        "stop_words": sorted(STOP_WORDS),
-    }
+CODE_FLAG = 1 << 4
 
 
-def index_json(
-    library: Library,
-    rows_of: Callable[[IssueView, int], bytes] | None = None,
-) -> bytes:
-    """The index document as JSON in UTF-8; `rows_of` gives an issue's `issue_rows` for
-    this library's topics (a build passes its memo)."""
-    if rows_of is None:
-        rows_of = partial(issue_rows, topics=[theme.slug for theme in library.config.themes])
-    chunks = [rows_of(view, number) for number, view in enumerate(library.issues) if view.papers]
-    head = _json(index_head(library))[:-1]
-    return f'{head},"papers":['.encode() + b",".join(chunks) + b"]}\n"
+# ------------------------------------------------------------------ the page
 
 
 @dataclass(frozen=True)
@@ -226,10 +220,10 @@ class SearchPage:
 
     topics: tuple[Option, ...]
     contributions: tuple[Option, ...]
-    issues: tuple[Option, ...]  # newest first, labelled in the site's date format
     years: tuple[str, ...]  # the issues' years, newest first
     size: str  # "27 papers in 1 issue": what the page searches
     index_url: str  # relative to the search page
+    core_url: str
     script_url: str
     # Where results link to, relative to the search page; "{}" stands for the paper id,
     # the topic slug or the issue date.
@@ -238,19 +232,19 @@ class SearchPage:
     issue_url: str
 
 
-def search_page(library: Library) -> SearchPage:
+def search_page(library: Library, index_path: str) -> SearchPage:
     """The search page's context. It shows only what the configuration and the list of
-    issues and papers say (the page cache keys it so): tags and authors, whose filters
-    list what the index holds, are filled in by search.js."""
+    issues and papers say (the page cache keys it so): the issues, tags and authors
+    come with the index."""
     page = permalinks.SEARCH
     issues = library.issues
     return SearchPage(
         topics=tuple(Option(theme.slug, theme.title) for theme in library.config.themes),
         contributions=tuple(Option(kind, CONTRIBUTION_LABELS[kind]) for kind in CONTRIBUTIONS),
-        issues=tuple(Option(view.slug, format_date(view.date)) for view in issues),
         years=tuple(dict.fromkeys(str(view.date.year) for view in issues)),
         size=papers_in_issues(len(library.papers), len(issues)),
-        index_url=permalinks.relative(page, INDEX_PATH),
+        index_url=permalinks.relative(page, index_path),
+        core_url=permalinks.relative(page, CORE_PATH),
         script_url=permalinks.relative(page, SCRIPT_PATH),
         paper_url=_pattern(permalinks.paper_path("id"), "id"),
         topic_url=_pattern(permalinks.topic_path("slug"), "slug"),
@@ -265,3 +259,9 @@ def _pattern(path: str, sample: str) -> str:
     """The link from the search page to `path`, with `sample` (an id, slug or date in
     it) as "{}"."""
     return permalinks.relative(permalinks.SEARCH, path).replace(sample, "{}")
+
+
+def paper_part(entry: PaperEntry) -> tuple[dict[str, int], str]:
+    """The paper's words with their classes, and its display row."""
+    line = one_liner(entry.paper)
+    return paper_terms(entry, line), display_row(entry, line)

@@ -1,13 +1,15 @@
-"""Views: the values templates show, shaped for reading (digest.pages builds contexts).
+"""Views: the values templates show, shaped for reading (digest.pages and
+digest.listing_pages build contexts).
 
-View objects are already shaped for reading (author lines, relative URLs, HTML of the
-Markdown fields), so templates only loop and branch. A `Views` object belongs to one
-build and memoises what several pages share: a paper's view per (paper, root, heading
-level) (a paper shows on its issue page, its topic pages and its own page), an issue's
-summary, a paper's BibTeX record and search words. Markdown goes through
+View objects are already shaped for reading (author lines with each name linked to its
+page, relative URLs, HTML of the Markdown fields), so templates only loop and branch. A
+`Views` object belongs to one build and memoises what several pages share: a paper's
+view per (paper, root, heading level) (a paper shows on its issue page, its topic pages
+and its own page), an issue's summary and a paper's BibTeX record. The values of the
+tag and author listings are digest.listing_views'. Markdown goes through
 digest.markdown, which parses each distinct text once; its cross-references are made
-links for the page being made (`Views.place`, digest.xrefs). Nothing here knows about
-Jinja.
+links for the page being made (`Views.place`, digest.xrefs).
+Nothing here knows about Jinja.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from typing import TypedDict
 
 from markupsafe import Markup
 
-from digest import citations, permalinks, search, wording, xrefs
+from digest import citations, permalinks, wording, xrefs
 from digest.hashing import combine
+from digest.listing_views import NameLink, author_line, name_links
 from digest.markdown import html_at
 from digest.models import Paper, PaperEntry
 from digest.organise import IssueView, Library, entry_digest
@@ -47,6 +50,8 @@ class SiteView:
     title: str
     description: str
     base_url: str | None
+    tag_pages: bool = True  # whether tags have pages: the navigation links their index
+    author_pages: bool = True
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,8 @@ class PageInfo:
     title: str  # the document <title>
     description: str
     canonical: str | None  # absolute, only when base_url is configured
-    section: str  # "home", "issue", "topics", "paper" or "404": marks the current nav item
+    # "home", "issue", "topics", "tags", "authors", "paper" or "404": the current nav item
+    section: str
     og_type: str = "website"  # OpenGraph type: "article" on digest and paper pages
     json_ld: Markup | None = None  # schema.org JSON-LD (digest.citations), digest and paper pages
 
@@ -69,6 +75,9 @@ class PaperView:
     url: str
     authors: str  # "Bowen Cui et al."
     authors_full: str
+    author_links: tuple[NameLink, ...]  # `authors`, each name linked to its page
+    author_links_full: tuple[NameLink, ...]  # `authors_full`, the same way
+    tag_links: tuple[NameLink, ...]  # its tags, each linked to its page; () without tag pages
     affiliations: str
     tagline: str | None
     one_liner: str  # the tagline, else the summary's first sentence
@@ -225,8 +234,8 @@ class Views:
     """The views of one build's library, each made once and shared by every page.
 
     With a `store`, the pieces that are costly to make and shown on many pages (a
-    paper's BibTeX record, its card in a listing, an issue's rows of the search index)
-    are kept there between builds, each under the digests of what it shows."""
+    paper's BibTeX record, its card in a listing) are kept there between builds, each
+    under the digests of what it shows."""
 
     library: Library
     store: Store | None = None
@@ -235,14 +244,12 @@ class Views:
     _papers: dict[tuple[str, str, int], PaperView] = field(default_factory=dict)
     _issues: dict[tuple[str, str, int], IssueSummary] = field(default_factory=dict)
     _articles: dict[str, str] = field(default_factory=dict)  # schema.org JSON, by paper id
-    _topics: list[str] = field(init=False)  # the configured theme slugs, in order
     theme_titles: dict[str, str] = field(init=False)  # slug → title, of the configured themes
     # The page being made (set by `base`, which every page's context starts with): where
     # its Markdown's cross-references lead.
     place: xrefs.Place = field(default=xrefs.Place("./"), init=False)
 
     def __post_init__(self) -> None:
-        self._topics = [theme.slug for theme in self.library.config.themes]
         self.theme_titles = {theme.slug: theme.title for theme in self.library.config.themes}
 
     def _piece(self, key: str, make: Callable[[], str]) -> str:
@@ -279,7 +286,8 @@ class Views:
         if render is None:
             raise RuntimeError("cards are rendered by digest.render's Renderer")
         place = f"{card.root}:{card.top_heading}"
-        key = combine("card", self.site_key, entry_digest(card.entry), place)
+        names = self.library.names_digest  # the slugs its tag and author links lead to
+        key = combine("card", self.site_key, entry_digest(card.entry), place, names)
         return self._piece(key, lambda: render(card.paper))
 
     def page_done(self) -> None:
@@ -322,20 +330,16 @@ class Views:
             found = self._articles[entry.id] = citations.article_text(entry)
         return found
 
-    def search_rows(self, view: IssueView, number: int) -> bytes:
-        """An issue's rows of the search index (search.issue_rows), `number` its place in
-        the index: kept whole while its papers, its place and the settings stay the same."""
-        key = combine("search-rows", self.site_key, view.digest, str(number))
-        make = lambda: search.issue_rows(view, number, self._topics).decode("utf-8")  # noqa: E731
-        return self._piece(key, make).encode("utf-8")
-
     def base(self, url: str, title: str, section: str, description: str = "") -> BaseContext:
         config = self.library.config
         canonical_path = url.removesuffix("index.html")
         canonical = f"{config.base_url}/{canonical_path}" if config.base_url else None
         self.place = xrefs.page_place(self.library, url, page_root(url))
+        site = SiteView(
+            config.title, config.description, config.base_url, config.tag_pages, config.author_pages
+        )
         return {
-            "site": SiteView(config.title, config.description, config.base_url),
+            "site": site,
             "root": page_root(url),
             "page": PageInfo(url, title, description or config.description, canonical, section),
         }
@@ -368,6 +372,8 @@ def _paper_view(entry: PaperEntry, views: Views, root: str, top_heading: int) ->
     contributions = paper.contributions
     titles = views.theme_titles
     full = wording.authors_full(paper.authors, paper.et_al)
+    library = views.library
+    authors = name_links(paper.authors, library.authors, root, permalinks.author_path)
     return PaperView(
         id=entry.id,
         anchor=permalinks.card_anchor(entry.id),
@@ -376,6 +382,12 @@ def _paper_view(entry: PaperEntry, views: Views, root: str, top_heading: int) ->
         url=root + permalinks.paper_path(entry.id),
         authors=wording.authors_short(paper.authors, paper.et_al),
         authors_full=full,
+        author_links=author_line(authors, paper.et_al, short=True),
+        author_links_full=author_line(authors, paper.et_al, short=False),
+        # Without tag pages a card shows no tags (the paper's page lists them as text).
+        tag_links=name_links(paper.tags, library.tags, root, permalinks.tag_path)
+        if library.config.tag_pages
+        else (),
         affiliations=wording.join_names(paper.affiliations),
         tagline=paper.tagline,
         one_liner=wording.one_liner(paper),

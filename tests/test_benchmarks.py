@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import tomllib
 from pathlib import Path
@@ -13,6 +12,8 @@ import pytest
 from benchmarks import generate as gen
 from benchmarks import run as bench
 from digest.content import load_content
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -80,11 +81,14 @@ def test_runner_smoke_digest_alone(tmp_path: Path, capsys: pytest.CaptureFixture
     assert len(rows) == 1
     cells = [cell.strip() for cell in rows[0].strip("|").split("|")]
     assert cells[1] == "digest"
-    assert all(float(value) > 0 for value in cells[2:7]), cells  # four timings and memory
-    assert cells[7] == "1.00"
+    assert all(float(value) > 0 for value in cells[2:8]), cells  # timings, memory, page
+    assert cells[8] == "1.00"
     assert "targets are set at 10,000 papers" in printed
+    assert "targets are set at 100,000 papers" in printed
     [stored] = json.loads(raw.read_text())
     assert stored["tool"] == "digest"
+    size, page = stored["largest_page"]  # measured after the builds, before `serve`
+    assert page.endswith("index.html") and cells[7] == f"{size / 1e3:.0f}"
     for scenario in bench.SCENARIOS:  # one timed run and one that reads the memory
         timed, memory = stored["samples"][scenario]
         assert timed["timed"] and timed["peak_bytes"] == 0
@@ -124,15 +128,31 @@ def test_table_and_targets_report_skips_failures_and_ratios() -> None:
         result("hugo", 4.0, warm=4.0, edit=4.0),
         bench.Result("pelican", 10_000, skipped="not installed"),
     ]
+    results[0].largest_page = (123_456, "topics/safety/index.html")
     printed = bench.table(results)
-    assert "| 10,000 | digest | 2.00 | 0.30 | 1.50 | 1.00 | 300 | 1.00 |" in printed
-    assert "| 10,000 | hugo | 4.00 | 4.00 | 4.00 | - | 300 | 0.50 |" in printed
+    assert "| 10,000 | digest | 2.00 | 0.30 | 1.50 | 1.00 | 300 | 123 | 1.00 |" in printed
+    assert "| 10,000 | hugo | 4.00 | 4.00 | 4.00 | - | 300 | - | 0.50 |" in printed
     assert "| 10,000 | pelican | not installed |" in printed
     targets = bench.targets(results)
     assert "| cold build ÷ Hugo's < 1.0 | 0.50 | yes |" in targets
     assert "| cold build ÷ Pelican's ≤ 1/6 (0.167) | pelican not measured | - |" in targets
     assert "| one-entry rebuild < 1 s | 1.50 s | no |" in targets
     assert "| peak memory < 500 MB | 300 MB | yes |" in targets
+
+
+def test_the_largest_page_and_memory_are_judged_at_100000_papers(tmp_path: Path) -> None:
+    found = bench.Result("digest", 100_000)
+    found.samples["cold"] = [bench.Sample(90.0, 2_500_000_000, timed=False)]
+    (tmp_path / "topics" / "safety").mkdir(parents=True)
+    (tmp_path / "topics" / "safety" / "index.html").write_bytes(b"x" * 310_000)
+    (tmp_path / "index.html").write_bytes(b"x" * 1_000)
+    (tmp_path / "search.bin").write_bytes(b"x" * 900_000)  # not a page
+    found.largest_page = bench.largest_page(tmp_path)
+    assert found.largest_page == (310_000, "topics/safety/index.html")
+    judged = bench.scale_targets([found])
+    assert "| peak memory < 2 GB | 2500 MB | no |" in judged
+    assert "| largest HTML page ≤ 300 KB | 310 KB (topics/safety/index.html) | no |" in judged
+    assert "set at 100,000 papers" in bench.scale_targets([bench.Result("digest", 10_000)])
 
 
 def test_median_of_several_runs() -> None:
@@ -156,12 +176,22 @@ def test_the_memory_run_is_not_timed_and_the_timed_runs_read_no_memory(tmp_path:
     assert not memory.timed and memory.peak_bytes > 80_000_000
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="search.js runs in Node (CI has it)")
+@pytest.mark.browser
 def test_search_benchmark_smoke_run(capsys: pytest.CaptureFixture[str]) -> None:
+    """The search benchmark at a tiny size, in Chromium: every query of the mix is
+    measured, pasted, typed and from the address."""
     from benchmarks import search_bench
 
-    search_bench.main(["--papers", "60", "--rounds", "1"])
-    found = json.loads(capsys.readouterr().out)
-    assert found["papers"] == 60
-    assert found["index_bytes"] > found["index_gzip_bytes"] > 0
-    assert found["queries_timed"] > 0
+    report = search_bench.main(["--papers", "60"])
+    assert json.loads(capsys.readouterr().out) == report
+    assert report["papers"] == 60
+    assert report["index_files"] == 1 + report["term_shards"] + report["paper_shards"]
+    entered = [(found["query"], found["entered"]) for found in report["queries"]]
+    expected = [(q, how) for q in search_bench.QUERIES for how in ("pasted", "typed")]
+    assert entered == expected + [(a, "address") for a in search_bench.ADDRESSES]
+    script = search_bench.compressed_size(REPO / "templates" / "assets" / "search.js")
+    for found in report["queries"]:
+        # The page, its style sheet, the script and the index's head at least.
+        assert found["bytes"] > script, found
+        assert found["cold_ms"] > 0 and found["status"], found
+    assert report["summary"]["within_budget"]

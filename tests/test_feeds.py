@@ -15,7 +15,7 @@ import feedparser
 import jsonschema
 import pytest
 
-from digest import feeds, pages, reader_outputs
+from digest import feeds, listing_pages, pages, reader_outputs
 from digest.build import run
 from digest.content import load_content
 from digest.organise import Library, organise
@@ -95,7 +95,7 @@ def site_pages(library: Library, root: Path) -> dict[str, str]:
     templates, problems = load_templates(library.config, root)
     assert templates is not None, problems
     found: dict[str, str] = {}
-    for builder in (pages.issue_jobs, pages.topic_jobs):
+    for builder in (pages.issue_jobs, listing_pages.topic_jobs):
         found.update(rendered_files(builder, library, templates))
     return found
 
@@ -471,7 +471,7 @@ def test_build_without_base_url_warns_and_strict_fails(make_site: SiteFactory) -
         ("W120", "pyproject.toml", 1)
     ]
     written = {p.relative_to(root / "out").as_posix() for p in (root / "out").rglob("*")}
-    assert "search/index.json" in written and "bibliography.bib" in written
+    assert "search/index.bin" in written and "bibliography.bib" in written
     assert not {"feed.xml", "feed.json", "papers.xml", "sitemap.xml", "2026-01-05/email.html"} & (
         written
     )
@@ -498,7 +498,7 @@ def test_pages_link_to_the_feeds_for_autodiscovery(make_site: SiteFactory) -> No
     topic = (root / "out/topics/acceleration/index.html").read_text()
     assert 'type="application/atom+xml" title="Research digest" href="../../feed.xml">' in topic
     assert (
-        'type="application/atom+xml" title="Research digest: Acceleration" href="feed.xml"' in topic
+        'title="Research digest: Acceleration" href="../../topics/acceleration/feed.xml"' in topic
     )
     paper = (root / "out/papers/a/index.html").read_text()
     assert 'title="Research digest: papers" href="../../papers.xml">' in paper

@@ -27,6 +27,8 @@ IDS = ("alpha", "beta", "gamma", "delta", "epsilon")
 # A paper's themes: one, or two (its card under the first, an "also" line under the other).
 THEMES = ("acceleration", "safety", "medical", "theory", "safety, acceleration", "theory, safety")
 CONFIG = '[tool.digest]\ntitle = "{title}"\nbase_url = "https://example.org/digest"\n'
+# Two papers a page: with a few papers, topic, tag and author listings run over pages.
+LISTINGS = "page_size = 2\n"
 # A summary naming two papers (cross-references): the title of the first shows wherever
 # the summary does, so an "edit" of alpha changes pages of other papers and issues, and
 # "delete" or "rename" of alpha makes an error of it.
@@ -49,6 +51,10 @@ class Site:
     papers: dict[str, str] = field(default_factory=dict)  # id → issue folder
     title: str = "Digest"
     themes: str = ""  # the configuration's `themes = [...]`, when not the defaults
+    listings: str = LISTINGS  # the configuration's tag and author switches and page size
+
+    def write_config(self) -> None:
+        self.write("pyproject.toml", CONFIG.format(title=self.title) + self.listings + self.themes)
 
     def write(self, name: str, text: str) -> None:
         path = self.root / name
@@ -63,7 +69,7 @@ def new_site(root: Path) -> Site:
     if root.exists():
         shutil.rmtree(root)
     site = Site(root)
-    site.write("pyproject.toml", CONFIG.format(title="Digest"))
+    site.write_config()
     for issue in ISSUES:
         site.write(f"entries/{issue}/_issue.yaml", MINIMAL_ISSUE)
     # beta's summary names alpha, of the other issue: its pages show alpha's title.
@@ -96,6 +102,21 @@ THEME_LISTS = (
         for slug in ("theory", "acceleration", "safety")
     )
     + "]\n",
+)
+# A paper's tags and authors: spellings of one name ("caching", "Caching"), names that
+# differ only by their accents (one of which then has a slug that depends on the other).
+TAG_LISTS = ("[]", "[caching]", "[Caching, sampling]", "[sampling, rare]")
+AUTHOR_LISTS = (
+    "[Ada Lovelace]",
+    '["ada  lovelace", José García]',
+    "[Jose Garcia]",
+    "[]",
+    "[José García, Emmy Noether]",
+)
+# Tag and author pages on or off, and the papers a listing's page shows.
+LISTING_SETTINGS = tuple(
+    f"tag_pages = {tags}\nauthor_pages = {authors}\npage_size = {size}\n"
+    for tags, authors, size in (("true", "true", 1), ("false", "true", 2), ("true", "false", 50))
 )
 # The default macros, to override the one every listing card is drawn with.
 DEFAULT_MACROS = (theme_dir() / "macros" / "papers.html").read_text(encoding="utf-8")
@@ -133,6 +154,13 @@ operations = st.one_of(
     st.tuples(st.just("themes"), st.sampled_from(THEME_LISTS)),
     st.tuples(st.just("macro"), st.sampled_from(["", "one", "two"])),
     st.tuples(
+        st.just("names"),
+        st.integers(0, 4),
+        st.sampled_from(TAG_LISTS),
+        st.sampled_from(AUTHOR_LISTS),
+    ),
+    st.tuples(st.just("listings"), st.sampled_from((LISTINGS, *LISTING_SETTINGS))),
+    st.tuples(
         st.just("hood"),
         st.integers(0, 4),
         st.sampled_from(LABELS),
@@ -165,10 +193,13 @@ def apply(site: Site, operation: tuple[object, ...]) -> None:
             override.unlink()
     elif kind == "config":
         site.title = str(operation[1])
-        site.write("pyproject.toml", CONFIG.format(title=site.title) + site.themes)
+        site.write_config()
     elif kind == "themes":
         site.themes = str(operation[1])
-        site.write("pyproject.toml", CONFIG.format(title=site.title) + site.themes)
+        site.write_config()
+    elif kind == "listings":
+        site.listings = str(operation[1])
+        site.write_config()
     elif kind == "issue":
         site.write(f"entries/{operation[1]}/_issue.yaml", str(operation[2]))
     elif kind == "draft":
@@ -195,6 +226,10 @@ def apply(site: Site, operation: tuple[object, ...]) -> None:
             del site.papers[paper]
         elif kind == "break":
             path.write_text(paper_yaml(themes="[not-a-theme]"), encoding="utf-8")
+        elif kind == "names":
+            tags, authors = (str(v) for v in operation[2:])
+            text = paper_yaml(title=f'"Paper {paper}"', tags=tags, authors=authors)
+            path.write_text(text, encoding="utf-8")
         elif kind == "hood":
             label, contribution, themes = (None if v is None else str(v) for v in operation[2:])
             text = paper_yaml(

@@ -86,6 +86,7 @@ def test_an_edit_renders_exactly_the_pages_that_show_the_paper(
         "2026-01-03/index.html",
         "2026-01-03/email.html",
         "topics/safety/index.html",
+        "authors/ada-lovelace/index.html",  # every paper here is Ada Lovelace's
         "feed.xml",
         "papers.xml",
         "topics/safety/feed.xml",
@@ -209,23 +210,21 @@ def test_a_damaged_store_file_means_a_full_build(
 def test_digests_change_only_for_what_shows_the_paper(make_site: SiteFactory) -> None:
     root = make_site(FILES, CONFIG)
 
-    def digests() -> tuple[dict[str, str], dict[str, str], dict[str, str], str]:
+    def digests() -> tuple[dict[str, str], dict[str, str], str]:
         content = load_content(root)
         assert content.config is not None
         library = organise(content.config, content.issues, content.papers)
         papers = {paper_id: entry.digest for paper_id, entry in library.papers.items()}
         issues = {view.slug: view.digest for view in library.issues}
-        topics = {topic.theme.slug: topic.digest for topic in library.topics}
-        return papers, issues, topics, library.digest
+        return papers, issues, library.digest
 
-    papers, issues, topics, whole = digests()
+    papers, issues, whole = digests()
     (root / "entries/2026-01-03/alpha.yaml").write_text(
         paper_yaml(title='"Paper alpha"', themes="[safety]", tagline='"New tagline"')
     )
-    papers2, issues2, topics2, whole2 = digests()
+    papers2, issues2, whole2 = digests()
     assert {k for k in papers if papers[k] != papers2[k]} == {"alpha"}
     assert {k for k in issues if issues[k] != issues2[k]} == {"2026-01-03"}
-    assert {k for k in topics if topics[k] != topics2[k]} == {"safety"}
     assert whole != whole2
 
 
@@ -332,13 +331,13 @@ def test_the_search_index_makes_rows_only_for_the_edited_issue(
     from digest import search
 
     made: list[str] = []
-    paper_row = search.paper_row
+    paper_part = search.paper_part
 
-    def spy(entry: Any, topics: Any) -> tuple[str, str]:
+    def spy(entry: Any) -> tuple[dict[str, int], str]:
         made.append(entry.id)
-        return paper_row(entry, topics)
+        return paper_part(entry)
 
-    monkeypatch.setattr(search, "paper_row", spy)
+    monkeypatch.setattr(search, "paper_part", spy)
     root = make_site(FILES, CONFIG)
     assert build.run(root, cache=True).ok
     assert sorted(made) == ["alpha", "beta", "gamma"]
@@ -346,4 +345,120 @@ def test_the_search_index_makes_rows_only_for_the_edited_issue(
     (root / "entries/2026-01-03/alpha.yaml").write_text(paper_yaml(title='"Alpha, edited"'))
     assert build.run(root, cache=True).ok
     assert sorted(made) == ["alpha", "beta"]  # the edited issue's rows; gamma's are kept
+    assert tree(root / "site") == clean_build(root, tmp_path)
+
+
+# Tags and authors: alpha and gamma share the tag "caching" and the author Ada Lovelace;
+# beta is Alan Turing's, tagged "sampling".
+NAMED = {
+    **FILES,
+    "entries/2026-01-03/alpha.yaml": paper_yaml(
+        title='"Paper alpha"', themes="[safety]", tags="[caching]"
+    ),
+    "entries/2026-01-03/beta.yaml": paper_yaml(
+        title='"Paper beta"', themes="[acceleration]", tags="[sampling]", authors="[Alan Turing]"
+    ),
+    "entries/2026-01-10/gamma.yaml": paper_yaml(
+        title='"Paper gamma"',
+        themes="[medical]",
+        tags="[caching]",
+        authors="[Ada Lovelace, Emmy Noether]",
+    ),
+}
+
+
+def listing_pages(urls: list[str]) -> set[str]:
+    return {url for url in urls if url.startswith(("tags/", "authors/"))}
+
+
+def test_a_new_tag_renders_exactly_the_listings_the_paper_leaves_and_joins(
+    make_site: SiteFactory, tmp_path: Path, rendered: list[str]
+) -> None:
+    root = make_site(NAMED, CONFIG)
+    assert build.run(root, cache=True).ok
+    rendered.clear()
+    (root / "entries/2026-01-03/alpha.yaml").write_text(
+        paper_yaml(title='"Paper alpha"', themes="[safety]", tags="[sampling]")
+    )
+    assert build.run(root, cache=True).ok
+    assert listing_pages(rendered) == {
+        "tags/caching/index.html",  # alpha leaves it
+        "tags/sampling/index.html",  # and joins it
+        "tags/index.html",  # their counts change
+        "authors/ada-lovelace/index.html",  # shows alpha
+    }
+    assert {"papers/alpha/index.html", "2026-01-03/index.html"} <= set(rendered)
+    assert "papers/gamma/index.html" not in rendered
+    assert tree(root / "site") == clean_build(root, tmp_path)
+
+
+def test_a_new_author_renders_the_author_index_and_their_page(
+    make_site: SiteFactory, tmp_path: Path, rendered: list[str]
+) -> None:
+    root = make_site(NAMED, CONFIG)
+    assert build.run(root, cache=True).ok
+    rendered.clear()
+    (root / "entries/2026-01-03/beta.yaml").write_text(
+        paper_yaml(
+            title='"Paper beta"',
+            themes="[acceleration]",
+            tags="[sampling]",
+            authors="[Alan Turing, Mary Somerville]",
+        )
+    )
+    assert build.run(root, cache=True).ok
+    assert listing_pages(rendered) == {
+        "authors/index.html",
+        "authors/alan-turing/index.html",
+        "authors/mary-somerville/index.html",
+        "tags/sampling/index.html",
+    }
+    assert "sitemap.xml" in rendered  # a new page to list
+    assert tree(root / "site") == clean_build(root, tmp_path)
+
+
+def test_a_new_paper_moves_the_pages_after_it_and_no_others(
+    make_site: SiteFactory, tmp_path: Path, rendered: list[str]
+) -> None:
+    """One paper a page: a paper added to the newest issue is page 1 of its listings, and
+    every page after it shows the paper the page before showed."""
+    root = make_site(NAMED, CONFIG + "page_size = 1\n")
+    assert build.run(root, cache=True).ok
+    rendered.clear()
+    (root / "entries/2026-01-10/delta.yaml").write_text(
+        paper_yaml(title='"Paper delta"', themes="[safety]", tags="[caching]", authors="[]")
+    )
+    assert build.run(root, cache=True).ok
+    assert listing_pages(rendered) == {
+        "tags/index.html",
+        "tags/caching/index.html",
+        "tags/caching/page/2/index.html",
+        "tags/caching/page/3/index.html",  # new
+    }
+    assert {"topics/safety/index.html", "topics/safety/page/2/index.html"} <= set(rendered)
+    assert "topics/acceleration/index.html" not in rendered  # its issue is unchanged
+    assert tree(root / "site") == clean_build(root, tmp_path)
+
+
+def test_names_that_take_each_others_slug_render_the_pages_that_link_them(
+    make_site: SiteFactory, tmp_path: Path
+) -> None:
+    """José García alone has the page authors/jose-garcia/; once Jose Garcia, first in
+    code-point order, appears, José's page moves, and every link to it with it."""
+    files = {
+        **NAMED,
+        "entries/2026-01-10/gamma.yaml": paper_yaml(
+            title='"Paper gamma"', themes="[medical]", authors="[José García]"
+        ),
+    }
+    root = make_site(files, CONFIG)
+    assert build.run(root, cache=True).ok
+    gamma = (root / "site/papers/gamma/index.html").read_text(encoding="utf-8")
+    assert 'href="../../authors/jose-garcia/">José García</a>' in gamma
+    (root / "entries/2026-01-03/beta.yaml").write_text(
+        paper_yaml(title='"Paper beta"', authors="[Jose Garcia]")
+    )
+    assert build.run(root, cache=True).ok
+    gamma = (root / "site/papers/gamma/index.html").read_text(encoding="utf-8")
+    assert 'href="../../authors/jose-garcia-' in gamma
     assert tree(root / "site") == clean_build(root, tmp_path)

@@ -1,13 +1,11 @@
-"""Search: the prebuilt index, and the script's matching core run by Node on it.
+"""Search: the text rules, the index's files, and the script's core run by Node on them.
 
-The page itself, in Chromium, is tested in tests/test_search_browser.py."""
+The index's format and how it is built from stored pieces are tested in
+tests/test_search_index.py; the page itself, in Chromium, in tests/test_search_browser.py."""
 
 from __future__ import annotations
 
-import json
 import re
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -15,23 +13,23 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from digest import search, wording
-from digest.content import load_content
-from digest.organise import Library, organise
+from digest import search, search_index, search_postings, wording
+from digest.models import CONTRIBUTIONS
+from digest.organise import Library
 
 from .conftest import MINIMAL_ISSUE, SiteFactory, paper_yaml
+from .search_support import (
+    NO_FILTERS,
+    ReadIndex,
+    ids_of,
+    library_of,
+    read_index,
+    run_node,
+    run_searches,
+    write_index,
+)
 
-SCRIPT = Path(__file__).resolve().parent.parent / "templates" / "assets" / "search.js"
-NO_FILTERS: dict[str, Any] = {
-    "topic": "",
-    "contribution": "",
-    "issue": "",
-    "year": "",
-    "tag": "",
-    "author": "",
-    "code": False,
-}
-FACETS = ("topic", "contribution", "issue", "year", "tag", "author")
+FACETS = ("topic", "contribution", "issue", "year")
 # Texts whose folding needs more than lower case: accents, compatibility forms (here a
 # ligature and full-width letters), ß, the multiplication sign, dashes of every kind,
 # final sigma, dotted capital I.
@@ -47,132 +45,26 @@ TRICKY_TEXTS = [
 ]
 
 
-def library_of(root: Path) -> Library:
-    content = load_content(root)
-    assert content.config is not None
-    return organise(content.config, content.issues, content.papers)
-
-
-def index_of(root: Path) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(search.index_json(library_of(root)))
-    return document
+@pytest.fixture(scope="module")
+def example_library(example_root: Path) -> Library:
+    return library_of(example_root)
 
 
 @pytest.fixture(scope="module")
-def example_index(example_root: Path) -> dict[str, Any]:
-    return index_of(example_root)
+def example_site(example_library: Library, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_index(example_library, tmp_path_factory.mktemp("example-index"))
 
 
-def run_node(program: str, data: Any) -> Any:
-    """Run `program` in Node with `core` (search.js's matching core) and `input` (`data`)
-    defined; it sets `output`, which comes back as JSON."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("node is needed to run templates/assets/search.js outside a browser")
-    script = f"""
-const core = require(process.argv[1]);
-const input = JSON.parse(require("fs").readFileSync(0, "utf8"));
-let output = null;
-{program}
-process.stdout.write(JSON.stringify(output));
-"""
-    done = subprocess.run(
-        [node, "-e", script, str(SCRIPT)],
-        input=json.dumps(data),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(done.stdout)
+@pytest.fixture(scope="module")
+def example_index(example_site: Path) -> ReadIndex:
+    return read_index(example_site)
 
 
-def run_searches(
-    index: dict[str, Any], queries: list[tuple[str, dict[str, Any]]]
-) -> list[dict[str, Any]]:
-    """Each query's result: the ids found in order, the words searched and left out, and
-    the facet counts by value (topics by slug, issues by date, tags and authors by name)."""
-    program = """
-const prepared = core.prepare(input.index);
-output = input.queries.map(([query, filters]) => {
-  const found = core.search(prepared, query, filters);
-  const byName = (names, counts) => Object.fromEntries(
-    names.map((name, i) => [name, counts[i]]).filter(([, n]) => n > 0));
-  const c = found.counts;
-  return {
-    ids: found.papers.map(p => p.id), terms: found.terms, common: found.common,
-    any: c.any, code: c.code[0],
-    topic: byName(prepared.topics.map(t => t.slug), c.topic),
-    contribution: byName(prepared.contributions.map(k => k.value), c.contribution),
-    issue: byName(prepared.issues.map(i => i.date), c.issue),
-    year: byName(prepared.years, c.year),
-    tag: byName(prepared.tags.names, c.tag),
-    author: byName(prepared.authors.names, c.author),
-  };
-});
-"""
-    result: list[dict[str, Any]] = run_node(program, {"index": index, "queries": queries})
-    return result
+def site_of(root: Path, tmp_path: Path) -> Path:
+    return write_index(library_of(root), tmp_path / "site")
 
 
-def ids_of(index: dict[str, Any], query: str, **filters: Any) -> list[str]:
-    found: list[str] = run_searches(index, [(query, {**NO_FILTERS, **filters})])[0]["ids"]
-    return found
-
-
-# ------------------------------------------------------------------ the index
-
-
-def test_index_holds_every_paper_with_its_facets(
-    example_index: dict[str, Any], example_root: Path
-) -> None:
-    library = library_of(example_root)
-    rows = {row[0]: row for row in example_index["papers"]}
-    assert set(rows) == set(library.papers)
-    assert example_index["version"] == 2
-    assert example_index["issues"] == [["2026-02-28", "Feb. 28, 2026"]]
-    assert example_index["topics"] == [
-        [theme.slug, theme.title, theme.description] for theme in library.config.themes
-    ]
-    dpcache = rows["dpcache"]
-    assert dpcache[1].startswith("Denoising as Path Planning")
-    assert dpcache[2] == "DPCache"
-    assert dpcache[3] == ["Bowen Cui"] and dpcache[4] == 1
-    assert dpcache[5] == ["Alibaba Group"]
-    assert dpcache[6] == ["caching", "training-free", "sampling"]
-    assert [example_index["topics"][n][0] for n in dpcache[7]] == ["acceleration"]
-    assert example_index["contributions"][dpcache[8]][0] == "architecture"
-    assert dpcache[9] == 0
-    assert dpcache[10] == "https://github.com/argsss/DPCache"
-    assert dpcache[11].startswith("Speeds up diffusion sampling")
-    assert "casts" in dpcache[12].split()  # a summary word
-    assert "planning" not in dpcache[12].split()  # already in the title
-    assert "the" not in dpcache[12].split()  # a stop word
-    without_code = next(
-        row for row in example_index["papers"] if not library.papers[row[0]].paper.links.code
-    )
-    assert without_code[10] == ""
-
-
-def test_summary_words_are_folded_and_skip_what_is_searched_elsewhere(
-    make_site: SiteFactory,
-) -> None:
-    root = make_site(
-        {
-            "entries/2026-01-05/_issue.yaml": MINIMAL_ISSUE,
-            "entries/2026-01-05/a.yaml": paper_yaml(
-                title='"Bridges"',
-                short="Brücke",
-                tagline='"A short line"',
-                summary="|\n  A Schrödinger bridge (Brücke), see [the code](https://x.org/ÉCOLE). "
-                "Bridges! Training\u2011free Straße.",
-            ),
-        }
-    )
-    row = index_of(root)["papers"][0]
-    # "A" is a stop word, "short"/"line" are in the tagline, "bridges" in the title,
-    # "brucke" in the short name, and the link target is not text. A hyphenated
-    # compound is also one word.
-    assert row[12] == "schrodinger bridge see code training free strasse trainingfree"
+# ------------------------------------------------------------------ text rules
 
 
 @given(
@@ -193,38 +85,126 @@ def test_compounds_are_words_joined_by_single_hyphens(text: str) -> None:
 
 
 def test_script_folds_and_splits_text_as_the_index_does() -> None:
-    """The summary words are made in Python and the queries read in JavaScript: both
+    """The index's words are made in Python and the queries read in JavaScript: both
     must make the same words of the same text."""
     from_script = run_node(
-        "output = input.map(t => [core.fold(t), core.searchWords(t)]);", TRICKY_TEXTS
+        "output = input.map(t => [core.fold(t), core.searchWords(t), core.valueKey(t)]);",
+        TRICKY_TEXTS,
     )
-    from_python = [[search.fold(text), search.search_words(text)] for text in TRICKY_TEXTS]
+    from_python = [
+        [search.fold(text), search.search_words(text), search.value_key(text)]
+        for text in TRICKY_TEXTS
+    ]
     assert from_script == from_python
     assert search.words("6.25\u00d7 Straße") == ["6", "25x", "strasse"]
     assert search.search_words("training\u2013free") == ["training", "free", "trainingfree"]
 
 
-def test_search_page_context_uses_relative_urls_and_the_site_date(example_root: Path) -> None:
-    page = search.search_page(library_of(example_root))
-    assert (page.index_url, page.script_url) == ("../search/index.json", "../assets/search.js")
+def test_search_page_context_uses_relative_urls(example_library: Library) -> None:
+    page = search.search_page(example_library, search_index.HEAD_PATH)
+    assert (page.index_url, page.core_url, page.script_url) == (
+        "../search/index.bin",
+        "../assets/search-core.js",
+        "../assets/search.js",
+    )
     assert (page.paper_url, page.topic_url, page.issue_url) == (
         "../papers/{}/",
         "../topics/{}/",
         "../{}/",
     )
-    assert [(o.value, o.label) for o in page.issues] == [("2026-02-28", "Feb. 28, 2026")]
     assert page.years == ("2026",)
     assert page.size == "27 papers in 1 issue"
+
+
+# ------------------------------------------------------------------ what the index holds
+
+
+def test_the_index_holds_every_paper_with_its_facets_and_display_row(
+    example_index: ReadIndex, example_library: Library
+) -> None:
+    head = example_index.head
+    assert head["version"] == 3
+    assert head["papers"] == len(example_library.papers) == len(example_index.rows)
+    assert head["issues"] == [["2026-02-28", 27]]
+    assert head["topics"] == [
+        [theme.slug, theme.title, theme.description] for theme in example_library.config.themes
+    ]
+    assert head["months"] == list(wording.AP_MONTHS)
+    numbers = {row[0]: number for number, row in enumerate(example_index.rows)}
+    assert set(numbers) == set(example_library.papers)
+    dpcache = numbers["dpcache"]
+    assert example_index.rows[dpcache] == [
+        "dpcache",
+        example_library.papers["dpcache"].paper.title,
+        "DPCache",
+        ["Bowen Cui"],
+        1,
+        "https://github.com/argsss/DPCache",
+        wording.one_liner(example_library.papers["dpcache"].paper),
+    ]
+    topics = [theme.slug for theme in example_library.config.themes]
+    assert example_index.facets[dpcache] == ([topics.index("acceleration")], 1 << 0 | 1 << 4)
+    for number, row in enumerate(example_index.rows):
+        paper = example_library.papers[row[0]].paper
+        topic_numbers, flags = example_index.facets[number]
+        assert topic_numbers == sorted(topics.index(slug) for slug in set(paper.themes))
+        assert bool(flags & 1 << 4) == bool(paper.links.code)
+        assert [kind for n, kind in enumerate(CONTRIBUTIONS) if flags & 1 << n] == [
+            kind for kind in CONTRIBUTIONS if kind in paper.contributions
+        ]
+
+
+def test_words_are_indexed_under_the_best_field_they_are_in(
+    make_site: SiteFactory, tmp_path: Path
+) -> None:
+    root = make_site(
+        {
+            "entries/2026-01-05/_issue.yaml": MINIMAL_ISSUE,
+            "entries/2026-01-05/a.yaml": paper_yaml(
+                title='"Bridges"',
+                short="Brücke",
+                tags="[Bridges, kestrel]",
+                authors="[Ann Kestrel, Bo Wren]",
+                tagline='"A short line"',
+                summary="|\n  A Schrödinger bridge (Brücke), see [the code](https://x.org/ÉCOLE). "
+                "Bridges! Training\u2011free Straße, x y.",
+            ),
+        }
+    )
+    index = read_index(site_of(root, tmp_path))
+    classes = {
+        term: found.postings[0][1] for term, found in index.terms.items() if term[0].isalnum()
+    }
+    assert classes["bridges"] == search.NAMES  # title, tag and summary: the title wins
+    assert classes["brucke"] == search.NAMES  # the short name, folded
+    assert classes["kestrel"] == search.CATEGORIES  # a tag and an author
+    assert classes["wren"] == search.PEOPLE
+    assert classes["short"] == classes["line"] == search.TEXT  # the one-liner
+    for word in ("schrodinger", "bridge", "code", "strasse", "training", "trainingfree"):
+        assert classes[word] == search.TEXT, word
+    assert "ecole" not in classes and "x" not in classes  # a link target, a one-letter word
+    assert not set(classes) & search.STOP_WORDS  # "a", "see"'s neighbours "the"
+    # The tags and authors, as values a filter can choose, under each rotation too.
+    assert index.terms["@ann kestrel"].name == "Ann Kestrel"
+    assert index.terms["@kestrel ann|ann kestrel"].name == "Ann Kestrel"
+    assert index.terms["#kestrel"].postings == [(0, search.NAMES)]
+
+
+def test_terms_are_sorted_as_javascript_compares_strings() -> None:
+    # U+FF21 (full-width A) is after any surrogate in UTF-16, before U+1D400 in code points.
+    terms = ["b", "\U0001d400", "\uff21", "a"]
+    assert search_postings.term_order(terms) == ["a", "b", "\U0001d400", "\uff21"]
+    assert run_node("output = input.slice().sort();", terms) == ["a", "b", "\U0001d400", "\uff21"]
 
 
 # ------------------------------------------------------------------ matching
 
 
-def test_script_matches_word_prefixes_in_every_field(example_index: dict[str, Any]) -> None:
+def test_script_matches_word_prefixes_in_every_field(example_site: Path) -> None:
     results = run_searches(
-        example_index,
+        example_site,
         [
-            (query, NO_FILTERS)
+            (query, {})
             for query in (
                 "dpcache",  # short name
                 "Bowen",  # author
@@ -243,25 +223,40 @@ def test_script_matches_word_prefixes_in_every_field(example_index: dict[str, An
     assert results[6]["ids"] == []
 
 
-def test_topic_titles_descriptions_and_contribution_labels_are_searchable(
-    example_index: dict[str, Any],
+def test_a_word_shorter_than_the_minimum_prefix_matches_whole_words_only(
+    make_site: SiteFactory, tmp_path: Path
 ) -> None:
-    topics = [topic[0] for topic in example_index["topics"]]
-    kinds = [kind[0] for kind in example_index["contributions"]]
+    root = make_site(
+        {
+            "entries/2026-01-05/_issue.yaml": MINIMAL_ISSUE,
+            "entries/2026-01-05/long.yaml": paper_yaml(title='"Diffusion Gets Faster"'),
+            "entries/2026-01-05/short.yaml": paper_yaml(title='"Di and Dif in 3D"'),
+        }
+    )
+    site = site_of(root, tmp_path)
+    assert search.MIN_PREFIX == 3
+    assert ids_of(site, "di") == ["short"]  # a whole word; not the start of "diffusion"
+    assert ids_of(site, "dif") == ["short", "long"]  # whole, then the start of a word
+    assert ids_of(site, "diff") == ["long"]
+    assert ids_of(site, "3d") == ["short"]
 
-    def ids_where(test: Any) -> set[str]:
-        return {row[0] for row in example_index["papers"] if test(row)}
 
-    safety = ids_where(lambda row: topics.index("safety") in row[7])
-    benchmarks = ids_where(lambda row: row[8] == kinds.index("benchmark"))
+def test_topic_titles_descriptions_and_contribution_labels_are_searchable(
+    example_site: Path, example_library: Library
+) -> None:
+    papers = example_library.papers.values()
+    safety = {p.id for p in papers if "safety" in p.paper.themes}
+    benchmarks = {p.id for p in papers if "benchmark" in p.paper.contributions}
     assert safety and benchmarks
     # "Safety" is the topic's title, "erasure" a word of its description only.
-    assert safety <= set(ids_of(example_index, "safety"))
-    assert safety <= set(ids_of(example_index, "erasure"))
-    assert benchmarks <= set(ids_of(example_index, "benchmark"))
+    assert safety <= set(ids_of(example_site, "safety"))
+    assert safety <= set(ids_of(example_site, "erasure"))
+    assert benchmarks <= set(ids_of(example_site, "benchmark"))
 
 
-def test_folding_forgives_accents_signs_dashes_and_spelling(make_site: SiteFactory) -> None:
+def test_folding_forgives_accents_signs_dashes_and_spelling(
+    make_site: SiteFactory, tmp_path: Path
+) -> None:
     root = make_site(
         {
             "entries/2026-01-05/_issue.yaml": MINIMAL_ISSUE,
@@ -280,19 +275,19 @@ def test_folding_forgives_accents_signs_dashes_and_spelling(make_site: SiteFacto
             "entries/2026-01-05/spaced.yaml": paper_yaml(title='"Guidance Without Training"'),
         }
     )
-    index = index_of(root)
-    assert ids_of(index, "6.25x") == ["times"]
-    assert ids_of(index, "3.5\u00d7") == ["ascii"]
-    assert ids_of(index, "schrodinger strasse") == ["strasse"]
-    assert ids_of(index, "SCHRÖDINGER STRASSE") == ["strasse"]
-    assert ids_of(index, "training-free") == ["dash"]
-    assert ids_of(index, "training free") == ["dash"]
-    assert ids_of(index, "trainingfree") == ["dash"]
-    assert ids_of(index, "training\u2014free") == ["dash"]
+    site = site_of(root, tmp_path)
+    assert ids_of(site, "6.25x") == ["times"]
+    assert ids_of(site, "3.5\u00d7") == ["ascii"]
+    assert ids_of(site, "schrodinger strasse") == ["strasse"]
+    assert ids_of(site, "SCHRÖDINGER STRASSE") == ["strasse"]
+    assert ids_of(site, "training-free") == ["dash"]
+    assert ids_of(site, "training free") == ["dash"]
+    assert ids_of(site, "trainingfree") == ["dash"]
+    assert ids_of(site, "training\u2014free") == ["dash"]
 
 
 def test_results_rank_names_above_tags_above_people_above_summary(
-    make_site: SiteFactory,
+    make_site: SiteFactory, tmp_path: Path
 ) -> None:
     root = make_site(
         {
@@ -310,63 +305,87 @@ def test_results_rank_names_above_tags_above_people_above_summary(
             "entries/2026-01-05/f-title.yaml": paper_yaml(title='"The Kestrel Sampler"'),
         }
     )
-    found = ids_of(index_of(root), "kestrel")
+    found = ids_of(site_of(root, tmp_path), "kestrel")
     assert found[:2] == ["f-title", "e-short"]  # a whole word, then a prefix
     assert found[2] == "d-tag"
     assert set(found[3:5]) == {"b-author", "c-affiliation"}
     assert found[5] == "a-summary"
 
 
-def test_a_query_of_stop_words_only_finds_nothing_and_says_which(
-    example_index: dict[str, Any],
+def test_papers_that_rank_alike_are_listed_newest_issue_first(
+    make_site: SiteFactory, tmp_path: Path
 ) -> None:
-    result = run_searches(example_index, [("The of THE", NO_FILTERS)])[0]
+    root = make_site(
+        {
+            "entries/2026-01-05/_issue.yaml": MINIMAL_ISSUE,
+            "entries/2026-01-05/old-b.yaml": paper_yaml(title='"Beta Kestrel"'),
+            "entries/2026-01-05/old-a.yaml": paper_yaml(title='"Alpha Kestrel"'),
+            "entries/2026-01-12/_issue.yaml": MINIMAL_ISSUE,
+            "entries/2026-01-12/new.yaml": paper_yaml(title='"Gamma Kestrel"'),
+            "entries/2026-01-12/other.yaml": paper_yaml(title='"Delta"'),
+        }
+    )
+    site = site_of(root, tmp_path)
+    assert ids_of(site, "kestrel") == ["new", "old-a", "old-b"]
+    assert ids_of(site, "") == ["other", "new", "old-a", "old-b"]  # title order in an issue
+
+
+def test_a_query_of_stop_words_only_finds_nothing_and_says_which(example_site: Path) -> None:
+    result, other = run_searches(example_site, [("The of THE", {}), ("the diffusion", {})])
     assert result["ids"] == []
     assert result["terms"] == []
     assert result["common"] == ["the", "of"]
-    assert run_searches(example_index, [("the diffusion", NO_FILTERS)])[0]["terms"] == ["diffusion"]
+    assert other["terms"] == ["diffusion"]
 
 
-def test_an_empty_query_lists_every_paper_in_index_order(example_index: dict[str, Any]) -> None:
-    assert ids_of(example_index, "") == [row[0] for row in example_index["papers"]]
+def test_an_empty_query_lists_every_paper_newest_first(
+    example_site: Path, example_library: Library
+) -> None:
+    expected = [entry.id for view in example_library.issues for entry in view.papers]
+    assert ids_of(example_site, "") == expected
 
 
 # ------------------------------------------------------------------ filters and counts
 
 
-def test_script_filters_narrow_to_the_right_ids(example_index: dict[str, Any]) -> None:
-    papers = example_index["papers"]
-    topics = [topic[0] for topic in example_index["topics"]]
-    medical = {row[0] for row in papers if topics.index("medical") in row[7]}
-    with_code = {row[0] for row in papers if row[10]}
-    datasets = {row[0] for row in papers if row[8] == 2}
-    training_free = {row[0] for row in papers if "training-free" in row[6]}
-    author = papers[0][3][0]
-    by_author = {row[0] for row in papers if author in row[3]}
+def test_script_filters_narrow_to_the_right_ids(
+    example_site: Path, example_library: Library
+) -> None:
+    papers = {p.id: p.paper for p in example_library.papers.values()}
+    medical = {i for i, p in papers.items() if "medical" in p.themes}
+    with_code = {i for i, p in papers.items() if p.links.code}
+    datasets = {i for i, p in papers.items() if "dataset" in p.contributions}
+    training_free = {i for i, p in papers.items() if "training-free" in p.tags}
+    author = papers["dpcache"].authors[0]
+    by_author = {i for i, p in papers.items() if author in p.authors}
     assert medical and with_code and datasets and training_free and by_author
-    queries = [
-        ("", {**NO_FILTERS, "topic": "medical"}),
-        ("", {**NO_FILTERS, "code": True}),
-        ("", {**NO_FILTERS, "contribution": "dataset"}),
-        ("", {**NO_FILTERS, "topic": "medical", "code": True}),
-        ("", {**NO_FILTERS, "issue": "2026-02-28"}),
-        ("", {**NO_FILTERS, "issue": "2020-01-01"}),
-        ("", {**NO_FILTERS, "year": "2026"}),
-        ("", {**NO_FILTERS, "year": "2020"}),
-        ("", {**NO_FILTERS, "tag": "training-free"}),
-        ("", {**NO_FILTERS, "tag": "Training Free"}),  # the same tag, spelled otherwise
-        ("", {**NO_FILTERS, "author": author}),
-        ("", {**NO_FILTERS, "author": author.upper()}),
+    queries: list[tuple[str, dict[str, Any]]] = [
+        ("", {"topic": "medical"}),
+        ("", {"code": True}),
+        ("", {"contribution": "dataset"}),
+        ("", {"topic": "medical", "code": True}),
+        ("", {"issue": "2026-02-28"}),
+        ("", {"issue": "2020-01-01"}),
+        ("", {"year": "2026"}),
+        ("", {"year": "2020"}),
+        ("", {"tag": "training-free"}),
+        ("", {"tag": "Training Free"}),  # the same tag, spelled otherwise
+        ("", {"author": author}),
+        ("", {"author": author.upper()}),
+        ("", {"tag": "no such tag"}),
     ]
-    found = [set(result["ids"]) for result in run_searches(example_index, queries)]
-    assert found[0] == medical
-    assert found[1] == with_code
-    assert found[2] == datasets
-    assert found[3] == medical & with_code
-    assert found[4] == found[6] == {row[0] for row in papers}
-    assert found[5] == found[7] == set()
-    assert found[8] == found[9] == training_free
-    assert found[10] == found[11] == by_author
+    found = run_searches(example_site, queries)
+    ids = [set(result["ids"]) for result in found]
+    assert ids[0] == medical
+    assert ids[1] == with_code
+    assert ids[2] == datasets
+    assert ids[3] == medical & with_code
+    assert ids[4] == ids[6] == set(papers)
+    assert ids[5] == ids[7] == set()
+    assert ids[8] == ids[9] == training_free
+    assert ids[10] == ids[11] == by_author
+    # A tag the index does not know is left out, and the result says so.
+    assert ids[12] == set(papers) and found[12]["unknown"] == ["tag"]
 
 
 @pytest.mark.parametrize(
@@ -380,12 +399,16 @@ def test_script_filters_narrow_to_the_right_ids(example_index: dict[str, Any]) -
     ],
 )
 def test_facet_counts_are_what_choosing_each_value_would_list(
-    example_index: dict[str, Any], query: str, filters: dict[str, Any]
+    example_site: Path, example_library: Library, query: str, filters: dict[str, Any]
 ) -> None:
     """A facet's count for a value is how many papers the search lists once that value is
-    chosen (the other filters kept); "any" is how many it lists with the facet unset."""
+    chosen (the other filters kept); "any" is how many it lists with the facet unset. A
+    tag's or an author's suggestion counts the same way."""
     current = {**NO_FILTERS, **filters}
-    result = run_searches(example_index, [(query, current)])[0]
+    # Suggestions for the first letter of the first listed paper's first tag and author.
+    first = example_library.papers[run_searches(example_site, [(query, current)])[0]["ids"][0]]
+    letters = {"tag": first.paper.tags[0][0], "author": first.paper.authors[0][0]}
+    result = run_searches(example_site, [(query, current, letters)])[0]
     assert result["ids"]
     asked: list[tuple[str, dict[str, Any]]] = []
     expected: list[int] = []
@@ -397,28 +420,64 @@ def test_facet_counts_are_what_choosing_each_value_would_list(
         expected.append(result["any"][facet])
     asked.append((query, {**current, "code": True}))
     expected.append(result["code"])
-    listed = [len(found["ids"]) for found in run_searches(example_index, asked)]
+    for facet, values in result["suggested"].items():
+        assert values, facet
+        for value in values:
+            asked.append((query, {**current, facet: value["name"]}))
+            expected.append(value["count"])
+    listed = [len(found["ids"]) for found in run_searches(example_site, asked)]
     assert listed == expected
-    # And the values with a count are exactly those some listed paper has.
-    rows = {row[0]: row for row in example_index["papers"]}
-    tags = {tag for paper_id in result["ids"] for tag in rows[paper_id][6]}
-    if not filters.get("tag"):
-        assert set(result["tag"]) == tags
+    # The suggestions are the values with a word starting with the typed letters, of
+    # the papers every other filter lists: each of them.
+    others = run_searches(example_site, [(query, {**current, "tag": ""})])[0]["ids"]
+    papers = example_library.papers
+    tags = {
+        tag
+        for paper_id in others
+        for tag in papers[paper_id].paper.tags
+        if any(word.startswith(search.fold(letters["tag"])) for word in search.words(tag))
+    }
+    assert {value["name"] for value in result["suggested"]["tag"]} == tags
 
 
-def test_authors_line_is_the_one_the_pages_show(example_index: dict[str, Any]) -> None:
-    lists = [(row[3], row[4] == 1) for row in example_index["papers"]]
+def test_suggestions_find_a_name_by_any_of_its_words(example_site: Path) -> None:
+    [result] = run_searches(example_site, [("", {}, {"author": "cui", "tag": "free"})])
+    assert [value["name"] for value in result["suggested"]["author"]] == ["Bowen Cui"]
+    assert "training-free" in [value["name"] for value in result["suggested"]["tag"]]
+
+
+def test_authors_line_is_the_one_the_pages_show(example_index: ReadIndex) -> None:
+    lists = [(row[3], row[4] == 1) for row in example_index.rows]
     lists += [([], False), (["A"], False), (["A", "B"], False), (["A", "B", "C"], False)]
     lists += [(["A", "B", "C", "D"], False), (["A", "B"], True)]
     lines = run_node("output = input.map(([a, e]) => core.authorsShort(a, e));", lists)
     assert lines == [wording.authors_short(authors, et_al) for authors, et_al in lists]
 
 
-def test_an_index_of_another_version_is_refused_with_a_message(
-    example_index: dict[str, Any],
+def test_issue_dates_are_written_as_the_pages_write_them(
+    make_site: SiteFactory, tmp_path: Path
 ) -> None:
+    days = ["2025-01-04", "2025-05-10", "2025-09-06", "2025-12-27"]
+    files = {f"entries/{day}/_issue.yaml": MINIMAL_ISSUE for day in days}
+    files.update({f"entries/{day}/p{n}.yaml": paper_yaml() for n, day in enumerate(days)})
+    library = library_of(make_site(files))
+    site = write_index(library, tmp_path / "site")
+    labels = run_node("output = index.issues.map(issue => [issue.date, issue.label]);", site=site)
+    assert labels == [[view.slug, wording.format_date(view.date)] for view in library.issues[::-1]]
+
+
+def test_an_index_of_another_version_is_refused_with_a_message(example_site: Path) -> None:
     program = """
-try { core.prepare(input); output = "read"; } catch (problem) { output = problem.message; }
+const bytes = await load("index.bin");
+const length = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true);
+const head = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + length)));
+head.version = 2;
+const text = new TextEncoder().encode(JSON.stringify(head));
+const changed = new Uint8Array(4 + text.length);
+new DataView(changed.buffer).setUint32(0, text.length, true);
+changed.set(text, 4);
+try { new core.SearchIndex(changed, load); output = "read"; }
+catch (problem) { output = problem.message; }
 """
-    message = run_node(program, {**example_index, "version": 1})
-    assert message == "the search index is of version 1, this page reads version 2"
+    message = run_node(program, site=example_site)
+    assert message == "the search index is of version 2, this page reads version 3"

@@ -33,7 +33,7 @@ from .browser_support import (
     save_screenshot,
     serve_built_site,
 )
-from .test_search import library_of
+from .search_support import library_of
 
 pytestmark = pytest.mark.browser
 
@@ -93,8 +93,9 @@ def open_search(
 
 
 def settle(page: Page) -> None:
-    """Let the search the last input scheduled (with a zero timeout) run."""
-    page.evaluate("() => new Promise(done => setTimeout(done, 30))")
+    """Wait for the search the last input started to show its results: the list is
+    busy from the input until then."""
+    page.wait_for_selector("#search-results:not([aria-busy])", state="attached")
 
 
 def shown(page: Page) -> list[str]:
@@ -121,6 +122,27 @@ def code_count(page: Page) -> int:
     return int(page.locator("#search-code-count").inner_text().strip("()"))
 
 
+def chosen_count(page: Page, name: str) -> int:
+    """The count a chosen tag or author shows beside its label."""
+    return int(page.locator(f"#search-{name}-count").inner_text().strip("()"))
+
+
+def suggestions(page: Page, name: str, typed: str) -> dict[str, int]:
+    """What the tag or author field suggests once `typed` is typed: value → count."""
+    field = page.locator(f"#search-{name}")
+    field.fill(typed)
+    listed = page.locator(f"#search-{name}-list")
+    page.wait_for_function(
+        f"document.getElementById('search-{name}').getAttribute('aria-expanded') === 'true'"
+    )
+    found = {}
+    for text in listed.locator("[role=option]").all_inner_texts():
+        match = COUNT.match(text)
+        assert match, f"{name}: suggestion {text!r} has no count"
+        found[match.group(1)] = int(match.group(2))
+    return found
+
+
 def query_string(page: Page) -> str:
     return str(page.evaluate("location.search"))
 
@@ -135,8 +157,7 @@ def text_matches(library: Library, word: str) -> set[str]:
         texts = [paper.title, paper.short or "", one_liner(paper), paper.summary]
         texts += [*paper.authors, *paper.affiliations, *paper.tags]
         texts += [themes[s].title + " " + themes[s].description for s in paper.themes]
-        kinds = paper.contributions  # the index names the first
-        texts.append(CONTRIBUTION_LABELS[kinds[0]] if kinds else "")
+        texts += [CONTRIBUTION_LABELS[kind] for kind in paper.contributions]
         if any(w.startswith(word) for w in search.search_words(" ".join(texts))):
             found.add(paper_id)
     return found
@@ -145,16 +166,14 @@ def text_matches(library: Library, word: str) -> set[str]:
 def check_counts(page: Page, library: Library) -> None:
     """Every facet's counts say what choosing it would list: for an unset facet, how many
     listed papers have each value; for a chosen one, its count is the number listed."""
-    listed = [library.papers[paper_id].paper for paper_id in shown(page)]
+    listed = [library.papers[paper_id].paper for paper_id in shown_all(page)]
     issue = {p: library.issue_of[p].slug for p in library.papers}
-    ids = shown(page)
-    values: dict[str, list[set[str | None]]] = {
+    ids = shown_all(page)
+    values: dict[str, list[set[str]]] = {
         "topic": [set(paper.themes) for paper in listed],
-        "contribution": [{(paper.contributions or (None,))[0]} for paper in listed],
+        "contribution": [set(paper.contributions) for paper in listed],
         "issue": [{issue[paper_id]} for paper_id in ids],
         "year": [{issue[paper_id][:4]} for paper_id in ids],
-        "tag": [set(paper.tags) for paper in listed],
-        "author": [set(paper.authors) for paper in listed],
     }
     for name, per_paper in values.items():
         counted = options(page, name)
@@ -166,8 +185,20 @@ def check_counts(page: Page, library: Library) -> None:
         for value, (_, count) in counted.items():
             if value:
                 assert count == sum(value in have for have in per_paper), (name, value)
+    for name in ("tag", "author"):
+        if page.locator(f"#search-{name}").input_value():
+            assert chosen_count(page, name) == len(listed), name
     if not page.locator("#search-code").is_checked():
         assert code_count(page) == sum(paper.links.code is not None for paper in listed)
+
+
+def shown_all(page: Page) -> list[str]:
+    """Every result, once "Show more" has listed them all."""
+    more = page.locator("#search-more")
+    while more.is_visible():
+        more.click()
+        settle(page)
+    return shown(page)
 
 
 # ------------------------------------------------------------------ matching
@@ -238,26 +269,33 @@ def test_tag_and_author_filters_narrow_to_the_right_papers_and_survive_a_reload(
     site: StaticServer, browser: Browser, library: Library
 ) -> None:
     page, problems = open_search(browser, site)
-    everything = shown(page)
+    everything = shown_all(page)
     assert sorted(everything) == sorted(library.papers)
     check_counts(page, library)
 
+    # A tag, found by the start of its second word and chosen with a click.
     tag = "training-free"
     tagged = {p for p, entry in library.papers.items() if tag in entry.paper.tags}
     assert len(tagged) >= 2
-    page.get_by_label("Tag").select_option(tag)
+    suggested = suggestions(page, "tag", "fre")
+    assert suggested[tag] == len(tagged)
+    page.locator("#search-tag-list [role=option]", has_text=tag).click()
     settle(page)
+    assert page.locator("#search-tag").input_value() == tag
     assert set(shown(page)) == tagged
-    assert options(page, "tag")[tag] == (tag, len(tagged))
     check_counts(page, library)
 
-    # An author of a tagged paper: the two filters together list their papers only.
+    # An author of a tagged paper, by the start of the last name, chosen from the
+    # keyboard: the two filters together list their papers only.
     author = library.papers[sorted(tagged)[0]].paper.authors[0]
-    page.get_by_label("Author").select_option(author)
-    settle(page)
     expected = {p for p in tagged if author in library.papers[p].paper.authors}
+    offered = suggestions(page, "author", author.split()[-1][:4])
+    assert offered[author] == len(expected)
+    for _ in range(list(offered).index(author) + 1):
+        page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    settle(page)
     assert set(shown(page)) == expected
-    assert options(page, "author")[author] == (author, len(expected))
     check_counts(page, library)
     address = query_string(page)
     assert "tag=training-free" in address and "author=" in address
@@ -266,14 +304,26 @@ def test_tag_and_author_filters_narrow_to_the_right_papers_and_survive_a_reload(
     page.wait_for_selector("#search-form:not([aria-busy])")
     settle(page)
     assert set(shown(page)) == expected
-    assert page.get_by_label("Tag").input_value() == tag
-    assert page.get_by_label("Author").input_value() == author
+    assert page.locator("#search-tag").input_value() == tag
+    assert page.locator("#search-author").input_value() == author
     assert query_string(page) == address
 
     page.get_by_role("button", name="Clear all").click()
     settle(page)
-    assert sorted(shown(page)) == sorted(everything)
+    assert sorted(shown_all(page)) == sorted(everything)
     assert query_string(page) == ""
+    assert problems == []
+
+
+def test_a_tag_or_issue_the_index_does_not_know_is_left_out(
+    site: StaticServer, browser: Browser, library: Library
+) -> None:
+    page, problems = open_search(browser, site, "?q=diffusion&tag=no-such-tag&issue=2020-01-01")
+    assert page.locator("#search-issue").input_value() == ""
+    assert set(shown_all(page)) == text_matches(library, "diffusion")
+    status = page.locator("#search-status").inner_text()
+    assert "No tag is called “no-such-tag”: that filter is left out." in status
+    assert query_string(page) == "?q=diffusion"
     assert problems == []
 
 
@@ -283,7 +333,7 @@ def test_facet_counts_follow_the_query_and_every_filter_narrows(
     page, problems = open_search(browser, site)
     page.get_by_label("Search for").fill("diffusion")
     settle(page)
-    matching = set(shown(page))
+    matching = set(shown_all(page))
     assert matching == text_matches(library, "diffusion")
     check_counts(page, library)
     before = options(page, "topic")
@@ -297,7 +347,7 @@ def test_facet_counts_follow_the_query_and_every_filter_narrows(
         p
         for p in matching
         if "medical" in library.papers[p].paper.themes
-        and library.papers[p].paper.contribution == "benchmark"
+        and "benchmark" in library.papers[p].paper.contributions
     }
     assert expected and set(shown(page)) == expected
     check_counts(page, library)
@@ -383,7 +433,7 @@ def test_the_page_works_from_the_keyboard(site: StaticServer, browser: Browser) 
 
 @pytest.mark.parametrize("color_scheme", ["light", "dark"])
 def test_the_page_passes_axe_with_results_and_marks(
-    site: StaticServer, browser: Browser, color_scheme: ColorScheme
+    site: StaticServer, browser: Browser, library: Library, color_scheme: ColorScheme
 ) -> None:
     for width in (1280, 390):
         page, problems = open_search(
@@ -394,6 +444,12 @@ def test_the_page_passes_axe_with_results_and_marks(
             page.locator("#search-filters-box summary").click()
         assert run_axe(page) == []
         save_screenshot(page, f"search-{width}-{color_scheme}.png")
+        # A tag's suggestions open, one of them chosen with the arrow keys.
+        tag = library.papers[shown(page)[0]].paper.tags[0]
+        assert suggestions(page, "tag", tag[:2])
+        page.keyboard.press("ArrowDown")
+        assert run_axe(page) == []
+        save_screenshot(page, f"search-suggestions-{width}-{color_scheme}.png")
         assert problems == []
 
 
@@ -444,26 +500,31 @@ def test_opened_from_disk_the_page_says_why_search_cannot_run_and_what_to_do(
 
 
 def test_long_lists_show_more_on_request(tmp_path: Path, browser: Browser) -> None:
-    """150 papers: the first 100 are listed, then the rest on request; tags and authors
-    beyond the 100 most frequent are left out of their filters, and the page says so."""
+    """50 papers: the first 20 are listed, then 20 more at a time on request; a filter
+    suggests the 10 values with the most papers among the matches."""
     root = tmp_path / "content"
-    issues, papers = make_corpus(150)
+    issues, papers = make_corpus(50)
     write_digest(root, issues, papers)
     work = tmp_path / "work"
     work.mkdir()
     with serve_built_site(root, work) as server:
         page, problems = open_search(browser, server)
-        assert len(shown(page)) == 100
+        assert len(shown(page)) == 20
         assert page.locator("#search-status").inner_text() == (
-            "150 papers, newest first. Type words or choose filters to narrow them. "
-            "The first 100 are shown."
+            "50 papers, newest first. Type words or choose filters to narrow them. "
+            "The first 20 are shown."
         )
-        more = page.get_by_role("button", name="Show 50 more")
-        more.click()
-        assert len(shown(page)) == 150
-        assert not more.is_visible()
+        newest = [paper.id for paper in sorted(papers, key=lambda p: p.issue, reverse=True)]
+        page.get_by_role("button", name="Show 20 more").click()
+        settle(page)
+        assert len(shown(page)) == 40
         focused = page.evaluate("document.activeElement.closest('li').dataset.paper")
-        assert focused == shown(page)[100]
-        assert len(options(page, "author")) == 101  # "Any" and the 100 most frequent
-        assert page.locator("#search-capped").is_visible()
+        assert focused == shown(page)[20]
+        more = page.get_by_role("button", name="Show 10 more")
+        more.click()
+        settle(page)
+        assert set(shown(page)) == set(newest) and not more.is_visible()
+        offered = suggestions(page, "author", "a")
+        assert len(offered) == 10
+        assert list(offered.values()) == sorted(offered.values(), reverse=True)
         assert problems == []

@@ -5,7 +5,9 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from digest import permalinks, reader_outputs
+import pytest
+
+from digest import permalinks, reader_outputs, sitemap
 from digest.content import load_content
 from digest.organise import Library, organise
 from digest.template_set import load_templates
@@ -38,7 +40,10 @@ def test_sitemap_lists_every_page_with_absolute_urls(example_root: Path) -> None
         for url in tree.findall("s:url", NS)
     }
     expected = [f"{BASE}/", f"{BASE}/2026-02-28/", f"{BASE}/topics/", f"{BASE}/search/"]
+    expected += [f"{BASE}/issues/", f"{BASE}/tags/", f"{BASE}/authors/"]
     expected += [f"{BASE}/topics/{slug}/" for slug in library.config.theme_slugs]
+    expected += [f"{BASE}/tags/{tag.slug}/" for tag in library.tags.listings]
+    expected += [f"{BASE}/authors/{author.slug}/" for author in library.authors.listings]
     expected += [f"{BASE}/papers/{paper_id}/" for paper_id in library.papers]
     assert sorted(str(loc) for loc in found) == sorted(expected)
     assert found[f"{BASE}/papers/dpcache/"] == "2026-02-28"
@@ -61,3 +66,27 @@ def test_without_base_url_no_sitemap_and_a_warning(make_site: SiteFactory) -> No
     assert sitemap_pages(root) == {"robots.txt": "User-agent: *\nAllow: /\n"}
     warning = permalinks.missing_base_url(root)
     assert (warning.path, warning.line, warning.code) == ("pyproject.toml", 1, "W120")
+
+
+def test_a_sitemap_over_the_url_limit_is_an_index_of_parts(
+    example_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    library = library_of(example_root)
+    whole = sitemap.sitemap_entries(library)
+    assert len(whole) == sitemap.sitemap_size(library)
+    monkeypatch.setattr(sitemap, "MAX_URLS", 20)  # as 50,000 are for a real site
+    pages = sitemap_pages(example_root)
+    index = ET.fromstring(pages["sitemap.xml"])
+    assert index.tag == "{http://www.sitemaps.org/schemas/sitemap/0.9}sitemapindex"
+    parts = [part.findtext("s:loc", namespaces=NS) for part in index.findall("s:sitemap", NS)]
+    count = -(-len(whole) // 20)
+    assert parts == [f"{BASE}/sitemaps/{n}.xml" for n in range(1, count + 1)]
+    listed = []
+    for number in range(1, count + 1):
+        part = ET.fromstring(pages[f"sitemaps/{number}.xml"])
+        urls = [url.findtext("s:loc", namespaces=NS) for url in part.findall("s:url", NS)]
+        assert 0 < len(urls) <= 20
+        listed += urls
+    assert listed == [entry.loc for entry in whole]  # every page once, in the same order
+    newest = max(entry.lastmod for entry in whole[:20] if entry.lastmod)
+    assert index.findall("s:sitemap", NS)[0].findtext("s:lastmod", namespaces=NS) == newest

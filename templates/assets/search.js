@@ -1,352 +1,41 @@
-/* digest search: reads search/index.json (its format is described in digest/search.py),
-   matches every query word as the start of a word, ranks title and short-name hits
-   above tags and topics, above authors and affiliations, above the summary; filters by
-   topic, contribution, issue, year, tag, author and "has code" with counts that follow
-   the query; keeps the state in the URL. No framework, no other host. The matching core
-   (everything before "the page") also loads in Node, for the tests and benchmarks. */
+/* digest search, the page (templates/search.html): the form and its state in the URL,
+   the filters and their counts, the tag and author suggestions, the results and the
+   keyboard. Matching and the index are assets/search-core.js's (`window.digestSearch`).
+   No framework, no other host. */
 (function () {
   "use strict";
 
-  /* ---------------------------------------------------------------- matching */
-
-  /* How much a query word weighs where it is found; a word found whole counts its
-     field's weight, a word found as the start of a longer one three quarters of it, so
-     a prefix in a heavier field still outranks a whole word in a lighter one. */
-  var WEIGHT = { names: 8, categories: 4, people: 2, text: 1 };
-  var PREFIX = 0.75;
-  var INDEX_VERSION = 2;
-
-  /* The same table as FOLDS in digest/search.py. */
-  var FOLDS = {
-    "ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th",
-    "ı": "i", "ς": "σ", "×": "x"
-  };
-  var FOLDED = /[ßæœøłđðþıς×]/g;
-  var DASHES = /[\u2010-\u2015\u2043\u2212\ufe58\ufe63\uff0d]/g;
-
-  /* ASCII text, nearly all of it, needs only lower case; its words are simpler to find. */
-  var ASCII = /^[\x00-\x7f]*$/;
-
-  function fold(text) {
-    if (ASCII.test(text)) return text.toLowerCase();
-    return text.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase()
-      .replace(FOLDED, function (c) { return FOLDS[c]; }).replace(DASHES, "-");
-  }
-
-  function wordsOf(folded) {
-    return folded.match(ASCII.test(folded) ? /[a-z0-9]+/g : /[\p{L}\p{N}]+/gu) || [];
-  }
-
-  function words(text) {
-    return wordsOf(fold(text));
-  }
-
-  /* The text's words, then each hyphenated compound as one word ("trainingfree"). */
-  function searchWords(text) {
-    var folded = fold(text);
-    var list = wordsOf(folded);
-    if (folded.indexOf("-") >= 0) {
-      (folded.match(/[\p{L}\p{N}]+(?:-[\p{L}\p{N}]+)+/gu) || []).forEach(function (compound) {
-        list.push(compound.replace(/-/g, ""));
-      });
-    }
-    return list;
-  }
-
-  /* A field's words between spaces, so " " + word finds a word's start. */
-  function haystack(text) {
-    return " " + searchWords(text).join(" ") + " ";
-  }
-
-  /* A facet value's key: spellings that differ only in case, accents or punctuation
-     ("Caching", "caching") are one value. */
-  function valueKey(text) {
-    return words(text).join(" ");
-  }
-
-  /* Values (tags, authors) numbered in the order first met, one number per key. */
-  function Values() {
-    this.names = [];
-    this.numbers = new Map(); /* by key */
-    this.spellings = new Map(); /* by name as written, to fold each spelling once */
-  }
-
-  Values.prototype.number = function (name) {
-    var number = this.spellings.get(name);
-    if (number !== undefined) return number;
-    var key = valueKey(name);
-    number = this.numbers.get(key);
-    if (number === undefined) {
-      number = this.names.length;
-      this.numbers.set(key, number);
-      this.names.push(name);
-    }
-    this.spellings.set(name, number);
-    return number;
-  };
-
-  Values.prototype.find = function (name) {
-    var number = this.numbers.get(valueKey(name));
-    return number === undefined ? -1 : number;
-  };
-
-  /* The index's rows, with folded text ready for matching. */
-  function prepare(index) {
-    if (index.version !== INDEX_VERSION) {
-      throw new Error("the search index is of version " + index.version +
-        ", this page reads version " + INDEX_VERSION);
-    }
-    var tags = new Values();
-    var authors = new Values();
-    var years = [];
-    var issues = index.issues.map(function (issue) {
-      var year = issue[0].slice(0, 4);
-      if (years.indexOf(year) < 0) years.push(year);
-      return { date: issue[0], label: issue[1], year: years.indexOf(year) };
-    });
-    var papers = index.papers.map(function (row, order) {
-      return {
-        id: row[0], title: row[1], short: row[2], authors: row[3], etAl: row[4] === 1,
-        affiliations: row[5], tags: row[6], topics: row[7], contribution: row[8],
-        issue: row[9], code: row[10], line: row[11], order: order,
-        tagNumbers: row[6].map(function (tag) { return tags.number(tag); }),
-        authorNumbers: row[3].map(function (name) { return authors.number(name); }),
-        hay: {
-          names: haystack(row[1] + " " + row[2]),
-          categories: haystack(row[6].join(" ")),
-          people: haystack(row[3].concat(row[5]).join(" ")),
-          text: haystack(row[11]) + row[12] + " "
-        }
-      };
-    });
-    var stop = {};
-    index.stop_words.forEach(function (word) { stop[word] = true; });
-    return {
-      topics: index.topics.map(function (topic) {
-        return {
-          slug: topic[0], title: topic[1], description: topic[2],
-          titleHay: haystack(topic[1]), descriptionHay: haystack(topic[2])
-        };
-      }),
-      contributions: index.contributions.map(function (kind) {
-        return { value: kind[0], label: kind[1], hay: haystack(kind[1]) };
-      }),
-      issues: issues, years: years, tags: tags, authors: authors, stop: stop, papers: papers
-    };
-  }
-
-  /* 1 when `term` is a whole word of `hay`, PREFIX when it starts one, else 0. */
-  function matchIn(hay, term) {
-    var at = hay.indexOf(" " + term);
-    if (at < 0) return 0;
-    return hay.indexOf(" " + term + " ", at) >= 0 ? 1 : PREFIX;
-  }
-
-  /* The query's words, without stop words; `common` holds the stop words it had. */
-  function queryTerms(prepared, query) {
-    var terms = [];
-    var common = [];
-    words(query).forEach(function (word) {
-      var list = prepared.stop[word] ? common : terms;
-      if (list.indexOf(word) < 0) list.push(word);
-    });
-    return { terms: terms, common: common };
-  }
-
-  /* What each term scores in each topic's title and description and each
-     contribution's label: computed once per query, not once per paper. */
-  function labelScores(prepared, terms) {
-    return terms.map(function (term) {
-      return {
-        topicTitle: prepared.topics.map(function (t) { return matchIn(t.titleHay, term); }),
-        topicText: prepared.topics.map(function (t) { return matchIn(t.descriptionHay, term); }),
-        contribution: prepared.contributions.map(function (c) { return matchIn(c.hay, term); })
-      };
-    });
-  }
-
-  /* The paper's score for the terms (every term must be found), or -1. */
-  function score(paper, terms, labels) {
-    var total = 0;
-    for (var i = 0; i < terms.length; i++) {
-      var term = terms[i];
-      var best = WEIGHT.names * matchIn(paper.hay.names, term);
-      if (best < WEIGHT.names) {
-        var category = matchIn(paper.hay.categories, term);
-        for (var t = 0; t < paper.topics.length; t++) {
-          category = Math.max(category, labels[i].topicTitle[paper.topics[t]]);
-        }
-        if (paper.contribution >= 0) {
-          category = Math.max(category, labels[i].contribution[paper.contribution]);
-        }
-        best = Math.max(best, WEIGHT.categories * category);
-      }
-      if (best < WEIGHT.categories) {
-        best = Math.max(best, WEIGHT.people * matchIn(paper.hay.people, term));
-      }
-      if (best < WEIGHT.people) {
-        var text = matchIn(paper.hay.text, term);
-        for (var d = 0; d < paper.topics.length; d++) {
-          text = Math.max(text, labels[i].topicText[paper.topics[d]]);
-        }
-        best = Math.max(best, WEIGHT.text * text);
-      }
-      if (best === 0) return -1;
-      total += best;
-    }
-    return total;
-  }
-
-  /* The facets: what each filter asks of a paper, and how it counts a paper's values. */
-  var FACETS = ["topic", "contribution", "issue", "year", "tag", "author", "code"];
-
-  function wanted(prepared, filters) {
-    function index(list, key, value) {
-      for (var i = 0; i < list.length; i++) if (list[i][key] === value) return i;
-      return -1;
-    }
-    return {
-      topic: filters.topic ? index(prepared.topics, "slug", filters.topic) : null,
-      contribution: filters.contribution
-        ? index(prepared.contributions, "value", filters.contribution) : null,
-      issue: filters.issue ? index(prepared.issues, "date", filters.issue) : null,
-      year: filters.year ? prepared.years.indexOf(filters.year) : null,
-      tag: filters.tag ? prepared.tags.find(filters.tag) : null,
-      author: filters.author ? prepared.authors.find(filters.author) : null,
-      code: filters.code ? true : null
-    };
-  }
-
-  function accepts(prepared, paper, facet, want) {
-    switch (facet) {
-      case "topic": return paper.topics.indexOf(want) >= 0;
-      case "contribution": return paper.contribution === want;
-      case "issue": return paper.issue === want;
-      case "year": return prepared.issues[paper.issue].year === want;
-      case "tag": return paper.tagNumbers.indexOf(want) >= 0;
-      case "author": return paper.authorNumbers.indexOf(want) >= 0;
-      default: return paper.code !== "";
-    }
-  }
-
-  function emptyCounts(prepared) {
-    return {
-      topic: new Int32Array(prepared.topics.length),
-      contribution: new Int32Array(prepared.contributions.length),
-      issue: new Int32Array(prepared.issues.length),
-      year: new Int32Array(prepared.years.length),
-      tag: new Int32Array(prepared.tags.names.length),
-      author: new Int32Array(prepared.authors.names.length),
-      code: new Int32Array(1),
-      any: { topic: 0, contribution: 0, issue: 0, year: 0, tag: 0, author: 0, code: 0 }
-    };
-  }
-
-  function countInto(prepared, counts, paper, facet) {
-    var i;
-    counts.any[facet] += 1;
-    switch (facet) {
-      case "topic":
-        for (i = 0; i < paper.topics.length; i++) counts.topic[paper.topics[i]] += 1;
-        break;
-      case "contribution":
-        if (paper.contribution >= 0) counts.contribution[paper.contribution] += 1;
-        break;
-      case "issue": counts.issue[paper.issue] += 1; break;
-      case "year": counts.year[prepared.issues[paper.issue].year] += 1; break;
-      case "tag":
-        for (i = 0; i < paper.tagNumbers.length; i++) counts.tag[paper.tagNumbers[i]] += 1;
-        break;
-      case "author":
-        for (i = 0; i < paper.authorNumbers.length; i++) {
-          counts.author[paper.authorNumbers[i]] += 1;
-        }
-        break;
-      default: if (paper.code !== "") counts.code[0] += 1;
-    }
-  }
-
-  /* Search: the papers that match the query and every filter, best first, and each
-     facet's counts: how many papers each of its values would list, the other filters
-     kept. filters: {topic, contribution, issue, year, tag, author: value or "",
-     code: bool}. `terms` are the query words searched for, `common` the stop words
-     left out; a query of stop words alone lists nothing. */
-  function search(prepared, query, filters) {
-    var asked = queryTerms(prepared, query);
-    var terms = asked.terms;
-    var counts = emptyCounts(prepared);
-    var result = { papers: [], counts: counts, terms: terms, common: asked.common };
-    if (!terms.length && asked.common.length) return result;
-    var want = wanted(prepared, filters);
-    var active = FACETS.filter(function (facet) { return want[facet] !== null; });
-    var labels = labelScores(prepared, terms);
-    var hits = [];
-    prepared.papers.forEach(function (paper) {
-      var points = terms.length ? score(paper, terms, labels) : 0;
-      if (points < 0) return;
-      var failed = null;
-      for (var i = 0; i < active.length; i++) {
-        if (!accepts(prepared, paper, active[i], want[active[i]])) {
-          if (failed !== null) return; /* fails two filters: no facet counts it */
-          failed = active[i];
-        }
-      }
-      if (failed !== null) {
-        countInto(prepared, counts, paper, failed);
-        return;
-      }
-      FACETS.forEach(function (facet) { countInto(prepared, counts, paper, facet); });
-      hits.push({ paper: paper, points: points });
-    });
-    hits.sort(function (a, b) { return b.points - a.points || a.paper.order - b.paper.order; });
-    result.papers = hits.map(function (hit) { return hit.paper; });
-    return result;
-  }
-
-  /* "Bowen Cui et al." when the list is incomplete or long, else "A, B and C": the
-     rule of digest.wording.authors_short. */
-  var MAX_LISTED_AUTHORS = 3;
-
-  function authorsShort(authors, etAl) {
-    if (!authors.length) return "";
-    if (etAl || authors.length > MAX_LISTED_AUTHORS) return authors[0] + " et al.";
-    if (authors.length <= 2) return authors.join(" and ");
-    return authors.slice(0, -1).join(", ") + " and " + authors[authors.length - 1];
-  }
-
-  var core = {
-    fold: fold, words: words, searchWords: searchWords, prepare: prepare, search: search,
-    authorsShort: authorsShort
-  };
-  if (typeof module !== "undefined" && module.exports) {
-    module.exports = core;
-    return;
-  }
-
-  /* ---------------------------------------------------------------- the page */
+  var core = window.digestSearch;
+  var words = core.words;
+  var valueKey = core.valueKey;
+  var authorsShort = core.authorsShort;
+  var MAX_LISTED_AUTHORS = core.maxListedAuthors;
 
   var form = document.getElementById("search-form");
   if (!form) return;
-  var PAGE = 100; /* results shown at first, and added by "Show more" */
-  var CHOICES = 100; /* tags or authors listed in their filter, most frequent first */
-  var SELECTS = ["topic", "contribution", "issue", "year", "tag", "author"];
+  var PAGE = 20; /* results shown at first, and added by "Show more" */
+  var CHOICES = 10; /* values a tag or author filter suggests */
+  var ISSUE_CHOICES = 60; /* issues the issue filter lists */
+  var SELECTS = ["topic", "contribution", "issue", "year"];
+  var TYPED = ["tag", "author"];
   var control = {};
-  ["q", "code"].concat(SELECTS).forEach(function (name) {
+  ["q", "code"].concat(SELECTS, TYPED).forEach(function (name) {
     control[name] = form.elements.namedItem(name);
   });
   var status = document.getElementById("search-status");
   var results = document.getElementById("search-results");
   var more = document.getElementById("search-more");
   var codeCount = document.getElementById("search-code-count");
-  var capped = document.getElementById("search-capped");
   var filtersBox = document.getElementById("search-filters-box");
   var chosen = document.getElementById("search-chosen");
   var title = document.title;
-  var prepared = null;
+  var index = null;
   var outcome = null; /* the last search's result */
   var shown = 0;
   var pending = false;
   var searched = null; /* the state the results show, as JSON */
+  var asking = 0; /* the number of the latest search: an older one's answer is dropped */
+  var running = false; /* whether the latest search is still under way */
 
   function link(pattern, value) {
     return form.getAttribute(pattern).replace("{}", encodeURIComponent(value));
@@ -357,6 +46,7 @@
   function state() {
     var current = { q: control.q.value.trim(), code: control.code.checked };
     SELECTS.forEach(function (name) { current[name] = control[name].value; });
+    TYPED.forEach(function (name) { current[name] = control[name].value.trim(); });
     return current;
   }
 
@@ -366,30 +56,24 @@
     control.code.checked = params.get("code") === "1";
     SELECTS.forEach(function (name) {
       var value = params.get(name) || "";
-      if (name === "tag" || name === "author") {
-        setChoice(control[name], value); /* their options come with the index */
+      var select = control[name];
+      if (name === "issue") {
+        setChoice(select, value); /* its options come with the index */
         return;
       }
-      var select = control[name];
       select.value = Array.prototype.some.call(select.options, function (o) {
         return o.value === value;
       }) ? value : "";
     });
-  }
-
-  /* Tags and authors the index does not know (say, from an old link) are let go. */
-  function knownChoices() {
-    [["tag", prepared.tags], ["author", prepared.authors]].forEach(function (pair) {
-      var select = control[pair[0]];
-      var number = select.value ? pair[1].find(select.value) : -1;
-      setChoice(select, number < 0 ? "" : pair[1].names[number]);
-    });
+    TYPED.forEach(function (name) { control[name].value = params.get(name) || ""; });
   }
 
   function toUrl(current) {
     var params = new URLSearchParams();
     if (current.q) params.set("q", current.q);
-    SELECTS.forEach(function (name) { if (current[name]) params.set(name, current[name]); });
+    SELECTS.concat(TYPED).forEach(function (name) {
+      if (current[name]) params.set(name, current[name]);
+    });
     if (current.code) params.set("code", "1");
     var text = params.toString();
     var url = window.location.pathname + (text ? "?" + text : "");
@@ -415,13 +99,14 @@
   /* A select whose options are filled in by the script holds at least its "Any" option
      and the chosen value. */
   function setChoice(select, value) {
+    select.removeAttribute("data-counted");
     while (select.options.length > 1) select.remove(1);
     if (value) select.add(option(value, value));
     select.value = value;
   }
 
-  /* Topic, contribution, issue, year: fixed options, their counts updated; a value no
-     paper would match is disabled, unless it is the chosen one. */
+  /* Topic, contribution, year: fixed options, their counts updated; a value no paper
+     would match is disabled, unless it is the chosen one. */
   function countFixed(select, counts, any) {
     var options = select.options;
     options[0].textContent = labelled("Any", any);
@@ -434,44 +119,165 @@
     }
   }
 
-  /* Tags and authors: the most frequent values among the matches, then the chosen one. */
-  function countChoices(select, values, counts, any) {
-    var chosen = select.value;
-    var chosenNumber = chosen ? values.find(chosen) : -1;
-    var numbers = [];
-    for (var i = 0; i < counts.length; i++) if (counts[i] > 0) numbers.push(i);
-    numbers.sort(function (a, b) {
-      return counts[b] - counts[a] || values.names[a].localeCompare(values.names[b]);
-    });
-    var cut = numbers.length > CHOICES;
-    numbers = numbers.slice(0, CHOICES);
-    numbers.sort(function (a, b) { return values.names[a].localeCompare(values.names[b]); });
-    if (chosenNumber >= 0 && numbers.indexOf(chosenNumber) < 0) numbers.unshift(chosenNumber);
-    select.options[0].textContent = labelled("Any", any);
-    while (select.options.length > 1) select.remove(1);
-    numbers.forEach(function (number) {
-      select.add(option(values.names[number], labelled(values.names[number], counts[number])));
-    });
-    select.value = chosenNumber >= 0 ? values.names[chosenNumber] : "";
-    return cut;
+  /* Years come from the index, newest first: the page lists them in that order. */
+  function countYears(counts, any) {
+    var byYear = {};
+    index.years.forEach(function (year, i) { byYear[year] = counts[i]; });
+    var options = control.year.options;
+    options[0].textContent = labelled("Any", any);
+    for (var i = 1; i < options.length; i++) {
+      var node = options[i];
+      node.textContent = labelled(node.value, byYear[node.value] || 0);
+      node.disabled = !byYear[node.value] && !node.selected;
+    }
   }
 
-  function showCounts(counts) {
+  /* Issues: the newest `ISSUE_CHOICES` some paper would be listed under (choosing a
+     year narrows them to its issues), and the chosen one. Rebuilt only when they or
+     their counts change: a site of 100,000 papers has thousands of issues. */
+  function countIssues(counts, any) {
+    var select = control.issue;
+    var value = select.value;
+    var listed = [];
+    var older = false;
+    for (var i = index.issues.length - 1; i >= 0; i--) {
+      var issue = index.issues[i];
+      if (issue.date === value || (counts[i] > 0 && listed.length < ISSUE_CHOICES)) {
+        listed.push(i);
+      } else if (counts[i] > 0) {
+        older = true;
+      }
+    }
+    var signature = any + ":" + older + ":" + listed.map(function (i) {
+      return i + "=" + counts[i];
+    }).join(",");
+    if (select.getAttribute("data-counted") === signature) return;
+    select.setAttribute("data-counted", signature);
+    select.options[0].textContent = labelled("Any", any);
+    while (select.options.length > 1) select.remove(1);
+    listed.forEach(function (i) {
+      select.add(option(index.issues[i].date, labelled(index.issues[i].label, counts[i])));
+    });
+    if (older) {
+      var hint = option("", "Older issues: choose a year");
+      hint.disabled = true;
+      select.add(hint);
+    }
+    select.value = value;
+  }
+
+  function showCounts(counts, current) {
     countFixed(control.topic, counts.topic, counts.any.topic);
     countFixed(control.contribution, counts.contribution, counts.any.contribution);
-    countFixed(control.issue, counts.issue, counts.any.issue);
-    countFixed(control.year, counts.year, counts.any.year);
-    var tagsCapped = countChoices(control.tag, prepared.tags, counts.tag, counts.any.tag);
-    var authorsCapped = countChoices(
-      control.author, prepared.authors, counts.author, counts.any.author);
-    codeCount.textContent = "(" + counts.code[0] + ")";
-    var which = tagsCapped && authorsCapped ? "tags and authors" :
-      tagsCapped ? "tags" : authorsCapped ? "authors" : "";
-    capped.hidden = !which;
-    capped.textContent = which ? "The " + which + " filters list the " + CHOICES +
-      " most frequent among the matches; type a word to narrow the matches and list others."
-      : "";
+    countYears(counts.year, counts.any.year);
+    countIssues(counts.issue, counts.any.issue);
+    codeCount.textContent = "(" + counts.code + ")";
+    TYPED.forEach(function (name) {
+      var count = document.getElementById("search-" + name + "-count");
+      count.textContent = current[name] && outcome.unknown.indexOf(name) < 0 ?
+        "(" + outcome.papers.length + ")" : "";
+    });
   }
+
+  /* ------------------------------------------------ suggestions */
+
+  /* A tag or author field suggests values as a list box under it (the ARIA 1.2
+     combobox pattern): arrows move through them, Enter or a click chooses one,
+     Escape closes the list. */
+  function Suggestions(name) {
+    this.name = name;
+    this.input = control[name];
+    this.list = document.getElementById("search-" + name + "-list");
+    this.note = document.getElementById("search-" + name + "-note");
+    this.active = -1;
+    this.asked = 0;
+    var self = this;
+    this.input.addEventListener("input", function (event) {
+      event.stopPropagation(); /* typing a value does not search until it is chosen */
+      self.update();
+    });
+    this.input.addEventListener("keydown", function (event) { self.key(event); });
+    this.input.addEventListener("blur", function () { self.close(); });
+    this.list.addEventListener("mousedown", function (event) {
+      event.preventDefault(); /* keep the focus in the field */
+      var item = event.target.closest("[role=option]");
+      if (item) self.choose(item.getAttribute("data-value"));
+    });
+  }
+
+  Suggestions.prototype.update = function () {
+    var self = this;
+    var asked = ++this.asked;
+    if (!index || !outcome) return;
+    var typed = this.input.value;
+    index.suggest(this.name, typed, outcome, CHOICES).then(function (found) {
+      if (asked !== self.asked) return;
+      self.show(found, typed);
+    }, function () { self.close(); });
+  };
+
+  Suggestions.prototype.show = function (found, typed) {
+    var list = this.list;
+    list.textContent = "";
+    this.active = -1;
+    var self = this;
+    found.values.forEach(function (value, i) {
+      var item = element("li", "search-suggestion");
+      item.id = "search-" + self.name + "-option-" + i;
+      item.setAttribute("role", "option");
+      item.setAttribute("aria-selected", "false");
+      item.setAttribute("data-value", value.name);
+      appendMarked(item, value.name, words(typed), 1);
+      item.appendChild(element("span", "search-count", " (" + value.count + ")"));
+      list.appendChild(item);
+    });
+    var open = found.values.length > 0;
+    list.hidden = !open;
+    this.input.setAttribute("aria-expanded", open ? "true" : "false");
+    this.input.removeAttribute("aria-activedescendant");
+    this.note.textContent = found.more ? "Type more of the " + this.name + " to see suggestions." :
+      typed.trim() && !open ? "No " + this.name + " starting so among the matches." : "";
+  };
+
+  Suggestions.prototype.close = function () {
+    this.asked++;
+    this.list.hidden = true;
+    this.list.textContent = "";
+    this.active = -1;
+    this.input.setAttribute("aria-expanded", "false");
+    this.input.removeAttribute("aria-activedescendant");
+    this.note.textContent = "";
+  };
+
+  Suggestions.prototype.move = function (step) {
+    var items = this.list.children;
+    if (!items.length) return;
+    if (this.active >= 0) items[this.active].setAttribute("aria-selected", "false");
+    this.active = (this.active + step + items.length) % items.length;
+    items[this.active].setAttribute("aria-selected", "true");
+    this.input.setAttribute("aria-activedescendant", items[this.active].id);
+  };
+
+  Suggestions.prototype.key = function (event) {
+    var open = !this.list.hidden;
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      if (!open) return;
+      event.preventDefault();
+      this.move(event.key === "ArrowDown" ? 1 : -1);
+    } else if (event.key === "Enter" && open && this.active >= 0) {
+      event.preventDefault();
+      this.choose(this.list.children[this.active].getAttribute("data-value"));
+    } else if (event.key === "Escape" && open) {
+      event.preventDefault();
+      this.close();
+    }
+  };
+
+  Suggestions.prototype.choose = function (value) {
+    this.input.value = value;
+    this.close();
+    schedule();
+  };
 
   /* ------------------------------------------------ the results */
 
@@ -482,8 +288,17 @@
     return node;
   }
 
-  /* `text` into `parent`, each word that starts with one of `terms` in a <mark>. */
-  function appendMarked(parent, text, terms) {
+  /* Whether a query word matches `word`: whole, or as its start when long enough
+     (`shortest`: the index's minimum prefix; a filter's suggestions mark any start). */
+  function startsWithTerm(word, terms, shortest) {
+    var least = shortest === undefined ? index.head.min_prefix : shortest;
+    return terms.some(function (term) {
+      return word === term || (term.length >= least && word.indexOf(term) === 0);
+    });
+  }
+
+  /* `text` into `parent`, each word that a query word matches in a <mark>. */
+  function appendMarked(parent, text, terms, shortest) {
     if (!terms.length) {
       parent.appendChild(document.createTextNode(text));
       return;
@@ -493,7 +308,7 @@
     var match;
     while ((match = pattern.exec(text)) !== null) {
       var hit = words(match[0]).some(function (word) {
-        return terms.some(function (term) { return word.indexOf(term) === 0; });
+        return startsWithTerm(word, terms, shortest);
       });
       if (!hit) continue;
       if (match.index > last) {
@@ -505,75 +320,79 @@
     if (last < text.length) parent.appendChild(document.createTextNode(text.slice(last)));
   }
 
-  function startsAWord(text, terms) {
-    return terms.length > 0 && words(text).some(function (word) {
-      return terms.some(function (term) { return word.indexOf(term) === 0; });
-    });
+  function namedBy(text, terms) {
+    return words(text).some(function (word) { return startsWithTerm(word, terms); });
   }
 
   /* The author line, and the authors it leaves out that the query or the author filter
      names: "Bowen Cui et al. (with Ana Ruiz)". */
-  function authorLine(paper, terms, author) {
-    var line = authorsShort(paper.authors, paper.etAl);
-    var named = paper.authors.filter(function (name, at) {
-      var listed = !(paper.etAl || paper.authors.length > MAX_LISTED_AUTHORS) || at === 0;
+  function authorLine(row, terms, author) {
+    var line = authorsShort(row.authors, row.etAl);
+    var named = row.authors.filter(function (name, at) {
+      var listed = !(row.etAl || row.authors.length > MAX_LISTED_AUTHORS) || at === 0;
       if (listed) return false;
-      return startsAWord(name, terms) || (author && valueKey(name) === valueKey(author));
+      return namedBy(name, terms) || (author && valueKey(name) === valueKey(author));
     });
     return named.length ? line + " (with " + named.join(", ") + ")" : line;
   }
 
-  function resultItem(paper, terms, current) {
+  function resultItem(row, terms, current) {
     var item = element("li", "search-result");
-    item.setAttribute("data-paper", paper.id);
+    item.setAttribute("data-paper", row.id);
     var heading = element("h2", "search-result-title");
     var name = element("a");
-    name.href = link("data-paper-url", paper.id);
-    appendMarked(name, paper.title, terms);
+    name.href = link("data-paper-url", row.id);
+    appendMarked(name, row.title, terms);
     heading.appendChild(name);
     item.appendChild(heading);
     var meta = element("p", "search-result-meta");
-    var authors = authorLine(paper, terms, current.author);
+    var authors = authorLine(row, terms, current.author);
     if (authors) {
       appendMarked(meta.appendChild(element("span", "search-result-authors")), authors, terms);
       meta.appendChild(document.createTextNode(" · "));
     }
-    var issue = prepared.issues[paper.issue];
     var date = element("a", "search-result-date");
-    date.href = link("data-issue-url", issue.date);
-    var time = element("time", "", issue.label);
-    time.setAttribute("datetime", issue.date);
+    date.href = link("data-issue-url", row.issue.date);
+    var time = element("time", "", row.issue.label);
+    time.setAttribute("datetime", row.issue.date);
     date.appendChild(time);
     meta.appendChild(date);
     item.appendChild(meta);
-    if (paper.line) appendMarked(item.appendChild(element("p", "search-result-line")), paper.line, terms);
+    if (row.line) {
+      appendMarked(item.appendChild(element("p", "search-result-line")), row.line, terms);
+    }
     var chips = element("ul", "search-result-chips");
-    paper.topics.forEach(function (number) {
-      var topic = prepared.topics[number];
+    row.topics.forEach(function (number) {
+      var topic = index.topics[number];
       var chip = element("a", "search-chip");
       chip.href = link("data-topic-url", topic.slug);
       appendMarked(chip, topic.title, terms);
       chips.appendChild(element("li")).appendChild(chip);
     });
-    if (paper.code) {
+    if (row.code) {
       var code = element("a", "search-chip search-code", "Code");
-      code.href = paper.code;
-      code.appendChild(element("span", "visually-hidden", ": " + (paper.short || paper.title)));
+      code.href = row.code;
+      code.appendChild(element("span", "visually-hidden", ": " + (row.short || row.title)));
       chips.appendChild(element("li")).appendChild(code);
     }
     if (chips.firstChild) item.appendChild(chips);
     return item;
   }
 
-  /* Results `from` up to `shown`, added to the list. */
-  function showResults(from, current) {
-    var slice = outcome.papers.slice(from, shown);
-    slice.forEach(function (paper) {
-      results.appendChild(resultItem(paper, outcome.terms, current));
+  /* Results `from` up to `upTo`, added to the list once their rows are loaded;
+     resolves when they are shown (false when a newer search came first). */
+  function showResults(from, upTo, current, asked) {
+    return index.rows(Array.prototype.slice.call(outcome.papers, from, upTo)).then(function (rows) {
+      if (asked !== asking) return false;
+      rows.forEach(function (row) {
+        results.appendChild(resultItem(row, outcome.terms, current));
+      });
+      shown = upTo;
+      var left = outcome.papers.length - shown;
+      more.hidden = left <= 0;
+      more.textContent = "Show " + Math.min(left, PAGE) + " more";
+      return true;
     });
-    var left = outcome.papers.length - shown;
-    more.hidden = left <= 0;
-    more.textContent = "Show " + Math.min(left, PAGE) + " more";
   }
 
   function quoted(text) {
@@ -581,7 +400,7 @@
   }
 
   function filtersChosen(current) {
-    return SELECTS.filter(function (name) { return current[name]; }).length +
+    return SELECTS.concat(TYPED).filter(function (name) { return current[name]; }).length +
       (current.code ? 1 : 0);
   }
 
@@ -600,31 +419,78 @@
     } else {
       text = count === 1 ? "1 paper matches." : count + " papers match.";
     }
+    outcome.unknown.forEach(function (name) {
+      text += " No " + name + " is called " + quoted(current[name]) + ": that filter is left out.";
+    });
     if (count > shown) text += " The first " + shown + " are shown.";
     return text;
   }
 
+  /* The filters the index does not know (say, from an old link) are left out. */
+  function known(current) {
+    var kept = Object.assign({}, current);
+    (outcome ? outcome.unknown : []).forEach(function (name) { kept[name] = ""; });
+    return kept;
+  }
+
+  function done() {
+    results.removeAttribute("aria-busy");
+  }
+
   function update() {
     pending = false;
-    if (!prepared) return;
+    if (!index) return;
     var current = state();
+    /* An issue the index does not have (from an old link, say) is let go, as a topic
+       or year the page does not list is. */
+    if (current.issue && !index.issues.some(function (i) { return i.date === current.issue; })) {
+      setChoice(control.issue, "");
+      current.issue = "";
+    }
     /* A search box that loses focus fires "change" after its "input": searching again
        would replace the results, and with them the link that focus just moved to. */
     var key = JSON.stringify(current);
-    if (key === searched) return;
+    if (key === searched) {
+      if (!running) done();
+      return;
+    }
     searched = key;
-    toUrl(current);
-    outcome = search(prepared, current.q, current);
-    showCounts(outcome.counts);
-    results.textContent = "";
-    shown = Math.min(PAGE, outcome.papers.length);
-    showResults(0, current);
-    status.textContent = statusText(current);
-    var count = filtersChosen(current);
-    chosen.textContent = count ? "(" + count + " chosen)" : "";
+    var asked = ++asking;
+    running = true;
+    index.search(current.q, current).then(function (found) {
+      if (asked !== asking) return null;
+      outcome = found;
+      toUrl(known(current));
+      showCounts(found.counts, current);
+      var first = Math.min(PAGE, found.papers.length);
+      return index.rows(Array.prototype.slice.call(found.papers, 0, first)).then(function (rows) {
+        if (asked !== asking) return;
+        results.textContent = "";
+        rows.forEach(function (row) {
+          results.appendChild(resultItem(row, found.terms, current));
+        });
+        shown = first;
+        var left = found.papers.length - shown;
+        more.hidden = left <= 0;
+        more.textContent = "Show " + Math.min(left, PAGE) + " more";
+        status.textContent = statusText(current);
+        var count = filtersChosen(current);
+        chosen.textContent = count ? "(" + count + " chosen)" : "";
+        running = false;
+        done();
+      });
+    }).catch(function (problem) {
+      if (asked !== asking) return;
+      running = false;
+      searched = null;
+      status.textContent = "Part of the search index could not be loaded (" + problem.message +
+        "). Try again, or reload the page.";
+      done();
+    });
   }
 
   function schedule() {
+    results.setAttribute("aria-busy", "true");
     if (pending) return;
     pending = true;
     window.setTimeout(update, 0);
@@ -683,30 +549,54 @@
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
-    update();
+    schedule();
   });
   form.addEventListener("input", schedule);
   form.addEventListener("change", schedule);
   /* A reset changes the controls after its event: search once it has. */
-  form.addEventListener("reset", function () { window.setTimeout(update, 0); });
+  form.addEventListener("reset", function () {
+    results.setAttribute("aria-busy", "true");
+    window.setTimeout(update, 0);
+  });
   window.addEventListener("popstate", function () {
     fromUrl();
-    if (prepared) knownChoices();
-    update();
+    schedule();
   });
   more.addEventListener("click", function () {
     var from = shown;
-    shown = Math.min(shown + PAGE, outcome.papers.length);
-    showResults(from, state());
-    status.textContent = statusText(state());
-    var next = titleLinks()[from];
-    if (next) next.focus();
+    var upTo = Math.min(shown + PAGE, outcome.papers.length);
+    var current = state();
+    results.setAttribute("aria-busy", "true");
+    showResults(from, upTo, current, asking).then(function (fresh) {
+      done();
+      if (!fresh) return;
+      status.textContent = statusText(current);
+      var next = titleLinks()[from];
+      if (next) next.focus();
+    }, function (problem) {
+      done();
+      status.textContent = "Part of the search index could not be loaded (" + problem.message +
+        "). Try again, or reload the page.";
+    });
   });
+  var suggestions = TYPED.map(function (name) { return new Suggestions(name); });
 
   var FROM_DISK = "Search cannot run on a page opened straight from your disk: the " +
     "browser does not let such a page read the search index beside it. To search, serve " +
     "the site: run “digest serve” in your digest’s folder, or “python3 -m http.server” in " +
     "the built site’s folder, and open http://localhost:8000/search/ in your browser.";
+  var TOO_OLD = "Search needs a newer browser (one that can read compressed files: " +
+    "Chrome or Edge 80, Firefox 113, Safari 16.4 or later). Every paper is still listed " +
+    "on the topic pages and in its issue.";
+
+  var base = new URL(form.getAttribute("data-index"), window.location.href);
+
+  function load(path, fresh) {
+    return fetch(new URL(path, base), fresh ? { cache: "no-cache" } : {}).then(function (response) {
+      if (!response.ok) throw new Error(response.status + " " + response.statusText);
+      return response.arrayBuffer();
+    }).then(core.gunzip);
+  }
 
   fromUrl();
   /* The filters are open where there is room for them, or when some are chosen. */
@@ -714,21 +604,24 @@
     filtersBox.open = true;
   }
   status.textContent = "Loading the search index…";
-  fetch(form.getAttribute("data-index"))
-    .then(function (response) {
-      if (!response.ok) throw new Error(response.status + " " + response.statusText);
-      return response.json();
-    })
-    .then(function (index) {
-      prepared = prepare(index);
-      knownChoices();
+  results.setAttribute("aria-busy", "true");
+  if (typeof DecompressionStream === "undefined") {
+    status.textContent = TOO_OLD;
+    done();
+    return;
+  }
+  core.open(load)
+    .then(function (opened) {
+      index = opened;
       form.removeAttribute("aria-busy");
       /* What was chosen while the index loaded goes into the address too. */
       update();
+      suggestions.forEach(function (suggestion) { suggestion.close(); });
     })
     .catch(function (problem) {
       status.textContent = window.location.protocol === "file:" ? FROM_DISK :
         "The search index could not be loaded (" + problem.message + "). " +
         "Reload the page to try again.";
+      done();
     });
 })();
