@@ -5,7 +5,7 @@ Two spellings are the same name when they differ only in case or in whitespace
 different name, diacritics included: "José García" and "Jose Garcia" are two people.
 
 A name's slug is its `plain_slug`: compatibility forms decomposed (NFKD), marks removed,
-the search's extra folds (`digest.search.FOLDS`: ß → ss, ø → o, every dash → "-", ...),
+the search's extra folds (`digest.folding`: ß → ss, ø → o, every dash → "-", ...),
 lower case, and each run of anything but ASCII letters and digits made one "-". Different
 names never share a page (`assign_slugs`): among names with the same plain slug, the first
 in code-point order of its key keeps it and each other gets a suffix made from its own key
@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
 
+from digest.folding import fold
 from digest.hashing import combine
 
 RESERVED = frozenset({"page"})  # folders a listing's own pages use (permalinks.page_path)
@@ -36,23 +36,9 @@ def name_key(name: str) -> str:
     return unicodedata.normalize("NFC", spaced).casefold()
 
 
-@cache
-def _fold_table() -> dict[int, str]:
-    # Imported here, not above: digest.search imports digest.organise, which imports this.
-    from digest.search import FOLDS
-
-    return str.maketrans(FOLDS)
-
-
 def plain_slug(name: str) -> str:
     """The name in lowercase ASCII letters, digits and single hyphens ("" if none are left)."""
-    if name.isascii():
-        folded = name.lower()
-    else:
-        decomposed = unicodedata.normalize("NFKD", name)
-        bare = "".join(c for c in decomposed if not unicodedata.category(c).startswith("M"))
-        folded = bare.lower().translate(_fold_table())
-    return _NOT_ALNUM.sub("-", folded).strip("-")
+    return _NOT_ALNUM.sub("-", fold(name)).strip("-")
 
 
 def _key_hash(key: str, length: int) -> str:

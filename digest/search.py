@@ -1,13 +1,13 @@
 """Search: what a paper gives the search index, the text rules both sides share, and the
 search page's context. The index's files are written by digest.search_index.
 
-Text is matched after `fold`: compatibility forms decomposed (NFKD), accents and other
-marks removed, lower case, then `FOLDS` (ß → ss, the multiplication sign → x, every dash
-and hyphen → "-"). A text's words are the runs of letters and digits of its folded form,
-and each word joined by hyphens ("training-free") is also known as one word
-("trainingfree"), so a query finds "training-free", "training free" and "trainingfree"
-alike. templates/assets/search-core.js folds queries the same way; tests/test_search.py
-runs both on the same texts.
+Text is matched after `fold` (digest.folding): compatibility forms decomposed (NFKD),
+accents and other marks removed, lower case, then its table (ß → ss, the multiplication
+sign → x, every dash and hyphen → "-"). A text's words are the runs of letters and
+digits of its folded form, and each word joined by hyphens ("training-free") is also
+known as one word ("trainingfree"), so a query finds "training-free", "training free"
+and "trainingfree" alike. templates/assets/search-core.js folds queries the same way;
+tests/test_search.py runs both on the same texts.
 
 A paper's words are indexed under the best of four field classes, which rank a match:
 `NAMES` (title, short name), `CATEGORIES` (tags), `PEOPLE` (authors, affiliations) and
@@ -28,12 +28,12 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from digest import permalinks
+from digest.folding import fold
 from digest.models import CONTRIBUTIONS, PaperEntry
 from digest.organise import Library
 from digest.wording import CONTRIBUTION_LABELS, one_liner, papers_in_issues
@@ -45,26 +45,6 @@ STOP_WORDS = frozenset(
     that the their them then these they this those to was we were which while with without
     more than not also both each how what when where who why will would""".split()  # noqa: SIM905
 )
-# What NFKD, removing marks and lower case leave apart but a reader takes as the same:
-# letters spelled two ways, the multiplication sign (U+00D7, as a speed-up is written),
-# final sigma, and the dashes and hyphens (non-breaking, en, em, minus, ...), all made
-# the ASCII hyphen.
-# search-core.js holds the same table.
-FOLDS = {
-    "ß": "ss",
-    "æ": "ae",
-    "œ": "oe",
-    "ø": "o",
-    "ł": "l",
-    "đ": "d",
-    "ð": "d",
-    "þ": "th",
-    "\u0131": "i",  # dotless i
-    "\u03c2": "\u03c3",  # final sigma, sigma
-    "\u00d7": "x",  # the multiplication sign
-    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\ufe58\ufe63\uff0d", "-"),
-}
-_FOLD_TABLE = str.maketrans(FOLDS)
 _WORD = re.compile(r"[^\W_]+")
 _COMPOUND = re.compile(r"[^\W_]+(?:-[^\W_]+)+")
 # Each byte but an ASCII letter or digit, as a space: an ASCII text's words (`_WORD`'s
@@ -82,15 +62,6 @@ UNION_LENGTHS = (3, 4)  # the prefixes indexed as `prefix*`
 UNION = "*"  # ends a prefix's term
 TAG, AUTHOR = "#", "@"  # start a facet value's term
 ROTATION = "|"  # in a rotated facet value's term, before the value's own key
-
-
-def fold(text: str) -> str:
-    """The text as search compares it: see the module docstring."""
-    if text.isascii():
-        return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(c for c in decomposed if not unicodedata.category(c).startswith("M"))
-    return bare.lower().translate(_FOLD_TABLE)
 
 
 def words(text: str) -> list[str]:

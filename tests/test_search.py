@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from digest import search, search_index, search_postings, wording
+from digest.folding import fold
 from digest.models import CONTRIBUTIONS
 from digest.organise import Library
 
@@ -73,13 +74,13 @@ def site_of(root: Path, tmp_path: Path) -> Path:
 )
 def test_words_are_the_runs_of_letters_and_digits_of_the_folded_text(text: str) -> None:
     # ASCII texts take a faster path than the regex; any text gives what the regex gives.
-    assert search.words(text) == re.findall(r"[^\W_]+", search.fold(text))
+    assert search.words(text) == re.findall(r"[^\W_]+", fold(text))
 
 
 @given(st.text(alphabet="ab1- _.\u2013", max_size=40))
 def test_compounds_are_words_joined_by_single_hyphens(text: str) -> None:
     # ASCII texts are split by hand rather than by the regex; both give the same.
-    folded = search.fold(text)
+    folded = fold(text)
     expected = [c.replace("-", "") for c in re.findall(r"[^\W_]+(?:-[^\W_]+)+", folded)]
     assert search.compounds(folded) == expected
 
@@ -92,8 +93,7 @@ def test_script_folds_and_splits_text_as_the_index_does() -> None:
         TRICKY_TEXTS,
     )
     from_python = [
-        [search.fold(text), search.search_words(text), search.value_key(text)]
-        for text in TRICKY_TEXTS
+        [fold(text), search.search_words(text), search.value_key(text)] for text in TRICKY_TEXTS
     ]
     assert from_script == from_python
     assert search.words("6.25\u00d7 Straße") == ["6", "25x", "strasse"]
@@ -435,7 +435,7 @@ def test_facet_counts_are_what_choosing_each_value_would_list(
         tag
         for paper_id in others
         for tag in papers[paper_id].paper.tags
-        if any(word.startswith(search.fold(letters["tag"])) for word in search.words(tag))
+        if any(word.startswith(fold(letters["tag"])) for word in search.words(tag))
     }
     assert {value["name"] for value in result["suggested"]["tag"]} == tags
 
