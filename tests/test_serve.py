@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import queue
 import signal
 import socket
 import struct
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from digest import serve, serve_http
+from digest import serve, serve_http, watch
 from digest.serve import DevServer
 from digest.serve_http import CLIENT, inject_client, resolve_request
 from tests.conftest import MINIMAL_ISSUE, paper_yaml
@@ -48,14 +49,14 @@ def site_root(tmp_path: Path) -> Path:
 def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     """One server for the tests that only read."""
     root = write_site(tmp_path_factory.mktemp("serve") / "root")
-    with DevServer(root, port=0, echo=lambda _: None, poll=0.05) as running:
+    with DevServer(root, port=0, echo=lambda _: None) as running:
         yield running
 
 
 @pytest.fixture
 def server(site_root: Path) -> Iterator[DevServer]:
     lines: list[str] = []
-    with DevServer(site_root, port=0, echo=lines.append, poll=0.05) as running:
+    with DevServer(site_root, port=0, echo=lines.append) as running:
         yield running
 
 
@@ -170,26 +171,77 @@ def test_inject_client_before_the_last_body_close() -> None:
     assert inject_client(b"no body", 1).startswith(b"no body<script")
 
 
-def test_watching_sees_what_a_build_reads_and_skips_dot_files(tmp_path: Path) -> None:
+class Watching:
+    """`watch.changes` run in a thread, as the server runs it; `next()` is the next burst."""
+
+    def __init__(self, root: Path) -> None:
+        self.stop, ready = threading.Event(), threading.Event()
+        self.bursts: queue.Queue[list[str]] = queue.Queue()
+        self.thread = threading.Thread(target=self._run, args=(root, ready), daemon=True)
+        self.thread.start()
+        assert ready.wait(10)
+
+    def _run(self, root: Path, ready: threading.Event) -> None:
+        for changed in watch.changes(root, self.stop, ready):
+            self.bursts.put(changed)
+
+    def next(self) -> list[str]:
+        return self.bursts.get(timeout=10)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(10)
+        assert not self.thread.is_alive()
+
+
+def test_watching_reports_what_a_build_reads_and_skips_dot_files(tmp_path: Path) -> None:
     shared = tmp_path / "shared"
     shared.mkdir()
     (shared / "card.html").write_text("card")
     templates = tmp_path / "templates"
     (templates / ".cache").mkdir(parents=True)
     (templates / "base.html").write_text("base")
-    (templates / ".base.html.swp").write_text("an editor's")
-    (templates / ".cache" / "x").write_text("x")
     (templates / "partials").symlink_to(shared)  # a linked folder: its files are watched
-    (templates / "loop").symlink_to(templates)  # a loop back: walked once
-    (templates / "gone").symlink_to(tmp_path / "missing")  # nothing to watch, no error
+    (tmp_path / "entries").mkdir()
+    (tmp_path / "pyproject.toml").write_text("[tool.digest]\n")
+    (tmp_path / "notes.txt").write_text("not the site's")
+    watching = Watching(tmp_path)
+    try:
+        (templates / ".base.html.swp").write_text("an editor's")
+        (templates / ".cache" / "x").write_text("x")
+        (tmp_path / "notes.txt").write_text("still not the site's")
+        (shared / "card.html").write_text("a longer card")
+        assert watching.next() == [str(templates / "partials" / "card.html")]
+        (templates / "base.html").write_text("a")  # a burst of saves is reported once
+        (tmp_path / "entries" / "new.yaml").write_text("b")
+        assert watching.next() == [str(tmp_path / "entries" / "new.yaml"), str(templates / "base.html")]
+    finally:
+        watching.close()
+
+
+def test_watching_follows_the_config_and_folders_made_later(tmp_path: Path) -> None:
     config = tmp_path / "pyproject.toml"
     config.write_text("[tool.digest]\n")
-    seen = serve.snapshot([config, templates, tmp_path / "entries"])
-    assert sorted(seen) == sorted(
-        str(p) for p in (config, templates / "base.html", templates / "partials" / "card.html")
-    )
-    (shared / "card.html").write_text("a longer card")
-    assert serve.snapshot([config, templates]) != seen
+    (tmp_path / "entries").mkdir()
+    watching = Watching(tmp_path)
+    try:
+        for text in ("[tool.digest]\ntitle = 'A'\n", "[tool.digest]\ntitle = 'B'\n"):
+            saved = tmp_path / "pyproject.toml.new"  # saved as many editors do: a rename
+            saved.write_text(text)
+            saved.replace(config)
+            assert str(config) in watching.next()
+        (tmp_path / "templates").mkdir()  # not there when watching started
+        assert watching.next() == [str(tmp_path / "templates")]
+        (tmp_path / "templates" / "base.html").write_text("base")
+        assert watching.next() == [str(tmp_path / "templates" / "base.html")]
+        config.write_text("[tool.digest]\nentries = 'papers'\n")  # the config moves a folder
+        watching.next()
+        (tmp_path / "papers").mkdir()
+        watching.next()
+        (tmp_path / "papers" / "a.yaml").write_text("a")
+        assert watching.next() == [str(tmp_path / "papers" / "a.yaml")]
+    finally:
+        watching.close()
 
 
 def test_edit_rebuilds_and_tells_open_pages(server: DevServer) -> None:
@@ -327,7 +379,7 @@ def test_open_page_follows_edits_errors_and_fixes_in_chromium(site_root: Path) -
     lines: list[str] = []
     paper = site_root / PAPER
     with (
-        DevServer(site_root, port=0, echo=lines.append, poll=0.1) as server,
+        DevServer(site_root, port=0, echo=lines.append) as server,
         launch_chromium() as browser,
     ):
         page, _ = open_page(browser, f"{server.url}papers/fast-sampler/")
@@ -365,7 +417,7 @@ def _read_until_closed(sock: socket.socket, seconds: float) -> bytes:
 
 def test_client_resets_print_nothing(site_root: Path, capfd: pytest.CaptureFixture[str]) -> None:
     lines: list[str] = []
-    with DevServer(site_root, port=0, echo=lines.append, poll=0.05) as running:
+    with DevServer(site_root, port=0, echo=lines.append) as running:
         capfd.readouterr()
         built = len(lines)  # what the first build printed
         for number in range(300):
@@ -396,7 +448,7 @@ def test_a_stalled_request_is_dropped_after_the_timeout(
 ) -> None:
     monkeypatch.setattr(serve_http, "CONNECTION_TIMEOUT_SECONDS", 0.3)
     with (
-        DevServer(site_root, port=0, echo=lambda _: None, poll=0.05) as running,
+        DevServer(site_root, port=0, echo=lambda _: None) as running,
         socket.create_connection(("127.0.0.1", running.port), timeout=5) as sock,
     ):
         sock.sendall(b"GET /index.ht")
@@ -408,7 +460,7 @@ def test_a_stalled_request_is_dropped_after_the_timeout(
 def test_handler_threads_are_bounded(site_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(serve_http, "MAX_CONNECTIONS", 4)
     monkeypatch.setattr(serve_http, "CONNECTION_TIMEOUT_SECONDS", 5.0)
-    with DevServer(site_root, port=0, echo=lambda _: None, poll=0.05) as running:
+    with DevServer(site_root, port=0, echo=lambda _: None) as running:
         before = threading.active_count()
         stalled = [socket.create_connection(("127.0.0.1", running.port)) for _ in range(4)]
         try:
