@@ -66,7 +66,7 @@ def measure(root: Path, command: list[str], runs: int) -> list[float]:
             raise RuntimeError("digest serve did not finish its first build")
         time.sleep(1.0)  # past the racy window of the first build's stamps
         for run in range(runs):
-            sentence = f"Saved while serving, run {run}."
+            sentence = f"Saved while serving, run {run} at {time.time_ns()}."  # never there yet
             text = entry.read_text(encoding="utf-8")
             started = time.perf_counter()
             entry.write_text(f"{text}  {sentence}\n", encoding="utf-8")

@@ -21,6 +21,7 @@ from digest.diagnostics import render
 from digest.files import printable
 from digest.serve_http import Echo, SiteState, make_server
 from digest.store import open_store
+from digest.write import make_spare
 
 WATCH_START_SECONDS = 10  # at most, for the watch to be set before the first build
 
@@ -52,6 +53,8 @@ class DevServer:
         self.threads: list[threading.Thread] = []
         self.builds = 0  # finished builds, good or bad
         self.stopping = threading.Event()
+        self._spare: threading.Thread | None = None  # making the spare (`_start_spare`)
+        self._abandon_spare = threading.Event()
         # Open between rebuilds: the checked entries and pieces it decoded stay in memory.
         self.store = open_store(root, enabled=True)
         self.store.remember = True
@@ -68,9 +71,12 @@ class DevServer:
     def rebuild(self) -> bool:
         """Build once; on failure print the problems and show them in the browser."""
         started = time.perf_counter()
+        self._stop_spare()
         with self.state.building:
             result = build.run(self.root, drafts=self.drafts, store=self.store)
         seconds = time.perf_counter() - started
+        if result.ok and result.out is not None:
+            self._start_spare(result.out)
         diagnostics = result.report.sorted()
         if result.out is not None:
             self.state.out = result.out
@@ -88,6 +94,22 @@ class DevServer:
             self.state.changed.notify_all()
         self.builds += 1
         return result.ok
+
+    def _start_spare(self, out: Path) -> None:
+        """Make the spare in the background while nothing changes (digest.write's
+        `make_spare`): the next rebuild then writes only the files that differ. The
+        first rebuild after a first build would otherwise link the whole site anew."""
+        self._abandon_spare.clear()
+        self._spare = threading.Thread(
+            target=make_spare, args=(out, self._abandon_spare), name="digest-spare", daemon=True
+        )
+        self._spare.start()
+
+    def _stop_spare(self) -> None:
+        if self._spare is not None:
+            self._abandon_spare.set()
+            self._spare.join()
+            self._spare = None
 
     def _watch(self, ready: threading.Event) -> None:
         """Rebuild after each burst of saves, until stopped."""
@@ -129,6 +151,7 @@ class DevServer:
         self.httpd.server_close()
         for thread in self.threads:
             thread.join(timeout=5)
+        self._stop_spare()
 
     def serve_forever(self) -> None:
         """Build, serve and watch until Ctrl-C; then stop cleanly (no traceback)."""

@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Collection, Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -387,6 +388,45 @@ def _write(
     swap.release(stage)
     _keep_as_spare(stage, spare, guarded)
     return WriteResult(len(pages) + len(assets), [], stamps, digest_bytes(data))
+
+
+def make_spare(out: Path, abandon: threading.Event) -> bool:
+    """Make the spare of the site at `out` when it has none, as `digest serve` does while
+    nothing changes: a copy of the site in hard links (one per file, no content copied),
+    so that the next rebuild replaces only the files that differ instead of linking the
+    whole site into a new folder itself. Gives up as soon as `abandon` is set (a save
+    came in; the rebuild then makes its folder as usual). True once the spare is there."""
+    spare = swap.spare_path(out)
+    listed = read_manifest(out)
+    if listed is None or _spare_files(spare) is not None:
+        return False
+    stage: Path | None = None
+    try:
+        stage = _fresh(out)
+        made = _link_all(out, stage, sorted(listed), abandon)
+        with swap.locked(out):
+            made = made and read_manifest(out) == listed and _spare_files(spare) is None
+            if made:  # the site did not change meanwhile: complete the spare
+                os.link(out / MANIFEST, stage / MANIFEST)
+                swap.remove(spare)  # what a stopped build left of one
+                stage.rename(spare)
+    except OSError:
+        made = False
+    if made and stage is not None:
+        swap.release(stage)
+    else:
+        discard(stage)
+    return made
+
+
+def _link_all(out: Path, stage: Path, urls: list[str], abandon: threading.Event) -> bool:
+    for url in urls:
+        if abandon.is_set():
+            return False
+        path = f"{stage}/{url}"
+        _make_folder(path.rpartition("/")[0])
+        os.link(f"{out}/{url}", path)
+    return True
 
 
 def _keep_as_spare(previous: Path, spare: Path, guarded: Guarded) -> None:

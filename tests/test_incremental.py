@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -426,6 +427,48 @@ def test_a_spare_that_cannot_be_updated_gives_way_to_a_new_folder(
         "b": b"a file",
     }
     assert (swap.spare_path(out) / "a.html").read_text() == "two"
+
+
+def test_a_spare_made_ahead_is_the_site_in_hard_links_and_the_next_rebuild_uses_it(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "site"
+    spare = swap.spare_path(out)
+    first = {"index.html": b"home", "papers/a/index.html": b"a", "papers/b/index.html": b"b"}
+    assert write.write_site([RenderedPage(u, d) for u, d in first.items()], {}, out).ok
+    assert not spare.exists()  # a first build has no previous site to keep
+    assert write.make_spare(out, threading.Event())
+    assert tree(spare) == tree(out)
+    for url in first:  # hard links: the same files, no content copied
+        assert (spare / url).stat().st_ino == (out / url).stat().st_ino
+    assert not write.make_spare(out, threading.Event())  # there is one already
+    home = (out / "index.html").stat()
+    second = {**first, "papers/a/index.html": b"a, edited"}
+    pages = [RenderedPage(u, d) for u, d in second.items()]
+    assert write.write_site(pages, {}, out, reuse=_reusing(out, first)).ok
+    assert tree(out) == {
+        **dict.fromkeys(("papers", "papers/a", "papers/b")),
+        **second,
+        MANIFEST: manifest_text(second),
+    }
+    assert (out / "index.html").stat().st_ino == home.st_ino  # the same file, never rewritten
+    assert tree(spare) == {
+        **dict.fromkeys(("papers", "papers/a", "papers/b")),
+        **first,
+        MANIFEST: manifest_text(first),
+    }
+    assert sorted(p.name for p in tmp_path.iterdir()) == [spare.name, "site"]
+
+
+def test_a_spare_given_up_leaves_nothing_behind(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    assert write.write_site([RenderedPage("a.html", "one")], {}, out).ok
+    site = tree(out)
+    abandon = threading.Event()
+    abandon.set()  # a save came in
+    assert not write.make_spare(out, abandon)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+    assert tree(out) == site
 
 
 def test_an_entry_edited_while_a_build_runs_is_rebuilt_next_time(

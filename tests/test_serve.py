@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from digest import serve, serve_http, watch
+from digest import serve_http, swap, watch
+from digest.manifest import read_manifest
 from digest.serve import DevServer
 from digest.serve_http import CLIENT, inject_client, resolve_request
 from tests.conftest import MINIMAL_ISSUE, paper_yaml
@@ -214,7 +215,10 @@ def test_watching_reports_what_a_build_reads_and_skips_dot_files(tmp_path: Path)
         assert watching.next() == [str(templates / "partials" / "card.html")]
         (templates / "base.html").write_text("a")  # a burst of saves is reported once
         (tmp_path / "entries" / "new.yaml").write_text("b")
-        assert watching.next() == [str(tmp_path / "entries" / "new.yaml"), str(templates / "base.html")]
+        assert watching.next() == [
+            str(tmp_path / "entries" / "new.yaml"),
+            str(templates / "base.html"),
+        ]
     finally:
         watching.close()
 
@@ -263,6 +267,22 @@ def test_edit_rebuilds_and_tells_open_pages(server: DevServer) -> None:
     status, body, _ = get(server, "/papers/fast-sampler/")
     assert status == 200
     assert b"A Much Faster Sampler" in body
+
+
+def test_while_idle_the_server_makes_the_spare_that_the_next_rebuild_updates(
+    server: DevServer,
+) -> None:
+    out = server.state.out
+    spare = swap.spare_path(out)
+    wait_for(lambda: read_manifest(spare) is not None)
+    assert read_manifest(spare) == read_manifest(out)
+    home = (out / "index.html").stat().st_ino
+    assert (spare / "index.html").stat().st_ino == home
+    edit(server.root / PAPER, paper_yaml(title='"A Sampler Once More"'))
+    wait_for(lambda: b"Once More" in get(server, "/papers/fast-sampler/")[1])
+    assert (out / "papers/fast-sampler/index.html").exists()
+    beside = sorted(p.name for p in out.parent.iterdir() if p.name.startswith(".site"))
+    assert beside == [spare.name]  # the spare, and no stage left over
 
 
 def test_broken_entry_shows_an_error_page_and_keeps_the_last_good_site(server: DevServer) -> None:
