@@ -24,7 +24,7 @@ authors has nobody to cite: the .bib files leave it out, and its page shows no "
 block (`citation_html` is None).
 
 The citation line. "Authors. Title. arXiv:2602.00001, 2026. https://…" as HTML, whose
-arXiv id or DOI and address are links (`arxiv_url`, `doi_url`).
+arXiv id or DOI and address are links (digest.values' `arxiv_url`, `doi_url`).
 
 JSON-LD. Each digest page and each paper page is an `Article` (our summary) `about` one
 or more `ScholarlyArticle`s (the papers, which are not ours), whose `datePublished` is
@@ -40,7 +40,6 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
-from urllib.parse import quote
 
 from markupsafe import Markup
 from markupsafe import escape as escape_html
@@ -48,6 +47,7 @@ from markupsafe import escape as escape_html
 from digest import permalinks, wording
 from digest.models import PaperEntry, SiteConfig
 from digest.organise import IssueView, Library
+from digest.values import arxiv_url, doi_url
 
 _SPECIAL = {
     "\\": r"\textbackslash{}",
@@ -243,17 +243,6 @@ def issue_bibliography(issue: IssueView, records: Records = each_record) -> str:
 
 
 # ---------------------------------------------------------------- the citation line
-
-
-def arxiv_url(arxiv: str) -> str:
-    """The arXiv id's abstract page."""
-    return f"https://arxiv.org/abs/{arxiv}"
-
-
-def doi_url(doi: str) -> str:
-    """The DOI's address at the resolver: a DOI may hold `#`, `?`, `%` or `<`, which an
-    address must percent-encode (the resolver decodes them)."""
-    return f"https://doi.org/{quote(doi, safe='/:;()')}"
 
 
 def _link(url: str, text: str) -> Markup:

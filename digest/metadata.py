@@ -21,9 +21,9 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, fields
 from datetime import MAXYEAR, date
 from typing import Any, Literal
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
-from digest.values import DOI, FORBIDDEN_CHARACTER, arxiv_problem, looks_like_arxiv
+from digest.values import DOI, FORBIDDEN_CHARACTER, arxiv_problem, doi_url, looks_like_arxiv
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 ARXIV = "{http://arxiv.org/schemas/atom}"
@@ -343,7 +343,7 @@ def parse_crossref(body: str, source: Source) -> Metadata:
         published=published,
         partial_date=partial,
         doi=doi,
-        paper_url=f"https://doi.org/{quote(doi, safe='/:;()@!$&*+,=')}" if is_doi(doi) else None,
+        paper_url=doi_url(doi) if is_doi(doi) else None,
         abstract="\n\n".join(p for p in paragraphs if p) or None,
         journal_ref=container or None,
     )

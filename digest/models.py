@@ -41,6 +41,8 @@ from digest.values import (
     Slug,
     TextList,
     Url,
+    arxiv_url,
+    doi_url,
 )
 
 CONTRIBUTIONS = ("architecture", "technique", "dataset", "benchmark")
@@ -187,9 +189,9 @@ class Paper(BaseModel):
         if self.links.paper:
             return self.links.paper
         if self.arxiv:
-            return f"https://arxiv.org/abs/{self.arxiv}"
+            return arxiv_url(self.arxiv)
         if self.doi:
-            return f"https://doi.org/{self.doi}"
+            return doi_url(self.doi)
         return None
 
 

@@ -1,11 +1,11 @@
 """Values: the rules a single value must keep, shared by entries, settings and imports.
 
 The characters no text may hold, absolute http(s) URLs, slugs, dates written YYYY-MM-DD,
-arXiv ids and DOIs, Markdown whose math converts to MathML, and the annotated string
-types built from them that the models in `models.py` declare their fields with. A check
-raises `PydanticCustomError` with a stable type, which `validate.py` maps to a diagnostic
-code; the plain functions (`character_problem`, `read_date`, `arxiv_problem`) serve the
-readers of settings, folder names and imports.
+arXiv ids and DOIs (and their addresses), Markdown whose math converts to MathML, and
+the annotated string types built from them that the models in `models.py` declare their
+fields with. A check raises `PydanticCustomError` with a stable type, which `validate.py`
+maps to a diagnostic code; the plain functions (`character_problem`, `read_date`,
+`arxiv_problem`) serve the readers of settings, folder names and imports.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from typing import Annotated, Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from pydantic import AfterValidator, BeforeValidator, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
@@ -220,6 +220,17 @@ def _check_doi(value: str) -> str:
             {"value": value},
         )
     return value
+
+
+def arxiv_url(arxiv: str) -> str:
+    """The arXiv id's abstract page."""
+    return f"https://arxiv.org/abs/{arxiv}"
+
+
+def doi_url(doi: str) -> str:
+    """The DOI's address at the resolver: a DOI may hold `#`, `?`, `%` or `<`, which an
+    address must percent-encode (the resolver decodes them)."""
+    return f"https://doi.org/{quote(doi, safe='/:;()')}"
 
 
 def read_date(text: str) -> date:

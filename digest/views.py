@@ -28,6 +28,7 @@ from digest.markdown import html_at
 from digest.models import Paper, PaperEntry
 from digest.organise import IssueView, Library, entry_digest
 from digest.store import Store
+from digest.values import arxiv_url, doi_url
 
 
 def page_root(url: str) -> str:
@@ -399,9 +400,9 @@ def _paper_view(entry: PaperEntry, views: Views, root: str, top_heading: int) ->
         ),
         contribution=", ".join(wording.CONTRIBUTION_LABELS[kind] for kind in contributions) or None,
         arxiv=paper.arxiv,
-        arxiv_url=citations.arxiv_url(paper.arxiv) if paper.arxiv else None,
+        arxiv_url=arxiv_url(paper.arxiv) if paper.arxiv else None,
         doi=paper.doi,
-        doi_url=citations.doi_url(paper.doi) if paper.doi else None,
+        doi_url=doi_url(paper.doi) if paper.doi else None,
         published=wording.format_date(paper.published) if paper.published else None,
         published_iso=paper.published.isoformat() if paper.published else None,
         keywords=", ".join(paper.tags),

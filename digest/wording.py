@@ -73,14 +73,10 @@ def format_date(day: date) -> str:
     return f"{AP_MONTHS[day.month - 1]} {day.day}, {day.year}"
 
 
-def long_date(day: date) -> str:
-    """ "28 February 2026": the search page's issue filter, where months are spelled out."""
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
-
-
 def plural(count: int, noun: str) -> str:
-    """ "1 paper", "2 papers": the count and the noun, with an "s" unless the count is 1."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+    """ "1 paper", "2 papers", "10,000 papers": the count (thousands marked with a comma)
+    and the noun, with an "s" unless the count is 1."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
 
 
 def papers_in_issues(papers: int, issues: int) -> str:

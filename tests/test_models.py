@@ -78,6 +78,9 @@ def test_invalid_doi() -> None:
 def test_paper_link_defaults_to_arxiv_then_doi() -> None:
     assert paper().paper_url is None
     assert paper(doi="10.1000/x").paper_url == "https://doi.org/10.1000/x"
+    # what an address cannot hold as it is, percent-encoded (the resolver decodes it)
+    odd = paper(doi="10.1002/(SICI)1097-4636<35:4>#1?%").paper_url
+    assert odd == "https://doi.org/10.1002/(SICI)1097-4636%3C35:4%3E%231%3F%25"
     assert (
         paper(doi="10.1000/x", arxiv="2401.12345").paper_url == "https://arxiv.org/abs/2401.12345"
     )

@@ -481,6 +481,9 @@ def test_handler_threads_are_bounded(site_root: Path, monkeypatch: pytest.Monkey
     monkeypatch.setattr(serve_http, "MAX_CONNECTIONS", 4)
     monkeypatch.setattr(serve_http, "CONNECTION_TIMEOUT_SECONDS", 5.0)
     with DevServer(site_root, port=0, echo=lambda _: None) as running:
+        spare = swap.spare_path(running.state.out)
+        wait_for(lambda: read_manifest(spare) is not None)  # made in a thread of its own
+        wait_for(lambda: all(t.name != "digest-spare" for t in threading.enumerate()))
         before = threading.active_count()
         stalled = [socket.create_connection(("127.0.0.1", running.port)) for _ in range(4)]
         try:

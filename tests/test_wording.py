@@ -24,15 +24,15 @@ def test_dates_are_formatted_without_the_locale(day: date, text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("day", "text"),
+    ("papers", "issues", "text"),
     [
-        (date(2026, 2, 28), "28 February 2026"),
-        (date(2025, 9, 3), "3 September 2025"),
-        (date(2024, 5, 1), "1 May 2024"),
+        (1, 1, "1 paper in 1 issue"),
+        (12, 3, "12 papers in 3 issues"),
+        (100_000, 2_500, "100,000 papers in 2,500 issues"),
     ],
 )
-def test_long_dates_spell_the_month_out(day: date, text: str) -> None:
-    assert wording.long_date(day) == text
+def test_counts_read_as_prose_with_thousands_marked(papers: int, issues: int, text: str) -> None:
+    assert wording.papers_in_issues(papers, issues) == text
 
 
 def test_every_month_has_one_name_and_its_ap_form() -> None:
