@@ -312,6 +312,11 @@ class IndexBuilder:
         """The merged piece of each run of issues (`keys` are theirs), oldest first."""
         stored = self._stored(list(keys))
         self._keep(self.piece_keys)
+        # The pieces of every run to merge, asked for at once: when many are missing (a
+        # first build), they are made over the worker processes.
+        self.pieces(
+            [n for run, key in zip(runs, keys, strict=True) if key not in stored for n in run]
+        )
         found = []
         for run, key in zip(runs, keys, strict=True):
             group = stored.get(key)
