@@ -50,6 +50,13 @@ def _outside_dot_files(root: Path) -> Callable[[watchfiles.Change, str], bool]:
     return wanted
 
 
+def _changed(batch: set[tuple[watchfiles.Change, str]]) -> set[str]:
+    """The paths of a burst of changes, but a file made and removed within it (the
+    temporary file an editor writes and renames over the one it saves)."""
+    added = {path for change, path in batch if change == watchfiles.Change.added}
+    return {path for _, path in batch if path not in added or os.path.lexists(path)}
+
+
 class _Stop:
     """The stop signal watchfiles asks about while it waits for changes: its first
     question also tells that the watch is set, so no change after it is missed."""
@@ -82,7 +89,7 @@ def changes(root: Path, stop: threading.Event, ready: threading.Event) -> Iterat
         )
         try:
             for batch in watching:
-                seen = {path for _, path in batch}
+                seen = _changed(batch)
                 now = [path for path in paths if path.exists()]
                 if str(paths[0]) in seen or now != present:
                     # Watch what the config names now, and the config's new file, first.

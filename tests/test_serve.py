@@ -213,6 +213,10 @@ def test_watching_reports_what_a_build_reads_and_skips_dot_files(tmp_path: Path)
         (tmp_path / "notes.txt").write_text("still not the site's")
         (shared / "card.html").write_text("a longer card")
         assert watching.next() == [str(templates / "partials" / "card.html")]
+        saved = tmp_path / "entries" / "paper.yaml.tmp"  # saved by a rename: the file it names
+        saved.write_text("a paper")
+        saved.replace(tmp_path / "entries" / "paper.yaml")
+        assert watching.next() == [str(tmp_path / "entries" / "paper.yaml")]
         (templates / "base.html").write_text("a")  # a burst of saves is reported once
         (tmp_path / "entries" / "new.yaml").write_text("b")
         assert watching.next() == [
