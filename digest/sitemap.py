@@ -30,20 +30,9 @@ class SitemapEntry:
     lastmod: str | None
 
 
-def sitemap_size(library: Library) -> int:
-    """How many entries `sitemap_entries` gives, told without making them."""
-    config = library.config
-    size = 1 + len(library.issues) + 2 + len(library.topics) + len(library.papers) + 1
-    if config.tag_pages:
-        size += 1 + len(library.tags.listings)
-    if config.author_pages:
-        size += 1 + len(library.authors.listings)
-    return size
-
-
 def part_count(library: Library) -> int:
     """How many sitemap files the entries take; 1 means sitemap.xml holds them all."""
-    return max(1, -(-sitemap_size(library) // MAX_URLS))
+    return max(1, -(-len(sitemap_pages(library)) // MAX_URLS))
 
 
 def part_path(number: int) -> str:
@@ -65,33 +54,39 @@ def sitemap_index(library: Library, entries: Sequence[SitemapEntry]) -> list[Sit
     return parts
 
 
-def sitemap_entries(library: Library) -> list[SitemapEntry]:
-    """Every page in a fixed order: home, issues, the issue archive, topics, tags,
-    authors (each index, then its names A to Z), papers (by id), search."""
+def sitemap_pages(library: Library) -> list[tuple[str, date | None]]:
+    """Every page's path and the date of the newest issue it shows, in a fixed order:
+    home, issues, the issue archive, topics, tags, authors (each index, then its names
+    A to Z), papers (by id), search."""
     config = library.config
     latest = library.latest.date if library.latest else None
-
-    def entry(path: str, day: date | None) -> SitemapEntry:
-        return SitemapEntry(permalinks.absolute(config, path), day.isoformat() if day else None)
-
-    entries = [entry(permalinks.HOME, latest)]
-    entries += [entry(permalinks.issue_path(view.date), view.date) for view in library.issues]
-    entries.append(entry(permalinks.ISSUES, latest))
-    entries.append(entry(permalinks.TOPICS, latest))
+    pages = [(permalinks.HOME, latest)]
+    pages += [(permalinks.issue_path(view.date), view.date) for view in library.issues]
+    pages.append((permalinks.ISSUES, latest))
+    pages.append((permalinks.TOPICS, latest))
     for topic in library.topics:
         newest = topic.issues[0].issue.date if topic.issues else None
-        entries.append(entry(permalinks.topic_path(topic.theme.slug), newest))
+        pages.append((permalinks.topic_path(topic.theme.slug), newest))
     for enabled, index, names, path in (
         (config.tag_pages, permalinks.TAGS, library.tags, permalinks.tag_path),
         (config.author_pages, permalinks.AUTHORS, library.authors, permalinks.author_path),
     ):
         if enabled:
-            entries.append(entry(index, latest))
-            entries += [entry(path(n.slug), n.papers[0].issue_date) for n in names.listings]
+            pages.append((index, latest))
+            pages += [(path(n.slug), n.papers[0].issue_date) for n in names.listings]
     for paper_id in sorted(library.papers):
-        entries.append(entry(permalinks.paper_path(paper_id), library.issue_of[paper_id].date))
-    entries.append(entry(permalinks.SEARCH, None))
-    return entries
+        pages.append((permalinks.paper_path(paper_id), library.issue_of[paper_id].date))
+    pages.append((permalinks.SEARCH, None))
+    return pages
+
+
+def sitemap_entries(library: Library) -> list[SitemapEntry]:
+    """Every page of `sitemap_pages`, with its absolute URL."""
+    config = library.config
+    return [
+        SitemapEntry(permalinks.absolute(config, path), day.isoformat() if day else None)
+        for path, day in sitemap_pages(library)
+    ]
 
 
 def robots_txt(library: Library) -> str:

@@ -73,7 +73,6 @@ def test_a_sitemap_over_the_url_limit_is_an_index_of_parts(
 ) -> None:
     library = library_of(example_root)
     whole = sitemap.sitemap_entries(library)
-    assert len(whole) == sitemap.sitemap_size(library)
     monkeypatch.setattr(sitemap, "MAX_URLS", 20)  # as 50,000 are for a real site
     pages = sitemap_pages(example_root)
     index = ET.fromstring(pages["sitemap.xml"])
