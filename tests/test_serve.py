@@ -227,7 +227,10 @@ def test_watching_reports_what_a_build_reads_and_skips_dot_files(tmp_path: Path)
         watching.close()
 
 
-def test_watching_follows_the_config_and_folders_made_later(tmp_path: Path) -> None:
+def test_watching_follows_the_config_and_folders_made_later(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(watch, "RECHECK_MS", 100)  # folders made later are looked for sooner
     config = tmp_path / "pyproject.toml"
     config.write_text("[tool.digest]\n")
     (tmp_path / "entries").mkdir()
