@@ -113,17 +113,26 @@ class DevServer:
 
     def _watch(self, ready: threading.Event) -> None:
         """Rebuild after each burst of saves, until stopped."""
-        for changed in watch.changes(self.root, self.stopping, ready):
-            names = sorted({printable(Path(path).name) for path in changed})
-            self.echo(f"changed: {', '.join(names[:5])}{' …' if len(names) > 5 else ''}")
-            try:
-                self.rebuild()
-            except Exception as exc:  # noqa: BLE001 - a bug in a build must not stop serving
-                self.echo(f"internal error while building (please report it): {exc!r}")
-                with self.state.changed:
-                    self.state.error = f"internal error while building: {exc!r}"
-                    self.state.generation += 1
-                    self.state.changed.notify_all()
+        try:
+            for changed in watch.changes(self.root, self.stopping, ready):
+                names = sorted({printable(Path(path).name) for path in changed})
+                self.echo(f"changed: {', '.join(names[:5])}{' …' if len(names) > 5 else ''}")
+                self._rebuild_after_change()
+        except Exception as exc:  # noqa: BLE001 - the site is still served, unwatched
+            self.echo(f"internal error while watching (please report it): {exc!r}")
+            self.echo("saved changes are no longer seen: restart digest serve")
+        finally:
+            ready.set()  # the first build need not wait for a watch that failed
+
+    def _rebuild_after_change(self) -> None:
+        try:
+            self.rebuild()
+        except Exception as exc:  # noqa: BLE001 - a bug in a build must not stop serving
+            self.echo(f"internal error while building (please report it): {exc!r}")
+            with self.state.changed:
+                self.state.error = f"internal error while building: {exc!r}"
+                self.state.generation += 1
+                self.state.changed.notify_all()
 
     def start(self) -> None:
         """Watch, first build, then serve, in background threads."""

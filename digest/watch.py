@@ -6,7 +6,8 @@ watchfiles), so a save is seen within milliseconds, whatever the size of the sit
 nothing is read while nothing changes. Saves that come in a burst (an editor writing
 several files, or a file and its backup) are reported together once `QUIET_MS` passed
 without another. Where a file system sends no events (some network shares and
-container mounts), `WATCHFILES_FORCE_POLLING=1` makes watchfiles poll instead.
+container mounts), `WATCHFILES_FORCE_POLLING=1` makes watchfiles poll instead; so does
+a system that has no more watches to give (Linux's `fs.inotify.max_user_watches`).
 
 An editor that saves by writing a new file and renaming it over the old one replaces
 the file a watch was set on; the configuration file is watched alone, so it is watched
@@ -75,6 +76,7 @@ def changes(root: Path, stop: threading.Event, ready: threading.Event) -> Iterat
     saves, until `stop` is set. `ready` is set once the watch is in place: every change
     after that is reported."""
     pending: list[str] = []  # seen by a watch given up, reported once the next is set
+    polling: bool | None = None  # watchfiles' choice, until the system has no more watches
     while not stop.is_set():
         paths = watched_paths(root)
         present = [path for path in paths if path.exists()]
@@ -86,6 +88,7 @@ def changes(root: Path, stop: threading.Event, ready: threading.Event) -> Iterat
             rust_timeout=RECHECK_MS,
             yield_on_timeout=True,
             raise_interrupt=False,
+            force_polling=polling,
         )
         try:
             for batch in watching:
@@ -99,5 +102,9 @@ def changes(root: Path, stop: threading.Event, ready: threading.Event) -> Iterat
                 if seen or pending:
                     changed, pending = sorted({*pending, *seen}), []
                     yield changed
+        except FileNotFoundError:  # a watched folder went away meanwhile: watch anew
+            stop.wait(RECHECK_MS / 1000)
+        except OSError:  # no more watches to be had (inotify's limit): look instead
+            polling = True
         finally:
             watching.close()

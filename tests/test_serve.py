@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import http.client
 import os
 import queue
@@ -14,8 +15,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import watchfiles
 
 from digest import serve_http, swap, watch
 from digest.manifest import read_manifest
@@ -251,6 +254,30 @@ def test_watching_follows_the_config_and_folders_made_later(
         watching.next()
         (tmp_path / "papers" / "a.yaml").write_text("a")
         assert watching.next() == [str(tmp_path / "papers" / "a.yaml")]
+    finally:
+        watching.close()
+
+
+def test_watching_looks_instead_when_the_system_gives_no_more_watches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "entries").mkdir()
+    (tmp_path / "pyproject.toml").write_text("[tool.digest]\n")
+    real = watchfiles.watch
+    asked: list[bool | None] = []
+
+    def limited(*paths: Path, force_polling: bool | None = None, **options: Any) -> Any:
+        asked.append(force_polling)
+        if not force_polling:  # as inotify answers past fs.inotify.max_user_watches
+            raise OSError(errno.ENOSPC, "OS file watch limit reached")
+        yield from real(*paths, force_polling=True, poll_delay_ms=20, **options)
+
+    monkeypatch.setattr(watchfiles, "watch", limited)  # as digest.watch calls it
+    watching = Watching(tmp_path)
+    try:
+        (tmp_path / "entries" / "a.yaml").write_text("a")
+        assert watching.next() == [str(tmp_path / "entries" / "a.yaml")]
+        assert asked == [None, True]
     finally:
         watching.close()
 
