@@ -2,9 +2,8 @@
 
 The server is started on the corpus (its first build is not timed). Each run appends a
 sentence to one paper's summary, as an editor saving it would, and polls that paper's
-page every 5 ms until it holds the sentence. The server's own polling of the content
-folder and its wait for a burst of saves to settle are part of what is timed: they are
-part of what an editor waits for.
+page every 5 ms until it holds the sentence. The server's wait for a burst of saves to
+settle is part of what is timed: it is part of what an editor waits for.
 
     python -m benchmarks.serve_latency ROOT [--runs 5]
 """
@@ -23,6 +22,7 @@ from pathlib import Path
 
 POLL = 0.005  # how often the page is looked at
 TIMEOUT = 120.0  # for the first build, and for each rebuild
+SETTLE = 1.0  # before each save: the server is back to waiting, its spare made
 
 
 def _free_port() -> int:
@@ -64,7 +64,7 @@ def measure(root: Path, command: list[str], runs: int) -> list[float]:
     try:
         if not _wait_for(lambda: _holds(root / "serve-latency.log", "built "), TIMEOUT):
             raise RuntimeError("digest serve did not finish its first build")
-        time.sleep(1.0)  # past the racy window of the first build's stamps
+        time.sleep(SETTLE)
         for run in range(runs):
             sentence = f"Saved while serving, run {run} at {time.time_ns()}."  # never there yet
             text = entry.read_text(encoding="utf-8")
@@ -73,7 +73,7 @@ def measure(root: Path, command: list[str], runs: int) -> list[float]:
             if not _wait_for(lambda s=sentence: _holds(page, s), TIMEOUT):
                 raise RuntimeError(f"the page never showed run {run}'s edit")
             seconds.append(time.perf_counter() - started)
-            time.sleep(1.0)  # let the server go back to waiting
+            time.sleep(SETTLE)
     finally:
         os.killpg(server.pid, signal.SIGINT)
         try:

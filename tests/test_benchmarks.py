@@ -11,6 +11,7 @@ import pytest
 
 from benchmarks import generate as gen
 from benchmarks import run as bench
+from benchmarks import serve_latency
 from digest.content import load_content
 
 REPO = Path(__file__).resolve().parent.parent
@@ -59,7 +60,10 @@ def test_generated_corpus_is_valid_and_spread_over_every_theme(tmp_path: Path) -
     assert max(authors) <= 12
 
 
-def test_runner_smoke_digest_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_runner_smoke_digest_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(serve_latency, "SETTLE", 0.2)  # a site of 30 papers builds at once
     raw = tmp_path / "samples.json"
     code = bench.main(
         [
