@@ -331,11 +331,9 @@ class Store:
             if outputs is not None:
                 _replace_rows(db, "outputs", "url", self.outputs, outputs, _output_row)
             _insert_objects(db, self.added)
-            if prune and not (self.known | self.written) <= self.used:  # some went unused
-                db.execute("CREATE TEMP TABLE IF NOT EXISTS used(key TEXT PRIMARY KEY)")
-                db.execute("DELETE FROM used")
-                db.executemany("INSERT OR IGNORE INTO used VALUES (?)", ((k,) for k in self.used))
-                db.execute("DELETE FROM objects WHERE key NOT IN (SELECT key FROM used)")
+            if prune:  # after an edit, a few: the objects of what the edit replaced
+                unused = (self.known | self.written) - self.used
+                db.executemany("DELETE FROM objects WHERE key = ?", ((key,) for key in unused))
             db.execute("COMMIT")
         except BaseException:
             with suppress(sqlite3.Error):
