@@ -201,7 +201,7 @@ class Watching:
 def test_watching_reports_what_a_build_reads_and_skips_dot_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(watch, "QUIET_MS", 300)  # a burst stays one on a busy machine
+    monkeypatch.setattr(watch, "QUIET_MS", 150)  # a burst stays one on a busy machine
     shared = tmp_path / "shared"
     shared.mkdir()
     (shared / "card.html").write_text("card")
