@@ -12,6 +12,7 @@ so a rebuild after a small edit costs what the edit changes, not what the site h
 Otherwise (a first build, no cache, no spare) the folder is made new: pages are written
 as they are rendered (`new_stage`, `stage_page`), unchanged files hard-linked from the
 current site (so they keep their mtime), and the previous site becomes the spare.
+`digest serve` makes the spare ahead, while nothing changes (`make_spare`).
 
 The manifest (digest.manifest) is written last into the new folder: it marks it complete
 and records what digest may replace next time.
