@@ -228,6 +228,7 @@ class PageLog:
 
     requested: list[str] = field(default_factory=list)
     failed_requests: list[str] = field(default_factory=list)
+    aborted: list[str] = field(default_factory=list)  # loads cancelled by leaving the page
     console_errors: list[str] = field(default_factory=list)
 
     @property
@@ -263,6 +264,12 @@ def watch(page: Page) -> PageLog:
         log.requested.append(request.url)
 
     def on_failed(request: Request) -> None:
+        if request.failure == "net::ERR_ABORTED" and not request.is_navigation_request():
+            # Cancelled by the browser as the page was left (the favicon is fetched after
+            # `load`, so a click right after may cancel it). A file that is missing or
+            # broken fails otherwise: an HTTP error below, or another net:: error.
+            log.aborted.append(request.url)
+            return
         log.failed_requests.append(f"{request.url} ({request.failure})")
 
     def on_response(response: Response) -> None:
