@@ -379,11 +379,13 @@
     return item;
   }
 
-  /* Results `from` up to `upTo`, added to the list once their rows are loaded;
-     resolves when they are shown (false when a newer search came first). */
-  function showResults(from, upTo, current, asked) {
+  /* Results `from` up to `upTo`, added to the list once their rows are loaded (in place
+     of what it lists, with `replace`); resolves when they are shown (false when a newer
+     search came first). */
+  function showResults(from, upTo, current, asked, replace) {
     return index.rows(Array.prototype.slice.call(outcome.papers, from, upTo)).then(function (rows) {
       if (asked !== asking) return false;
+      if (replace) results.textContent = "";
       rows.forEach(function (row) {
         results.appendChild(resultItem(row, outcome.terms, current));
       });
@@ -463,16 +465,8 @@
       toUrl(known(current));
       showCounts(found.counts, current);
       var first = Math.min(PAGE, found.papers.length);
-      return index.rows(Array.prototype.slice.call(found.papers, 0, first)).then(function (rows) {
-        if (asked !== asking) return;
-        results.textContent = "";
-        rows.forEach(function (row) {
-          results.appendChild(resultItem(row, found.terms, current));
-        });
-        shown = first;
-        var left = found.papers.length - shown;
-        more.hidden = left <= 0;
-        more.textContent = "Show " + Math.min(left, PAGE) + " more";
+      return showResults(0, first, current, asked, true).then(function (fresh) {
+        if (!fresh) return;
         status.textContent = statusText(current);
         var count = filtersChosen(current);
         chosen.textContent = count ? "(" + count + " chosen)" : "";
