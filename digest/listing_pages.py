@@ -57,7 +57,7 @@ class TopicContext(BaseContext):
 
 class IssuesContext(BaseContext):
     issues: tuple[IssueSummary, ...]  # this page's, newest first
-    count: int  # every issue of the site
+    count_text: str  # "250 issues": every issue of the site
     pager: Pager
 
 
@@ -230,7 +230,7 @@ def issues_context(
     return {
         **base,
         "issues": tuple(views.issue_summary(view, root, 3) for view in items),
-        "count": len(library.issues),
+        "count_text": wording.plural(len(library.issues), "issue"),
         "pager": pager(permalinks.ISSUES, number, count, root),
     }
 

@@ -258,7 +258,7 @@ def test_the_home_page_lists_the_newest_issues_and_links_the_archive(
     files = {f"entries/{day}/_issue.yaml": MINIMAL_ISSUE for day in days}
     site = build(make_site(files, CONFIG))
     home = page(site, "")
-    assert home.count('<li>\n      <time datetime="') == HOME_ARCHIVE
+    assert home.count('<li>\n    <time datetime="') == HOME_ARCHIVE
     assert '<a href="./issues/">All 12 issues</a>' in home
     archive = page(site, "issues")
     assert re.findall(r'<time datetime="([^"]+)">', archive) == sorted(days, reverse=True)
