@@ -36,8 +36,8 @@ import sqlite3
 import stat as stat_module
 import sys
 import zlib
-from collections.abc import Mapping
-from contextlib import suppress
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -145,10 +145,9 @@ class Store:
 
     def _clear(self, db: sqlite3.Connection) -> None:
         """Another version of digest (or none) wrote this store: start it afresh."""
-        db.execute("BEGIN IMMEDIATE")
-        for table in ("meta", "stamps", "objects", "outputs"):
-            db.execute(f"DELETE FROM {table}")
-        db.execute("COMMIT")
+        with _transaction(db):
+            for table in ("meta", "stamps", "objects", "outputs"):
+                db.execute(f"DELETE FROM {table}")
         self.meta, self.stamps, self.outputs = {}, {}, {}
 
     # -- input stamps
@@ -229,15 +228,8 @@ class Store:
         if self.path is None or not self.added:
             return
         try:
-            db = self._connect()
-            db.execute("BEGIN IMMEDIATE")
-            try:
+            with _transaction(self._connect()) as db:
                 _insert_objects(db, self.added)
-                db.execute("COMMIT")
-            except BaseException:
-                with suppress(sqlite3.Error):
-                    db.execute("ROLLBACK")
-                raise
         except sqlite3.Error:
             return
         self.written |= self.added.keys()
@@ -322,9 +314,7 @@ class Store:
         outputs: Mapping[str, Output] | None,
         prune: bool,
     ) -> None:
-        db = self._connect()
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with _transaction(self._connect()) as db:
             meta = {**meta, "format": FORMAT, "tool": tool_fingerprint()}
             db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
             _replace_rows(db, "stamps", "name", self.stamps, stamps, _stamp_row)
@@ -334,11 +324,20 @@ class Store:
             if prune:  # after an edit, a few: the objects of what the edit replaced
                 unused = (self.known | self.written) - self.used
                 db.executemany("DELETE FROM objects WHERE key = ?", ((key,) for key in unused))
-            db.execute("COMMIT")
-        except BaseException:
-            with suppress(sqlite3.Error):
-                db.execute("ROLLBACK")
-            raise
+
+
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction on `db`: committed when the block ends, rolled back when it
+    raises (or is interrupted), so the file holds all of it or none."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+        db.execute("COMMIT")
+    except BaseException:
+        with suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
+        raise
 
 
 def _insert_objects(db: sqlite3.Connection, objects: Mapping[str, bytes]) -> None:
