@@ -136,8 +136,9 @@ def sitemap_jobs(views: Views) -> Iterator[Job]:
     robots.txt."""
     library = views.library
     if library.config.base_url is not None:
-        entries = cache(partial(sitemap.sitemap_entries, library))  # made once for all parts
-        parts = sitemap.part_count(library)
+        pages = sitemap.sitemap_pages(library)
+        entries = cache(partial(sitemap.sitemap_entries, library.config, pages))  # once for all
+        parts = sitemap.part_count(pages)
         key = combine(library.site_map_digest, str(parts))
         if parts == 1:
             yield Job(permalinks.SITEMAP, "sitemap.xml", key, lambda: {"entries": entries()})

@@ -14,11 +14,12 @@ robots.txt carries no Sitemap line.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Sized
 from dataclasses import dataclass
 from datetime import date
 
 from digest import permalinks
+from digest.models import SiteConfig
 from digest.organise import Library
 
 MAX_URLS = 50_000  # in one sitemap file (sitemaps.org)
@@ -30,9 +31,9 @@ class SitemapEntry:
     lastmod: str | None
 
 
-def part_count(library: Library) -> int:
+def part_count(entries: Sized) -> int:
     """How many sitemap files the entries take; 1 means sitemap.xml holds them all."""
-    return max(1, -(-len(sitemap_pages(library)) // MAX_URLS))
+    return max(1, -(-len(entries) // MAX_URLS))
 
 
 def part_path(number: int) -> str:
@@ -47,7 +48,7 @@ def sitemap_part(entries: Sequence[SitemapEntry], number: int) -> list[SitemapEn
 def sitemap_index(library: Library, entries: Sequence[SitemapEntry]) -> list[SitemapEntry]:
     """The parts of a large sitemap, each with the newest `lastmod` of its entries."""
     parts = []
-    for number in range(1, part_count(library) + 1):
+    for number in range(1, part_count(entries) + 1):
         days = [e.lastmod for e in sitemap_part(entries, number) if e.lastmod]
         loc = permalinks.absolute(library.config, part_path(number))
         parts.append(SitemapEntry(loc, max(days) if days else None))
@@ -80,12 +81,13 @@ def sitemap_pages(library: Library) -> list[tuple[str, date | None]]:
     return pages
 
 
-def sitemap_entries(library: Library) -> list[SitemapEntry]:
-    """Every page of `sitemap_pages`, with its absolute URL."""
-    config = library.config
+def sitemap_entries(
+    config: SiteConfig, pages: Sequence[tuple[str, date | None]]
+) -> list[SitemapEntry]:
+    """The `sitemap_pages`, each with its absolute URL."""
     return [
         SitemapEntry(permalinks.absolute(config, path), day.isoformat() if day else None)
-        for path, day in sitemap_pages(library)
+        for path, day in pages
     ]
 
 

@@ -72,7 +72,7 @@ def test_a_sitemap_over_the_url_limit_is_an_index_of_parts(
     example_root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     library = library_of(example_root)
-    whole = sitemap.sitemap_entries(library)
+    whole = sitemap.sitemap_entries(library.config, sitemap.sitemap_pages(library))
     monkeypatch.setattr(sitemap, "MAX_URLS", 20)  # as 50,000 are for a real site
     pages = sitemap_pages(example_root)
     index = ET.fromstring(pages["sitemap.xml"])
