@@ -222,6 +222,14 @@ class Store:
         if self._added_bytes >= FLUSH_BYTES:
             self.flush()
 
+    def hold(self, key: str, data: bytes) -> None:
+        """Keep the object `key`, whose bytes the caller has without reading them from
+        here: written only when the store does not hold it yet."""
+        if key in self.known or key in self.written or key in self.added:
+            self.used.add(key)
+        else:
+            self.put(key, data)
+
     def flush(self) -> None:
         """Write out the objects made so far. When the file is busy (another process is
         writing) they wait for the next flush or the commit."""

@@ -231,15 +231,30 @@ def asset_files(folders: Sequence[Path]) -> dict[str, Path]:
     return dict(sorted(found.items()))
 
 
-class _StoredTemplates(jinja2.BytecodeCache):
-    """Templates compiled by an earlier build, kept in the store (digest.store). Jinja
-    checks each against its source; one that does not load is compiled again."""
+COMPILED_IN_MEMORY = 256  # templates; a template's compiled code is a few tens of KB
 
-    def __init__(self, store: Store):
+# Compiled templates by bucket key, oldest first. Compiled code does not depend on the
+# site: the environment's settings are the same for every build, and a bucket's key
+# names the template's file.
+_compiled: dict[str, bytes] = {}
+
+
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Templates compiled before: in memory for the life of the process (each rebuild
+    of `digest serve`, and each build of a program that builds several sites, compiles
+    a template once), and in the store (digest.store) between builds. Jinja checks each
+    against its source; one that does not load is compiled again."""
+
+    def __init__(self, store: Store | None):
         self.store = store
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        data = self.store.get(f"jinja:{bucket.key}")
+        key = f"jinja:{bucket.key}"
+        data = _compiled.get(key)
+        if data is None and self.store is not None:
+            data = self.store.get(key)
+        elif data is not None and self.store is not None:
+            self.store.hold(key, data)
         if data is not None:
             try:
                 bucket.bytecode_from_string(data)
@@ -247,7 +262,14 @@ class _StoredTemplates(jinja2.BytecodeCache):
                 bucket.reset()
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        self.store.put(f"jinja:{bucket.key}", bucket.bytecode_to_string())
+        key = f"jinja:{bucket.key}"
+        data = bucket.bytecode_to_string()
+        _compiled.pop(key, None)
+        _compiled[key] = data
+        while len(_compiled) > COMPILED_IN_MEMORY:
+            del _compiled[next(iter(_compiled))]  # the one compiled longest ago
+        if self.store is not None:
+            self.store.put(key, data)
 
 
 def load_templates(
@@ -256,8 +278,8 @@ def load_templates(
     """Build the environment, parse every template and find the assets; None when a
     template fails to parse or an asset cannot be copied.
 
-    With `store`, compiled templates are kept there between builds (compiling them is
-    a tenth of a second of every build)."""
+    Compiled templates are kept in memory and, with `store`, there between builds
+    (compiling them is a tenth of a second of every build)."""
     bounds = _bounds(config, root)
     if bounds is None:
         folder = root / config.templates
@@ -280,7 +302,7 @@ def load_templates(
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,
-        bytecode_cache=_StoredTemplates(store) if store is not None else None,
+        bytecode_cache=_CompiledTemplates(store),
     )
     env.filters = {"date": _date_filter, "markdown": _markdown_filter}
     env.globals = {}

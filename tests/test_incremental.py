@@ -20,6 +20,7 @@ from digest.files import theme_dir
 from digest.manifest import MANIFEST, manifest_text
 from digest.render import RenderedPage
 from tests.conftest import MINIMAL_ISSUE, SiteFactory, paper_yaml
+from tests.test_load import run_digest
 
 from .conftest import examples
 
@@ -511,7 +512,47 @@ def test_damaged_objects_in_the_store_are_made_again(site: Site, tmp_path: Path)
         assert "jinja" in kinds  # compiled templates are kept
         db.execute("UPDATE objects SET data = substr(data, 1, 20) || x'80'")
     site.paper_path("alpha").write_text(paper_yaml(title='"Paper alpha, again"'))
-    assert build.run(site.root, out, cache=True).ok
+    # In a new process: this one holds the compiled templates in memory too.
+    done = run_digest("build", "--root", str(site.root), "--out", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
     site.paper_path("alpha").write_text(paper_yaml(title='"Paper alpha"'))
     assert build.run(site.root, out, cache=True).ok
     assert tree(out) == before
+
+
+def test_templates_compiled_for_one_site_reach_the_store_of_the_next(
+    make_site: SiteFactory, tmp_path: Path
+) -> None:
+    """A process that built a site already holds the theme's templates compiled; the
+    next site it builds keeps them in its own store all the same, for the next process."""
+    first = make_site(
+        {"entries/2026-02-28/_issue.yaml": MINIMAL_ISSUE, "entries/2026-02-28/a.yaml": paper_yaml()}
+    )
+    second = tmp_path / "second"
+    shutil.copytree(first, second)
+    assert build.run(first, cache=True).ok
+    assert build.run(second, cache=True).ok
+
+    def compiled(root: Path) -> set[str]:
+        with sqlite3.connect(root / store.CACHE_DIR / store.STORE_FILE) as db:
+            keys = [key for (key,) in db.execute("SELECT key FROM objects")]
+        return {key for key in keys if key.startswith("jinja:")}
+
+    assert compiled(first) and compiled(second) == compiled(first)
+
+
+def test_a_template_edited_between_builds_of_one_process_shows_the_edit(
+    make_site: SiteFactory, tmp_path: Path
+) -> None:
+    root = make_site(
+        {
+            "entries/2026-02-28/_issue.yaml": MINIMAL_ISSUE,
+            "entries/2026-02-28/a.yaml": paper_yaml(),
+            "templates/partials/_footer.html": "<footer>First footer</footer>\n",
+        }
+    )
+    assert build.run(root, tmp_path / "one").ok
+    (root / "templates/partials/_footer.html").write_text("<footer>Second footer</footer>\n")
+    assert build.run(root, tmp_path / "two").ok
+    page = (tmp_path / "two/index.html").read_text(encoding="utf-8")
+    assert "Second footer" in page and "First footer" not in page
