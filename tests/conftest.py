@@ -2,6 +2,9 @@
 
 Options:
   --browser        also run the tests marked `browser` (real headless Chromium, vnu, axe); CI does.
+  --hypothesis-profile=ci
+                   run property tests at their full example count, and the tests marked
+                   `slow` (whole-program runs repeated many times); CI does.
   --update-golden  rewrite tests/golden/ from the current output instead of comparing.
 """
 
@@ -42,12 +45,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.getoption("--browser"):
-        return
-    skip = pytest.mark.skip(reason="browser test: run with --browser (CI does)")
+    skips = {}
+    if not config.getoption("--browser"):
+        skips["browser"] = pytest.mark.skip(reason="browser test: run with --browser (CI does)")
+    if config.getoption("--hypothesis-profile") != "ci":
+        reason = "slow test: run with --hypothesis-profile=ci (CI does)"
+        skips["slow"] = pytest.mark.skip(reason=reason)
     for item in items:
-        if "browser" in item.keywords:
-            item.add_marker(skip)
+        for marker, skip in skips.items():
+            if marker in item.keywords:
+                item.add_marker(skip)
 
 
 MINIMAL_ISSUE = """\

@@ -60,6 +60,7 @@ def test_generated_corpus_is_valid_and_spread_over_every_theme(tmp_path: Path) -
     assert max(authors) <= 12
 
 
+@pytest.mark.slow
 def test_runner_smoke_digest_alone(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -102,6 +102,7 @@ def _stop_at_random(root: Path, rng: random.Random, seconds: float) -> None:
     process.wait(timeout=60)
 
 
+@pytest.mark.slow
 def test_a_stopped_build_leaves_the_old_site_or_the_new_one(
     sites: dict[str, object], tmp_path: Path
 ) -> None:
