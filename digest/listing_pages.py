@@ -37,9 +37,11 @@ from digest.views import (
     TopicIssueView,
     TopicSummary,
     Views,
+    page_root,
 )
 
 INDEX_PAGE_SIZE = 200  # names, or issues, a page of an index lists
+CARD_HEADING = 4  # the level of a card's heading on a topic page (under its issue's)
 
 Item = TypeVar("Item")
 TopicItem = tuple[IssueView, PaperEntry]  # a paper of a topic, under its issue
@@ -128,16 +130,19 @@ def paged_jobs(
     header: str,
     items_key: Callable[[Sequence[Item]], str],
     make: MakePage[Item],
+    keeps: Callable[[str, Sequence[Item]], Iterable[str]] | None = None,
 ) -> Iterator[Job]:
     """The jobs of every page of a listing at path `listing`: each page's key is the
     listing's `header` (the digest of what every page shows), the page's place, and
-    `items_key` of the items on it."""
+    `items_key` of the items on it. `keeps(url, items)` names the store's objects a
+    page is made from (digest.render's Job)."""
     pages = permalinks.paginate(items, size)
     count = len(pages)
     for number, on_page in enumerate(pages, start=1):
         url = permalinks.page_file(permalinks.page_path(listing, number))
         key = combine(header, str(number), str(count), items_key(on_page))
-        yield Job(url, template, key, partial(make, url, on_page, number, count))
+        kept = partial(keeps, url, on_page) if keeps is not None else None
+        yield Job(url, template, key, partial(make, url, on_page, number, count), kept)
 
 
 # ------------------------------------------------------------------ topics
@@ -159,7 +164,7 @@ def topic_context(
     issues = tuple(
         TopicIssueView(
             views.issue_summary(issue, root, 3),
-            tuple(views.card(paper, root, 4) for _, paper in group),
+            tuple(views.card(paper, root, CARD_HEADING) for _, paper in group),
         )
         for issue, group in _by_issue(items)
     )
@@ -214,7 +219,12 @@ def topic_jobs(views: Views) -> Iterator[Job]:
             header,
             _topic_items_key,
             partial(topic_context, topic, views),
+            partial(_topic_cards, views),
         )
+
+
+def _topic_cards(views: Views, url: str, items: Sequence[TopicItem]) -> list[str]:
+    return views.card_keys([paper for _, paper in items], page_root(url), CARD_HEADING)
 
 
 # ------------------------------------------------------------------ the issue archive

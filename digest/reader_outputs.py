@@ -112,7 +112,8 @@ def bibtex_jobs(views: Views) -> Iterator[Job]:
     with papers. Every page's footer links bibliography.bib, so it is written even empty."""
     library = views.library
     make = partial(citations.site_bibliography, library, views.bibtex_records)
-    yield Job(permalinks.BIBLIOGRAPHY, None, library.digest, make)
+    records = partial(views.bibtex_keys, library.papers.values())
+    yield Job(permalinks.BIBLIOGRAPHY, None, library.digest, make, records)
     for issue in library.issues:
         if issue.papers:
             make = partial(citations.issue_bibliography, issue, views.bibtex_records)

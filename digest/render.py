@@ -41,12 +41,14 @@ Made = Mapping[str, Any] | str | bytes
 class Job:
     """One file of the site. `key` names what it shows beyond the site's settings and
     templates; `make` returns the template's context, or without a template the file's
-    content."""
+    content. `keeps` names the store's objects making it reads (digest.views' pieces),
+    which stay in the store while the page is kept: the next edit may need them."""
 
     url: str
     template: str | None
     key: str
     make: Callable[[], Made]
+    keeps: Callable[[], Iterable[str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -185,6 +187,8 @@ def run_jobs(
         key = page_key(job)
         if kept(job.url, key):
             pages.append(RenderedPage(job.url, b"", kept=True, key=key))
+            if job.keeps is not None and renderer.store is not None:
+                renderer.store.keep_known(job.keeps())
         else:
             todo.append((job, key))
     problems: list[Diagnostic] = []

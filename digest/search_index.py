@@ -306,7 +306,7 @@ class IndexBuilder:
         """Keep these objects in the store without reading them: a piece merged into a
         group read from the store is still wanted after the next edit."""
         if self.store is not None:
-            self.store.used.update(key for key in keys if key in self.store.known)
+            self.store.keep_known(keys)
 
     def groups(self, runs: Sequence[range], keys: Sequence[str]) -> list[Piece]:
         """The merged piece of each run of issues (`keys` are theirs), oldest first."""

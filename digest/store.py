@@ -36,7 +36,7 @@ import sqlite3
 import stat as stat_module
 import sys
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -221,6 +221,11 @@ class Store:
         self._added_bytes += len(data)
         if self._added_bytes >= FLUSH_BYTES:
             self.flush()
+
+    def keep_known(self, keys: Iterable[str]) -> None:
+        """Keep these objects without reading them (those the store holds): what a page
+        kept as it is was made from is still wanted after the next edit."""
+        self.used.update(key for key in keys if key in self.known or key in self.written)
 
     def hold(self, key: str, data: bytes) -> None:
         """Keep the object `key`, whose bytes the caller has without reading them from

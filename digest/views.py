@@ -245,6 +245,7 @@ class Views:
     _papers: dict[tuple[str, str, int], PaperView] = field(default_factory=dict)
     _issues: dict[tuple[str, str, int], IssueSummary] = field(default_factory=dict)
     _articles: dict[str, str] = field(default_factory=dict)  # schema.org JSON, by paper id
+    _card_places: dict[str, str] = field(default_factory=dict)  # the start of `card_keys`
     theme_titles: dict[str, str] = field(init=False)  # slug → title, of the configured themes
     # The page being made (set by `base`, which every page's context starts with): where
     # its Markdown's cross-references lead.
@@ -286,10 +287,19 @@ class Views:
         render = self.render_card
         if render is None:
             raise RuntimeError("cards are rendered by digest.render's Renderer")
-        place = f"{card.root}:{card.top_heading}"
-        names = self.library.names_digest  # the slugs its tag and author links lead to
-        key = combine("card", self.site_key, entry_digest(card.entry), place, names)
+        [key] = self.card_keys([card.entry], card.root, card.top_heading)
         return self._piece(key, lambda: render(card.paper))
+
+    def card_keys(self, entries: Iterable[PaperEntry], root: str, top_heading: int) -> list[str]:
+        """Where the store keeps each paper's card as drawn at this depth and heading
+        level. A topic page kept as it is names its cards (digest.render's `keeps`), tens
+        of thousands in a build, so a key is a digest of the place and the entry's."""
+        place = f"{root}:{top_heading}"
+        prefix = self._card_places.get(place)
+        if prefix is None:
+            names = self.library.names_digest  # the slugs its tag and author links lead to
+            prefix = self._card_places[place] = f"card:{combine(self.site_key, place, names)}:"
+        return [prefix + entry_digest(entry) for entry in entries]
 
     def page_done(self) -> None:
         """Forget the paper views: a page's root and heading level are its own, so a
@@ -311,7 +321,7 @@ class Views:
         """Each paper's BibTeX record ("" when it cannot be cited), read from the store
         in one go: a bibliography of 10,000 papers asks for them all."""
         papers = list(entries)
-        keys = [combine("bibtex", entry_digest(entry)) for entry in papers]
+        keys = self.bibtex_keys(papers)
         stored = self.store.get_many(keys) if self.store is not None else {}
         records = []
         for key, entry in zip(keys, papers, strict=True):
@@ -323,6 +333,11 @@ class Views:
                 self.store.put(key, text.encode("utf-8"))
             records.append(text)
         return records
+
+    @staticmethod
+    def bibtex_keys(entries: Iterable[PaperEntry]) -> list[str]:
+        """Where the store keeps each paper's BibTeX record (it depends on the entry only)."""
+        return [f"bibtex:{entry_digest(entry)}" for entry in entries]
 
     def article(self, entry: PaperEntry) -> str:
         """The paper's schema.org data (citations.article_text), on its page and its issue's."""

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from digest import build, store
+from digest import build, citations, store
 from digest.content import load_content
 from digest.organise import organise
 from digest.render import RenderedPage, Renderer
-from tests.conftest import MINIMAL_ISSUE, SiteFactory, paper_yaml
+from tests.conftest import MINIMAL_ISSUE, SiteFactory, first_arguments, paper_yaml
 
 CONFIG = 'title = "Digest"\nbase_url = "https://example.org/digest"\n'
 FILES = {
@@ -250,6 +250,35 @@ SAFETY = {
         title='"Paper epsilon"', themes="[safety, theory]"
     ),
 }
+
+
+def test_what_a_kept_page_is_made_from_is_kept_for_the_next_edit(
+    make_site: SiteFactory, tmp_path: Path, cards: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cards of a topic page and the BibTeX records of the bibliography stay in the
+    store through builds that keep those pages as they are: the edit after draws only
+    what it changed."""
+    root = make_site(SAFETY, CONFIG)
+    assert build.run(root, cache=True).ok
+    records = first_arguments(monkeypatch, citations, "citable_bibtex")
+    cards.clear()
+    assert build.run(root, cache=True).ok  # nothing changed: every page is kept
+    assert (cards, records) == ([], [])
+    (root / "entries/2026-01-10/gamma.yaml").write_text(
+        paper_yaml(title='"Paper gamma, edited"', themes="[medical]")
+    )
+    assert build.run(root, cache=True).ok  # the safety page is kept
+    assert cards == ["gamma"]
+    assert [entry.id for entry in records] == ["gamma"]
+    cards.clear()
+    records.clear()
+    (root / "entries/2026-01-10/delta.yaml").write_text(
+        paper_yaml(title='"Paper delta, edited"', themes="[safety]")
+    )
+    assert build.run(root, cache=True).ok
+    assert cards == ["delta"]  # alpha's and epsilon's cards come from the store
+    assert [entry.id for entry in records] == ["delta"]
+    assert tree(root / "site") == clean_build(root, tmp_path)
 
 
 def test_a_topic_page_renders_only_the_cards_that_changed(
