@@ -21,6 +21,7 @@ from digest.diagnostics import render
 from digest.files import printable
 from digest.serve_http import Echo, SiteState, make_server
 from digest.store import open_store
+from digest.wording import plural
 from digest.write import make_spare
 
 WATCH_START_SECONDS = 10  # at most, for the watch to be set before the first build
@@ -83,7 +84,7 @@ class DevServer:
         if diagnostics:
             self.echo(render(diagnostics, "text"))
         if result.ok:
-            self.echo(f"built {result.pages} pages in {seconds:.2f} s")
+            self.echo(f"built {plural(result.pages, 'page')} in {seconds:.2f} s")
             error = None
         else:
             error = render(diagnostics, "text") or "the build failed"
