@@ -136,7 +136,7 @@ def _build(
         store.commit(stamps, taken, store.outputs, {"site": key}, prune=True)
         return result
     protected = [root, root / config.entries, root / config.templates, root / "pyproject.toml"]
-    written = write_site(pages, {}, target, protected, record.reusable, None, stage)
+    written = write_site(pages, target, protected, record.reusable, stage)
     content.report.extend(written.diagnostics)
     result.ok = written.ok
     if written.ok:

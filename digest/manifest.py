@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,7 +85,7 @@ class Guarded:
     manifest: bool = False
 
 
-def guard(out: Path, protected: Iterable[Path], present: Collection[str] | None) -> Guarded:
+def guard(out: Path, protected: Iterable[Path]) -> Guarded:
     """May a build replace the folder `out`?
 
     Not when `out` is a file, contains one of the `protected` paths (the content root,
@@ -93,8 +93,7 @@ def guard(out: Path, protected: Iterable[Path], present: Collection[str] | None)
     a file browser's files (`.DS_Store`). A folder without a manifest may be replaced
     when it is empty, or (once: the new site has a manifest) when every file in it has
     the path of a file digest writes, as a site built before digest kept a manifest
-    does. `present`, when the cache found `out` exactly as the last build left it, is
-    what it holds: it then need not be listed."""
+    does."""
     target = out.resolve()
     if target.exists() and not target.is_dir():
         found = error(str(out), 1, 1, "E405", f"the output path {out} exists and is not a folder")
@@ -106,14 +105,10 @@ def guard(out: Path, protected: Iterable[Path], present: Collection[str] | None)
             hint = "choose an output folder of its own, such as site/"
             return Guarded(error(str(out), 1, 1, "E405", message, hint))
     listed = read_manifest(target)
-    if present is not None and listed is not None:
-        files = [url for url in present if url != MANIFEST]
-    else:
-        try:
-            files = list_folder(str(target))
-        except OSError:  # no folder yet (or none to read: writing it will say so)
-            return Guarded()
-        files = [url for url in files if url != MANIFEST]
+    try:
+        files = [url for url in list_folder(str(target)) if url != MANIFEST]
+    except OSError:  # no folder yet (or none to read: writing it will say so)
+        return Guarded()
     if listed is not None:
         foreign = [url for url in files if url not in listed and not _desktop(url)]
     else:

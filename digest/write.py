@@ -1,4 +1,4 @@
-"""Write: `RenderedPage` values + static assets → the output folder, atomically.
+"""Write: `RenderedPage` values (pages and the template assets) → the output folder, atomically.
 
 The new site is made whole in a folder beside the output (same parent, so no rename
 crosses a file system), then swapped in with one atomic exchange (digest.swap): a reader
@@ -17,7 +17,7 @@ current site (so they keep their mtime), and the previous site becomes the spare
 The manifest (digest.manifest) is written last into the new folder: it marks it complete
 and records what digest may replace next time.
 
-Output is deterministic: pages and assets are written in sorted order, text as UTF-8
+Output is deterministic: files are written in sorted order, text as UTF-8
 with "\\n" line ends, and nothing records the time of the build.
 """
 
@@ -27,7 +27,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +43,7 @@ from digest.store import Stamp
 
 @dataclass(frozen=True)
 class WriteResult:
-    written: int  # files written: pages plus assets
+    written: int  # files written: pages and assets
     diagnostics: list[Diagnostic]
     # (size, mtime_ns) of the files whose stamp the write knows without looking again,
     # the manifest's among them, and the manifest's content hash
@@ -73,10 +73,10 @@ def unsafe_url(url: str) -> str | None:
     return None
 
 
-def _check(pages: Iterable[RenderedPage], assets: Mapping[str, Path]) -> list[Diagnostic]:
+def _check(pages: Iterable[RenderedPage]) -> list[Diagnostic]:
     problems = []
     seen: set[str] = set()
-    for url in [page.url for page in pages] + list(assets):
+    for url in (page.url for page in pages):
         reason = unsafe_url(url)
         if reason:
             problems.append(error(url, 1, 1, "E404", f"refusing to write '{url}': {reason}"))
@@ -184,43 +184,31 @@ def _put(path: Path, url: str, data: bytes, reuse: Reuse | None) -> None:
 def _fill(
     folder: Path,
     pages: list[RenderedPage],
-    assets: Mapping[str, Path],
     reuse: Reuse | None = None,
     previous: Path | None = None,
-) -> int:
+) -> None:
     """Write everything into the new `folder`; a kept page is linked (or copied) from
     `previous`."""
-    written = 0
     for page in sorted(pages, key=lambda p: p.url):
         if page.staged:  # already written into `folder` while rendering
-            written += 1
             continue
         path = folder / page.url
         path.parent.mkdir(parents=True, exist_ok=True)
-        if page.kept:
-            if previous is None:
-                raise OSError(f"no previous site to keep {page.url} from")
-            try:
-                os.link(previous / page.url, path)
-            except OSError:
-                shutil.copy2(previous / page.url, path)  # keeps the mtime the cache knows
-            written += 1
+        if not page.kept:
+            _put(path, page.url, _bytes(page), reuse)
             continue
-        _put(path, page.url, _bytes(page), reuse)
-        written += 1
-    for url in sorted(assets):
-        path = folder / url
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _put(path, url, assets[url].read_bytes(), reuse)
-        written += 1
-    return written
+        if previous is None:
+            raise OSError(f"no previous site to keep {page.url} from")
+        try:
+            os.link(previous / page.url, path)
+        except OSError:
+            shutil.copy2(previous / page.url, path)  # keeps the mtime the cache knows
 
 
 def _refresh(
     spare: str,
     listed: Collection[str],
     pages: list[RenderedPage],
-    assets: Mapping[str, Path],
     reuse: Reuse,
     out: str,
 ) -> dict[str, tuple[int, int]]:
@@ -242,12 +230,6 @@ def _refresh(
             same.append(page.url)
         else:
             new[page.url] = data
-    for url in assets:
-        data = assets[url].read_bytes()
-        if reuse(url, data) is not None:
-            same.append(url)
-        else:
-            new[url] = data
     emptied: set[str] = set()
 
     def drop(url: str) -> None:
@@ -314,27 +296,23 @@ def _spare_files(spare: Path) -> set[str] | None:
 
 def write_site(
     pages: list[RenderedPage],
-    assets: Mapping[str, Path],
     out: Path,
     protected: Iterable[Path] = (),
     reuse: Reuse | None = None,
-    present: Collection[str] | None = None,
     stage: Path | None = None,
 ) -> WriteResult:
     """Make the new site whole beside `out`, then swap it in as `out`.
 
-    `assets` maps output urls (e.g. "assets/style.css") to source files. `protected`
+    `pages` are every file of the site, the template assets among them. `protected`
     lists paths the output may not contain (the content root, its entries/). `reuse`
     (digest.build) names files of the previous site to hard-link instead of writing;
-    with it, the spare is brought up to date instead of writing a whole new folder.
-    `present` is what `out` holds when the cache found it exactly as the last build left
-    it (the guard then need not list it). A `kept` page (digest.render) is the file
-    `out` already holds for its url. `stage` (from `new_stage`) is the temporary folder
-    `staged` pages were already written into; it is used (or, on any problem, removed)
-    instead of a new one.
+    with it, the spare is brought up to date instead of writing a whole new folder. A
+    `kept` page (digest.render) is the file `out` already holds for its url. `stage`
+    (from `new_stage`) is the temporary folder `staged` pages were already written
+    into; it is used (or, on any problem, removed) instead of a new one.
     """
-    problems = _check(pages, assets)
-    guarded = guard(out, protected, present)
+    problems = _check(pages)
+    guarded = guard(out, protected)
     if guarded.refusal:
         problems.append(guarded.refusal)
     if problems:
@@ -343,14 +321,13 @@ def write_site(
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         with swap.locked(out):
-            return _write(pages, assets, out, reuse, stage, guarded)
+            return _write(pages, out, reuse, stage, guarded)
     except OSError as exc:
         return WriteResult(0, [error(str(out), 1, 1, "E406", f"cannot write the site: {exc}")])
 
 
 def _write(
     pages: list[RenderedPage],
-    assets: Mapping[str, Path],
     out: Path,
     reuse: Reuse | None,
     stage: Path | None,
@@ -367,20 +344,20 @@ def _write(
             os.unlink(spare / MANIFEST)  # from here on, the spare is no complete site
             try:
                 assert reuse is not None
-                stamps = _refresh(str(spare), listed, pages, assets, reuse, str(out))
+                stamps = _refresh(str(spare), listed, pages, reuse, str(out))
                 stage, fresh = spare, False
             except OSError:
                 swap.remove(spare)
         if stage is None:
             stage = _fresh(out)
         if stage != spare:
-            _fill(stage, pages, assets, reuse, out if out.is_dir() else None)
-        data = manifest_text([page.url for page in pages] + list(assets))
+            _fill(stage, pages, reuse, out if out.is_dir() else None)
+        data = manifest_text([page.url for page in pages])
         stamps[MANIFEST] = (len(data), _write_new(stage / MANIFEST, data))  # written last
         if not os.path.lexists(out):
             stage.rename(out)
             swap.release(stage)
-            return WriteResult(len(pages) + len(assets), [], stamps, digest_bytes(data))
+            return WriteResult(len(pages), [], stamps, digest_bytes(data))
         swap.exchange(stage, out)  # `stage` now holds the previous site
     except BaseException:
         if stage is not None and (fresh or stage != spare):
@@ -388,7 +365,7 @@ def _write(
         raise
     swap.release(stage)
     _keep_as_spare(stage, spare, guarded)
-    return WriteResult(len(pages) + len(assets), [], stamps, digest_bytes(data))
+    return WriteResult(len(pages), [], stamps, digest_bytes(data))
 
 
 def make_spare(out: Path, abandon: threading.Event) -> bool:

@@ -385,16 +385,16 @@ def test_a_rebuild_updates_the_spare_and_swaps_it_in(tmp_path: Path) -> None:
     out = tmp_path / "site"
     spare = swap.spare_path(out)
     first = {"index.html": b"home", "papers/gone/index.html": b"gone"}
-    assert write.write_site([RenderedPage(u, d) for u, d in first.items()], {}, out).ok
+    assert write.write_site([RenderedPage(u, d) for u, d in first.items()], out).ok
     first_site = tree(out)
     second = {"index.html": b"home", "new/index.html": b"new"}
     pages = [RenderedPage(u, d) for u, d in second.items()]
-    assert write.write_site(pages, {}, out, reuse=_reusing(out, first)).ok
+    assert write.write_site(pages, out, reuse=_reusing(out, first)).ok
     assert tree(spare) == first_site  # no spare yet: a new folder, the old site kept
     second_site, home = tree(out), (out / "index.html").stat()
     third = {"index.html": b"home", "new/index.html": b"newer"}
     pages = [RenderedPage(u, d) for u, d in third.items()]
-    assert write.write_site(pages, {}, out, reuse=_reusing(out, second)).ok
+    assert write.write_site(pages, out, reuse=_reusing(out, second)).ok
     assert tree(out) == {  # papers/ went with its last file: a clean build has no empty folder
         MANIFEST: manifest_text(third),
         "index.html": b"home",
@@ -412,7 +412,7 @@ def test_a_spare_that_cannot_be_updated_gives_way_to_a_new_folder(
 ) -> None:
     out = tmp_path / "site"
     for text in ("one", "two"):
-        assert write.write_site([RenderedPage("a.html", text)], {}, out).ok
+        assert write.write_site([RenderedPage("a.html", text)], out).ok
     assert (swap.spare_path(out) / "a.html").read_text() == "one"
 
     def failing(*args: Any) -> Any:
@@ -420,7 +420,7 @@ def test_a_spare_that_cannot_be_updated_gives_way_to_a_new_folder(
 
     monkeypatch.setattr(write, "_refresh", failing)
     pages = [RenderedPage("a.html", "three"), RenderedPage("b", "a file")]
-    result = write.write_site(pages, {}, out, reuse=_reusing(out, {"a.html": b"two"}))
+    result = write.write_site(pages, out, reuse=_reusing(out, {"a.html": b"two"}))
     assert result.ok
     assert tree(out) == {
         MANIFEST: manifest_text(["a.html", "b"]),
@@ -436,7 +436,7 @@ def test_a_spare_made_ahead_is_the_site_in_hard_links_and_the_next_rebuild_uses_
     out = tmp_path / "site"
     spare = swap.spare_path(out)
     first = {"index.html": b"home", "papers/a/index.html": b"a", "papers/b/index.html": b"b"}
-    assert write.write_site([RenderedPage(u, d) for u, d in first.items()], {}, out).ok
+    assert write.write_site([RenderedPage(u, d) for u, d in first.items()], out).ok
     assert not spare.exists()  # a first build has no previous site to keep
     assert write.make_spare(out, threading.Event())
     assert tree(spare) == tree(out)
@@ -446,7 +446,7 @@ def test_a_spare_made_ahead_is_the_site_in_hard_links_and_the_next_rebuild_uses_
     home = (out / "index.html").stat()
     second = {**first, "papers/a/index.html": b"a, edited"}
     pages = [RenderedPage(u, d) for u, d in second.items()]
-    assert write.write_site(pages, {}, out, reuse=_reusing(out, first)).ok
+    assert write.write_site(pages, out, reuse=_reusing(out, first)).ok
     assert tree(out) == {
         **dict.fromkeys(("papers", "papers/a", "papers/b")),
         **second,
@@ -463,7 +463,7 @@ def test_a_spare_made_ahead_is_the_site_in_hard_links_and_the_next_rebuild_uses_
 
 def test_a_spare_given_up_leaves_nothing_behind(tmp_path: Path) -> None:
     out = tmp_path / "site"
-    assert write.write_site([RenderedPage("a.html", "one")], {}, out).ok
+    assert write.write_site([RenderedPage("a.html", "one")], out).ok
     site = tree(out)
     abandon = threading.Event()
     abandon.set()  # a save came in

@@ -131,7 +131,7 @@ def test_a_stopped_build_leaves_the_old_site_or_the_new_one(
 def test_a_swap_stopped_between_its_two_renames_is_put_back(tmp_path: Path) -> None:
     """Where there is no atomic exchange, the site is renamed aside, then the new one in."""
     out = tmp_path / "site"
-    assert write_site([RenderedPage("index.html", "old")], {}, out).ok
+    assert write_site([RenderedPage("index.html", "old")], out).ok
     before = tree(out)
     out.rename(swap.old_path(out))  # stopped right after the first rename
     stage = tmp_path / ".site-tmp-abcd1234"
@@ -144,7 +144,7 @@ def test_a_swap_stopped_between_its_two_renames_is_put_back(tmp_path: Path) -> N
 
 def test_a_missing_site_comes_back_from_a_complete_new_one(tmp_path: Path) -> None:
     out = tmp_path / "site"
-    assert write_site([RenderedPage("index.html", "new")], {}, tmp_path / "made").ok
+    assert write_site([RenderedPage("index.html", "new")], tmp_path / "made").ok
     (tmp_path / "made").rename(tmp_path / ".site-tmp-q1w2e3r4")
     (tmp_path / ".site-old-zzzz").mkdir()  # left by an earlier version of digest: nothing in it
     swap.recover(out)
@@ -181,8 +181,8 @@ def test_the_swap_falls_back_to_two_renames(
 ) -> None:
     monkeypatch.setattr(swap, "_exchanged", lambda new, out: False)
     out = tmp_path / "site"
-    assert write_site([RenderedPage("index.html", "1")], {}, out).ok
-    assert write_site([RenderedPage("index.html", "2")], {}, out).ok
+    assert write_site([RenderedPage("index.html", "1")], out).ok
+    assert write_site([RenderedPage("index.html", "2")], out).ok
     assert (out / "index.html").read_text() == "2"
     spare = swap.spare_path(out)
     assert (spare / "index.html").read_text() == "1"  # the previous site, kept as the spare
