@@ -99,7 +99,7 @@ class Store:
         self.written: set[str] = set()  # objects this process wrote out since the last commit
         self.used: set[str] = set()  # keys asked for since the last commit
         self.decoded: dict[str, Any] = {}  # values decoded, kept when remembering
-        self.known: set[str] = set()  # the keys of the objects in the file, read at open
+        self.known: set[str] = set()  # the keys of the objects in the file, as it is written
         self.remember = False  # keep the objects read and values decoded (`digest serve`)
         self._read: dict[str, bytes] = {}  # the objects read, when remembering
         self._connection: sqlite3.Connection | None = None
@@ -184,7 +184,7 @@ class Store:
         found = {key: self.added[key] for key in keys if key in self.added}
         found.update((key, self._read[key]) for key in keys if key in self._read)
         self.used.update(keys)
-        wanted = [k for k in keys if k not in found and (k in self.known or k in self.written)]
+        wanted = [k for k in keys if k not in found and k in self.known]
         if self.path is None or not wanted:
             return found
         try:
@@ -225,12 +225,12 @@ class Store:
     def keep_known(self, keys: Iterable[str]) -> None:
         """Keep these objects without reading them (those the store holds): what a page
         kept as it is was made from is still wanted after the next edit."""
-        self.used.update(key for key in keys if key in self.known or key in self.written)
+        self.used.update(key for key in keys if key in self.known)
 
     def hold(self, key: str, data: bytes) -> None:
         """Keep the object `key`, whose bytes the caller has without reading them from
         here: written only when the store does not hold it yet."""
-        if key in self.known or key in self.written or key in self.added:
+        if key in self.known or key in self.added:
             self.used.add(key)
         else:
             self.put(key, data)
@@ -246,6 +246,7 @@ class Store:
         except sqlite3.Error:
             return
         self.written |= self.added.keys()
+        self.known |= self.added.keys()
         if self.remember:
             self._read.update(self.added)
         self.added, self._added_bytes = {}, 0
@@ -253,6 +254,7 @@ class Store:
     def adopt(self, written: set[str], added: dict[str, bytes], used: set[str]) -> None:
         """Take in what a worker process wrote out, made and did not write, and used."""
         self.written |= written
+        self.known |= written
         self.added.update(added)
         self._added_bytes += sum(map(len, added.values()))
         self.used |= used
@@ -311,7 +313,7 @@ class Store:
         self.stamps, self.recorded_ns, self.meta = dict(stamps), recorded_ns, new_meta
         if outputs is not None:
             self.outputs = dict(outputs)
-        self.known |= self.added.keys() | self.written
+        self.known |= self.added.keys()
         if self.remember:
             self._read.update(self.added)
         if prune:
@@ -335,7 +337,7 @@ class Store:
                 _replace_rows(db, "outputs", "url", self.outputs, outputs, _output_row)
             _insert_objects(db, self.added)
             if prune:  # after an edit, a few: the objects of what the edit replaced
-                unused = (self.known | self.written) - self.used
+                unused = self.known - self.used
                 db.executemany("DELETE FROM objects WHERE key = ?", ((key,) for key in unused))
 
 
