@@ -141,8 +141,8 @@ def paged_jobs(
     for number, on_page in enumerate(pages, start=1):
         url = permalinks.page_file(permalinks.page_path(listing, number))
         key = combine(header, str(number), str(count), items_key(on_page))
-        kept = partial(keeps, url, on_page) if keeps is not None else None
-        yield Job(url, template, key, partial(make, url, on_page, number, count), kept)
+        page_keeps = partial(keeps, url, on_page) if keeps is not None else None
+        yield Job(url, template, key, partial(make, url, on_page, number, count), page_keeps)
 
 
 # ------------------------------------------------------------------ topics

@@ -251,10 +251,11 @@ class _CompiledTemplates(jinja2.BytecodeCache):
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         key = f"jinja:{bucket.key}"
         data = _compiled.get(key)
-        if data is None and self.store is not None:
-            data = self.store.get(key)
-        elif data is not None and self.store is not None:
-            self.store.hold(key, data)
+        if self.store is not None:
+            if data is None:
+                data = self.store.get(key)
+            else:
+                self.store.hold(key, data)
         if data is not None:
             try:
                 bucket.bytecode_from_string(data)
